@@ -1,0 +1,136 @@
+"""Turn raw AWS facts into a catalog. Pure: no I/O, the same for bundled and live data."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from types import MappingProxyType
+from typing import Any
+
+from spotwise.catalog.catalog import Catalog, CatalogMetadata, TypeEconomics
+from spotwise.catalog.inputs import CatalogInputs, SpotPricePoint
+from spotwise.catalog.max_pods import eni_max_pods
+from spotwise.model.instance_type import Architecture, CapacityType, Gpu, InstanceType
+from spotwise.model.offering import BUCKETS, Offering, PriceSource
+
+_GBIT = re.compile(r"([\d.]+)\s*Gigabit", re.IGNORECASE)
+
+
+def network_gbps(label: str) -> float | None:
+    """Peak Gbit/s from EC2's network label (``Up to 12.5 Gigabit`` -> 12.5).
+
+    The old named levels (``Low``, ``Moderate``, ``High``) have no figure: None.
+    """
+    match = _GBIT.search(label)
+    return float(match[1]) if match else None
+
+
+def parse_instance_type(info: Mapping[str, Any]) -> InstanceType | None:
+    """An `InstanceType` from one DescribeInstanceTypes item, or None if it is unusable.
+
+    Types with an architecture spotwise does not know are skipped rather than guessed.
+    """
+    try:
+        architectures = tuple(
+            Architecture(a) for a in info["ProcessorInfo"]["SupportedArchitectures"]
+        )
+    except ValueError:
+        return None
+    network = info.get("NetworkInfo", {})
+    label = str(network.get("NetworkPerformance", ""))
+    gpus = tuple(
+        Gpu(
+            manufacturer=str(g.get("Manufacturer", "")),
+            model=str(g.get("Name", "")),
+            count=int(g.get("Count", 0)),
+            memory_mib=int(g.get("MemoryInfo", {}).get("SizeInMiB", 0)),
+        )
+        for g in info.get("GpuInfo", {}).get("Gpus", ())
+    )
+    return InstanceType(
+        name=str(info["InstanceType"]),
+        vcpus=int(info["VCpuInfo"]["DefaultVCpus"]),
+        memory_mib=int(info["MemoryInfo"]["SizeInMiB"]),
+        architectures=architectures,
+        gpus=gpus,
+        max_pods=eni_max_pods(network),
+        network_performance=label,
+        network_gbps=network_gbps(label),
+        burstable=bool(info.get("BurstablePerformanceSupported", False)),
+        current_generation=bool(info.get("CurrentGeneration", False)),
+        bare_metal=bool(info.get("BareMetal", False)),
+        usage_classes=tuple(
+            CapacityType(u)
+            for u in info.get("SupportedUsageClasses", ())
+            if u in (CapacityType.SPOT.value, CapacityType.ON_DEMAND.value)
+        ),
+        hypervisor=str(info.get("Hypervisor", "")),
+    )
+
+
+def latest_spot_prices(history: list[SpotPricePoint]) -> dict[tuple[str, str], float]:
+    """The latest price of each (type, zone) pool: the price file lists changes, not states."""
+    latest: dict[tuple[str, str], SpotPricePoint] = {}
+    for point in history:
+        key = (point.instance_type, point.zone)
+        if key not in latest or point.timestamp >= latest[key].timestamp:
+            latest[key] = point
+    return {key: point.price for key, point in latest.items()}
+
+
+def build_catalog(inputs: CatalogInputs) -> Catalog:
+    """Build the catalog of one region from its raw facts.
+
+    Rules:
+        * A type is in the catalog when the region offers it in at least one zone.
+        * On-demand offerings exist where the type is offered and a price is published.
+        * Spot offerings exist where the type supports spot and a price is known: the
+          latest observed price of the pool, else on-demand x (1 - advisor savings),
+          marked as an estimate. Pools with neither are left out, never priced at zero.
+        * The interruption bucket of a spot offering is the advisor's for its type.
+    """
+    spot_observed = latest_spot_prices(list(inputs.spot_history))
+    types: dict[str, InstanceType] = {}
+    economics: dict[str, TypeEconomics] = {}
+    offerings: list[Offering] = []
+    for info in sorted(inputs.instance_types, key=lambda i: str(i["InstanceType"])):
+        instance_type = parse_instance_type(info)
+        if instance_type is None:
+            continue
+        name = instance_type.name
+        zones = tuple(sorted(inputs.zone_offerings.get(name, frozenset())))
+        if not zones:
+            continue
+        on_demand = inputs.on_demand.get(name)
+        advice = inputs.advisor.get(name)
+        bucket = BUCKETS[advice.bucket_index] if advice else None
+        types[name] = instance_type
+        economics[name] = TypeEconomics(
+            on_demand_price=on_demand,
+            savings_percent=advice.savings_percent if advice else None,
+            interruption=bucket,
+            zones=zones,
+        )
+        for zone in zones:
+            if on_demand is not None and instance_type.supports(CapacityType.ON_DEMAND):
+                offerings.append(
+                    Offering(name, zone, CapacityType.ON_DEMAND, on_demand, PriceSource.PUBLISHED)
+                )
+            if not instance_type.supports(CapacityType.SPOT):
+                continue
+            observed = spot_observed.get((name, zone))
+            if observed is not None:
+                price, source = observed, PriceSource.OBSERVED
+            elif on_demand is not None and advice is not None:
+                price = round(on_demand * (1 - advice.savings_percent / 100), 6)
+                source = PriceSource.ESTIMATE
+            else:
+                continue
+            offerings.append(Offering(name, zone, CapacityType.SPOT, price, source, bucket))
+    metadata = CatalogMetadata(
+        region=inputs.region,
+        built_at=inputs.built_at,
+        sources=inputs.sources,
+        zone_ids=MappingProxyType(dict(sorted(inputs.zone_ids.items()))),
+    )
+    return Catalog(metadata, MappingProxyType(types), MappingProxyType(economics), tuple(offerings))

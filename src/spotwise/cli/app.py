@@ -1,0 +1,65 @@
+"""The `spotwise` command: the entry point, and the one place errors become exit codes."""
+
+from __future__ import annotations
+
+import sys
+
+import typer
+from rich.console import Console
+
+# typer vendors click since 0.25; its exceptions are only reachable here.
+from typer._click.exceptions import ClickException, NoArgsIsHelpError
+
+from spotwise import __version__
+from spotwise.cli import catalog_cmd, select_cmd
+from spotwise.errors import UserError
+
+app = typer.Typer(
+    name="spotwise",
+    help="Run Kubernetes on EC2 Spot capacity safely and cheaply.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+app.command("select", help=select_cmd.HELP)(select_cmd.select)
+app.add_typer(catalog_cmd.app, name="catalog")
+
+
+@app.callback()
+def _root(
+    version: bool = typer.Option(False, "--version", help="Print the version and exit."),
+) -> None:
+    if version:
+        print(__version__)
+        raise typer.Exit()
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the CLI; user errors print one line on stderr and exit with code 2.
+
+    Returns:
+        The process exit code.
+    """
+    command = typer.main.get_command(app)
+    err = Console(stderr=True, highlight=False, soft_wrap=True)
+    try:
+        result = command.main(args=argv, prog_name="spotwise", standalone_mode=False)
+    except UserError as error:
+        err.print(f"error: {error}", markup=False)
+        return 2
+    except NoArgsIsHelpError as error:
+        print(error.format_message())
+        return 0
+    except ClickException as error:
+        err.print(f"error: {error.format_message()}", markup=False)
+        return 2
+    except typer.Exit as done:
+        return done.exit_code
+    except typer.Abort:
+        err.print("aborted")
+        return 130
+    return result if isinstance(result, int) else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

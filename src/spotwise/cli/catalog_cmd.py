@@ -1,0 +1,100 @@
+"""`spotwise catalog`: what the catalog knows, and building it anew from AWS."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from spotwise.catalog.bundled import load_catalog
+from spotwise.catalog.catalog import Catalog
+from spotwise.cli.console import stdout
+from spotwise.model.instance_type import CapacityType
+
+app = typer.Typer(
+    help="Inspect the EC2 capacity catalog or refresh it from AWS.", no_args_is_help=True
+)
+
+RegionOption = Annotated[str | None, typer.Option(help="Region (default us-east-1).")]
+CatalogOption = Annotated[
+    Path | None, typer.Option("--catalog", help="A snapshot written by 'catalog refresh'.")
+]
+
+
+def _facts(catalog: Catalog, name: str) -> Table:
+    t = catalog.instance_type(name)
+    e = catalog.economics[name]
+    facts = Table.grid(padding=(0, 2))
+    gpus = ", ".join(
+        f"{g.count}x {g.manufacturer} {g.model} ({g.memory_mib // 1024} GiB)" for g in t.gpus
+    )
+    rows = [
+        ("vCPUs", str(t.vcpus)),
+        ("memory", f"{t.memory_gib:g} GiB"),
+        ("architecture", ", ".join(a.value for a in t.architectures)),
+        ("GPUs", gpus or "none"),
+        ("network", t.network_performance or "-"),
+        ("max pods (ENI)", str(t.max_pods)),
+        ("generation", f"{t.generation} ({'current' if t.current_generation else 'previous'})"),
+        ("burstable", "yes" if t.burstable else "no"),
+        ("bare metal", "yes" if t.bare_metal else "no"),
+        ("usage classes", ", ".join(u.value for u in t.usage_classes)),
+        ("on-demand", "-" if e.on_demand_price is None else f"${e.on_demand_price:.4f}/h"),
+        ("spot savings (advisor)", "-" if e.savings_percent is None else f"{e.savings_percent}%"),
+        ("interruption (advisor)", e.interruption.label if e.interruption else "not listed"),
+    ]
+    for key, value in rows:
+        facts.add_row(f"[bold]{key}[/]", value)
+    return facts
+
+
+def _zones(catalog: Catalog, name: str) -> Table:
+    table = Table(box=None, header_style="bold", pad_edge=False)
+    for column in ("Zone", "Zone ID", "On-demand", "Spot", "Spot price from", "Interruption"):
+        table.add_column(column)
+    for zone in catalog.economics[name].zones:
+        od = catalog.offerings_of(name, CapacityType.ON_DEMAND, (zone,))
+        spot = catalog.offerings_of(name, CapacityType.SPOT, (zone,))
+        table.add_row(
+            zone,
+            catalog.metadata.zone_ids.get(zone, "-"),
+            f"${od[0].price:.4f}" if od else "-",
+            f"${spot[0].price:.4f}" if spot else "-",
+            spot[0].price_source.value if spot else "-",
+            spot[0].interruption.label if spot and spot[0].interruption else "-",
+        )
+    return table
+
+
+@app.command()
+def show(
+    instance_type: Annotated[str, typer.Argument(metavar="TYPE", help="e.g. m6i.large")],
+    region: RegionOption = None,
+    catalog_file: CatalogOption = None,
+) -> None:
+    """Print everything known about an instance type, per zone."""
+    catalog = load_catalog(region, catalog_file)
+    catalog.instance_type(instance_type)  # an unknown type fails before anything is printed
+    out = stdout()
+    out.print(
+        f"[bold]{instance_type}[/] in {catalog.region} (catalog of {catalog.metadata.built_at})"
+    )
+    out.print(_facts(catalog, instance_type))
+    out.print()
+    out.print(_zones(catalog, instance_type))
+
+
+@app.command()
+def info(region: RegionOption = None, catalog_file: CatalogOption = None) -> None:
+    """Print when and from what the catalog was built."""
+    catalog = load_catalog(region, catalog_file)
+    meta = catalog.metadata
+    out = stdout()
+    out.print(
+        f"{meta.region}: {len(catalog.instance_types)} instance types, "
+        f"{len(catalog.offerings)} offerings in {len(meta.zone_ids)} zones; built {meta.built_at}"
+    )
+    for source in meta.sources:
+        out.print(f"- {source.name}: {source.location} ({source.licence}; data of {source.as_of})")

@@ -1,0 +1,1 @@
+"""Pure, immutable value types shared by every part of spotwise."""
