@@ -8,9 +8,12 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
+from spotwise.catalog import snapshot
+from spotwise.catalog.advisor import ADVISOR_URL
+from spotwise.catalog.build import build_catalog
 from spotwise.catalog.bundled import load_catalog
 from spotwise.catalog.catalog import Catalog
-from spotwise.cli.console import stdout
+from spotwise.cli.console import stderr, stdout
 from spotwise.model.instance_type import CapacityType
 
 app = typer.Typer(
@@ -98,3 +101,49 @@ def info(region: RegionOption = None, catalog_file: CatalogOption = None) -> Non
     )
     for source in meta.sources:
         out.print(f"- {source.name}: {source.location} ({source.licence}; data of {source.as_of})")
+
+
+@app.command()
+def refresh(
+    region: Annotated[str, typer.Option(help="The AWS region to describe.")] = "us-east-1",
+    out: Annotated[
+        Path | None,
+        typer.Option(help="Where to write the snapshot (default: ./catalog-REGION.json.gz)."),
+    ] = None,
+    advisor_url: Annotated[
+        str, typer.Option(help="The Spot Instance Advisor feed (http, https or file URL).")
+    ] = ADVISOR_URL,
+    endpoint_url: Annotated[
+        str | None, typer.Option(help="An EC2/Pricing endpoint to use instead of AWS's.")
+    ] = None,
+) -> None:
+    """Build a catalog snapshot live from AWS (EC2, Pricing API, Spot Advisor feed).
+
+    Needs credentials allowed ec2:DescribeAvailabilityZones, ec2:DescribeInstanceTypes,
+    ec2:DescribeInstanceTypeOfferings, ec2:DescribeSpotPriceHistory and pricing:GetProducts.
+    """
+    # Only this command talks to AWS: keep boto3 off the other commands' start-up.
+    import boto3
+
+    from spotwise.catalog.refresh import fetch_inputs
+
+    err = stderr()
+    with err.status("refreshing the catalog") as status:
+        inputs = fetch_inputs(
+            boto3.Session(),
+            region,
+            endpoint_url=endpoint_url,
+            advisor_url=advisor_url,
+            progress=lambda step: status.update(f"{region}: {step}"),
+        )
+    catalog = build_catalog(inputs)
+    if not inputs.on_demand:
+        err.print(f"warning: the Pricing API listed no on-demand prices for {region}")
+    if not inputs.advisor:
+        err.print(f"warning: the Spot Advisor feed does not list {region}; no interruption buckets")
+    path = out or Path(f"catalog-{region}.json.gz")
+    snapshot.write(catalog, path)
+    err.print(
+        f"wrote {path}: {len(catalog.instance_types)} instance types, "
+        f"{len(catalog.offerings)} offerings in {len(catalog.zones)} zones"
+    )

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import enum
 from pathlib import Path
 from typing import Annotated
 
@@ -12,10 +11,12 @@ from spotwise.catalog.bundled import load_catalog
 from spotwise.catalog.catalog import Catalog
 from spotwise.cli import flags
 from spotwise.cli.console import stderr, stdout
+from spotwise.cli.emit_options import Emit, EmitOptions
+from spotwise.cli.emit_options import emit as run_emit
 from spotwise.errors import UserError
+from spotwise.model.allocation import OnDemandAllocationStrategy, SpotAllocationStrategy
 from spotwise.model.instance_type import Architecture, CapacityType
 from spotwise.selector import aggregates
-from spotwise.selector.candidate import Candidate
 from spotwise.selector.criteria import Criteria
 from spotwise.selector.output import OutputFormat, render
 from spotwise.selector.select import select as run_select
@@ -31,14 +32,6 @@ FILTERS = "Filters"
 SPOT = "Spot"
 OUT = "Output"
 EMIT = "Emitters"
-
-
-class Emit(enum.StrEnum):
-    """Config formats `--emit` writes."""
-
-    KOPS = "kops"
-    ASG = "asg"
-    POOL = "pool"
 
 
 def _zones(catalog: Catalog, text: str | None) -> tuple[str, ...]:
@@ -179,7 +172,65 @@ def select(
     catalog_file: Annotated[
         Path | None, typer.Option("--catalog", help="A catalog snapshot from 'catalog refresh'.")
     ] = None,
-    emit: Annotated[Emit | None, typer.Option(case_sensitive=False, rich_help_panel=EMIT)] = None,
+    emit: Annotated[
+        Emit | None,
+        typer.Option(
+            case_sensitive=False, help="Write a config instead of a list.", rich_help_panel=EMIT
+        ),
+    ] = None,
+    groups: Annotated[
+        int,
+        typer.Option(
+            help="kops: InstanceGroups, one per vCPU:GiB ratio 1:2, 1:4...", rich_help_panel=EMIT
+        ),
+    ] = 1,
+    cluster: Annotated[
+        str | None, typer.Option(help="kops: the cluster name.", rich_help_panel=EMIT)
+    ] = None,
+    min_size: Annotated[int, typer.Option(help="kops: minSize.", rich_help_panel=EMIT)] = 0,
+    max_size: Annotated[int, typer.Option(help="kops: maxSize.", rich_help_panel=EMIT)] = 10,
+    on_demand_base: Annotated[
+        int, typer.Option(help="Instances always on-demand.", rich_help_panel=EMIT)
+    ] = 0,
+    on_demand_above_base: Annotated[
+        int | None,
+        typer.Option(
+            help="Percent on-demand above the base (default 0 for spot).", rich_help_panel=EMIT
+        ),
+    ] = None,
+    spot_allocation_strategy: Annotated[
+        SpotAllocationStrategy, typer.Option(case_sensitive=False, rich_help_panel=EMIT)
+    ] = SpotAllocationStrategy.PRICE_CAPACITY_OPTIMIZED,
+    on_demand_allocation_strategy: Annotated[
+        OnDemandAllocationStrategy, typer.Option(case_sensitive=False, rich_help_panel=EMIT)
+    ] = OnDemandAllocationStrategy.LOWEST_PRICE,
+    taint_spot: Annotated[
+        bool,
+        typer.Option(
+            help="kops: taint spot groups spotInstance=true:PreferNoSchedule.", rich_help_panel=EMIT
+        ),
+    ] = False,
+    launch_template: Annotated[
+        str, typer.Option(help="asg: the launch template name.", rich_help_panel=EMIT)
+    ] = "spotwise-nodes",
+    max_types: Annotated[
+        int | None,
+        typer.Option(help="asg: keep the N cheapest types (max 40).", rich_help_panel=EMIT),
+    ] = None,
+    name: Annotated[
+        str, typer.Option(help="pool: the NodePool name.", rich_help_panel=EMIT)
+    ] = "default",
+    label: Annotated[
+        list[str] | None,
+        typer.Option(help="pool: a node label key=value (repeatable).", rich_help_panel=EMIT),
+    ] = None,
+    taint: Annotated[
+        list[str] | None,
+        typer.Option(help="pool: a taint key=value:Effect (repeatable).", rich_help_panel=EMIT),
+    ] = None,
+    weight: Annotated[
+        int, typer.Option(help="pool: priority among pools (0-100).", rich_help_panel=EMIT)
+    ] = 0,
 ) -> None:
     """Select instance types (see HELP)."""
     catalog = load_catalog(region, catalog_file)
@@ -247,8 +298,26 @@ def select(
                 f"{len(rows) - len(shown)} more matched; raise --max-results to see them"
             )
         return
-    _emit(emit, rows[:max_results])
-
-
-def _emit(emit: Emit, rows: list[Candidate]) -> None:
-    raise UserError("--emit", f"{emit.value} is not wired yet", "")
+    options = EmitOptions(
+        usage_class=usage_class,
+        zones=criteria.zones,
+        architecture=criteria.architecture,
+        max_interruption=max_interruption,
+        groups=groups,
+        cluster=cluster,
+        min_size=min_size,
+        max_size=max_size,
+        on_demand_base=on_demand_base,
+        on_demand_above_base=on_demand_above_base,
+        spot_allocation_strategy=spot_allocation_strategy,
+        on_demand_allocation_strategy=on_demand_allocation_strategy,
+        taint_spot=taint_spot,
+        launch_template=launch_template,
+        max_types=max_types,
+        name=name,
+        labels=tuple(label or ()),
+        taints=tuple(taint or ()),
+        weight=weight,
+    )
+    # Every matching type goes to the emitter: each orders and trims them by price itself.
+    stdout().file.write(run_emit(emit, rows, options))

@@ -92,7 +92,9 @@ class InstanceType:
 
     @property
     def architecture(self) -> Architecture:
-        """The architecture nodes of this type run."""
+        """The architecture nodes of this type run: x86_64 on types that also run i386."""
+        if Architecture.X86_64 in self.architectures:
+            return Architecture.X86_64
         return self.architectures[0]
 
     @property

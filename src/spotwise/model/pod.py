@@ -1,0 +1,91 @@
+"""Pods as the scheduler sees them: what they request and where they may run."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from spotwise.model.labelset import EMPTY_LABELS, LabelSet
+from spotwise.model.resources import Resources
+from spotwise.model.scheduling_terms import (
+    HostPort,
+    NodeSelectorTerm,
+    PodAffinityTerm,
+    PreferredTerm,
+    Toleration,
+    TopologySpreadConstraint,
+    WeightedPodAffinityTerm,
+)
+
+
+@dataclass(frozen=True, slots=True)
+class PodSpec:
+    """Everything about a pod that decides where it can run. Equal specs schedule alike.
+
+    Attributes:
+        namespace: The pod's namespace (affinity and spread count within it).
+        labels: The pod's labels (what other pods' selectors match).
+        requests: Effective requests: max(sum of containers + sidecars, each init
+            container) plus overhead; ``pods`` is 1.
+        node_selector: ``spec.nodeSelector``.
+        required_node_terms: Required node affinity terms (ORed); empty means none.
+        preferred_node_terms: Preferred node affinity terms with weights.
+        tolerations: The pod's tolerations.
+        host_ports: Host ports its containers bind.
+        affinity: Required inter-pod affinity terms.
+        anti_affinity: Required inter-pod anti-affinity terms.
+        preferred_affinity: Preferred inter-pod affinity terms.
+        preferred_anti_affinity: Preferred inter-pod anti-affinity terms.
+        spread: Topology spread constraints.
+        zones: Zones the pod's volumes pin it to (None: any zone).
+        node: An existing node its volume is attached to and that it must run on.
+    """
+
+    namespace: str
+    labels: LabelSet = EMPTY_LABELS
+    requests: Resources = field(default_factory=lambda: Resources(pods=1))
+    node_selector: LabelSet = EMPTY_LABELS
+    required_node_terms: tuple[NodeSelectorTerm, ...] = ()
+    preferred_node_terms: tuple[PreferredTerm, ...] = ()
+    tolerations: tuple[Toleration, ...] = ()
+    host_ports: tuple[HostPort, ...] = ()
+    affinity: tuple[PodAffinityTerm, ...] = ()
+    anti_affinity: tuple[PodAffinityTerm, ...] = ()
+    preferred_affinity: tuple[WeightedPodAffinityTerm, ...] = ()
+    preferred_anti_affinity: tuple[WeightedPodAffinityTerm, ...] = ()
+    spread: tuple[TopologySpreadConstraint, ...] = ()
+    zones: frozenset[str] | None = None
+    node: str | None = None
+
+    def matches_node_affinity(self, labels: LabelSet) -> bool:
+        """Whether a node's labels satisfy nodeSelector and required node affinity."""
+        if any(labels.get(k) != v for k, v in self.node_selector.items()):
+            return False
+        terms = self.required_node_terms
+        return not terms or any(t.matches(labels) for t in terms)
+
+
+@dataclass(frozen=True, slots=True)
+class Pod:
+    """A pod: its identity, its owner and its scheduling spec.
+
+    Attributes:
+        name: The pod's name.
+        spec: What decides where it runs; shared between the replicas of a workload.
+        owner: ``Kind/name`` of the workload that owns it, if any.
+        volumes: Names of the PVCs it mounts, for explanations.
+    """
+
+    name: str
+    spec: PodSpec
+    owner: str = ""
+    volumes: tuple[str, ...] = ()
+
+    @property
+    def namespace(self) -> str:
+        """The pod's namespace."""
+        return self.spec.namespace
+
+    @property
+    def key(self) -> str:
+        """``namespace/name``, how people and the plan's JSON refer to a pod."""
+        return f"{self.spec.namespace}/{self.name}"

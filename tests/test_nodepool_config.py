@@ -1,0 +1,194 @@
+from __future__ import annotations
+
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from spotwise.config import NodePool, dump_nodepool, load_nodepools
+from spotwise.errors import UserError
+from spotwise.model.allocation import OnDemandAllocationStrategy, SpotAllocationStrategy
+from spotwise.model.instance_type import Architecture, CapacityType
+from spotwise.model.scheduling_terms import TaintEffect
+
+FULL = """\
+apiVersion: spotwise.io/v1alpha1
+kind: NodePool
+metadata:
+  name: general
+spec:
+  instanceTypes: [m6i.large, m5.large]
+  capacityTypes: [spot]
+  zones: [us-east-1a, us-west-2-lax-1a]
+  architecture: arm64
+  labels:
+    team: web
+    example.com/tier: front-end
+  taints:
+    - {key: spotInstance, value: "true", effect: PreferNoSchedule}
+    - {key: example.com/dedicated, effect: NoExecute}
+  onDemandBase: 0
+  spotAllocationStrategy: capacity-optimized-prioritized
+  onDemandAllocationStrategy: prioritized
+  maxInterruption: 10
+  weight: 50
+  limits: {cpu: 1500m, memory: 64Gi, nodes: 20, pricePerHour: 12.5}
+---
+apiVersion: spotwise.io/v1alpha1
+kind: NodePool
+metadata: {name: fallback}
+spec:
+  capacityTypes: [on-demand]
+---
+"""
+
+
+def write(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "pools.yaml"
+    path.write_text(textwrap.dedent(text))
+    return path
+
+
+def test_loads_every_field(tmp_path: Path) -> None:
+    general, fallback = load_nodepools(write(tmp_path, FULL))
+    spec = general.spec
+    assert general.name == "general"
+    assert spec.instance_types == ("m6i.large", "m5.large")
+    assert spec.capacity_types == (CapacityType.SPOT,)
+    assert spec.zones == ("us-east-1a", "us-west-2-lax-1a")
+    assert spec.architecture is Architecture.ARM64
+    assert spec.labels == {"team": "web", "example.com/tier": "front-end"}
+    assert [(t.key, t.value, t.effect) for t in spec.taints] == [
+        ("spotInstance", "true", TaintEffect.PREFER_NO_SCHEDULE),
+        ("example.com/dedicated", "", TaintEffect.NO_EXECUTE),
+    ]
+    assert spec.on_demand_above_base == 0
+    assert spec.spot_allocation_strategy is SpotAllocationStrategy.CAPACITY_OPTIMIZED_PRIORITIZED
+    assert spec.on_demand_allocation_strategy is OnDemandAllocationStrategy.PRIORITIZED
+    assert spec.max_interruption == 10
+    assert spec.weight == 50
+    assert spec.limits.cpu_millicores == 1500
+    assert spec.limits.memory_bytes == 64 * 2**30
+    assert spec.limits.nodes == 20
+    assert spec.limits.price_per_hour == 12.5
+    # Defaults, and the on-demand share implied by an on-demand-only pool.
+    assert fallback.spec.capacity_types == (CapacityType.ON_DEMAND,)
+    assert fallback.spec.on_demand_above_base == 100
+    assert fallback.spec.instance_types == ()
+    assert fallback.spec.spot_allocation_strategy is SpotAllocationStrategy.PRICE_CAPACITY_OPTIMIZED
+    assert fallback.spec.limits.cpu_millicores is None
+
+
+def test_dump_reads_back_equal(tmp_path: Path) -> None:
+    for pool in load_nodepools(write(tmp_path, FULL)):
+        text = dump_nodepool(pool)
+        assert text.startswith("apiVersion: spotwise.io/v1alpha1\nkind: NodePool\n")
+        (back,) = load_nodepools(write(tmp_path, text))
+        assert back == pool
+        assert isinstance(back, NodePool)
+
+
+POOL = """\
+apiVersion: spotwise.io/v1alpha1
+kind: NodePool
+metadata:
+  name: p
+spec:
+"""
+
+BAD = [
+    # (spec lines or whole text, field path in the message, words in the message)
+    ("  taints: [{key: a, effect: NoSchedul}]", "spec.taints[0].effect", "'NoSchedule'"),
+    (
+        "  instanceType: [m5.large]",
+        "spec.instanceType: is not a field here; use one of instanceTypes, capacityTypes",
+        "limits",
+    ),
+    ("  instanceTypes: [m5large]", "spec.instanceTypes[0]", "not an EC2 instance type"),
+    ("  instanceTypes: [m5.large, m5.large]", "spec.instanceTypes", "more than once"),
+    ("  capacityTypes: []", "spec.capacityTypes", "at least 1"),
+    ("  capacityTypes: [spot, reserved]", "spec.capacityTypes[1]", "'on-demand'"),
+    ("  zones: [us-east-1]", "spec.zones[0]", "availability-zone"),
+    ("  architecture: amd64", "spec.architecture", "'x86_64'"),
+    ("  labels: {'bad key': x}", "spec.labels['bad key']", "not a label key"),
+    ("  labels: {team: 'a b'}", "spec.labels.team", "not a label value"),
+    ("  onDemandPercentageAboveBase: 101", "spec.onDemandPercentageAboveBase", "100"),
+    ("  onDemandBase: -1", "spec.onDemandBase", "greater than or equal to 0"),
+    ("  spotAllocationStrategy: cheapest", "spec.spotAllocationStrategy", "'lowest-price'"),
+    ("  onDemandAllocationStrategy: random", "spec.onDemandAllocationStrategy", "'prioritized'"),
+    ("  maxInterruption: 150", "spec.maxInterruption", "100"),
+    ("  weight: 101", "spec.weight", "100"),
+    ("  weight: yes", "spec.weight", "valid integer"),
+    ("  onDemandBase: '2'", "spec.onDemandBase", "valid integer"),
+    ("  on_demand_base: 2", "spec.on_demand_base: is not a field here", "onDemandBase"),
+    ("  limits: {cpu: 2 cores}", "spec.limits.cpu", "not a Kubernetes quantity"),
+    ("  limits: {memory: -1Gi}", "spec.limits.memory", "negative"),
+    ("  limits: {memory: true}", "spec.limits.memory", "not a Kubernetes quantity"),
+    (
+        "  limits: {gpus: 1}",
+        "spec.limits.gpus: is not a field here",
+        "use one of cpu, memory, nodes, pricePerHour",
+    ),
+    (
+        "  taints: [{key: a, effect: NoSchedule, operator: Exists}]",
+        "spec.taints[0].operator",
+        "use one of key, value, effect",
+    ),
+    (POOL.replace("kind: NodePool", "kind: NodePool\nstatus: {}") + "  {}", "status", "spec"),
+    (
+        "  capacityTypes: [on-demand]\n  onDemandPercentageAboveBase: 0",
+        "document 1: spec:",
+        "no spot",
+    ),
+    ("  capacityTypes: [spot]\n  onDemandBase: 2", "document 1: spec:", "no on-demand"),
+    (POOL.replace("name: p", "name: Pool_1") + "  {}", "metadata.name", "not a DNS label"),
+    (POOL.replace("kind: NodePool", "kind: InstanceGroup") + "  {}", "kind", "'NodePool'"),
+    (POOL.replace("  name: p\n", "  {}\n") + "  {}", "metadata.name", "is required"),
+]
+
+
+@pytest.mark.parametrize(("body", "field", "words"), BAD)
+def test_bad_pools_give_one_line_naming_file_document_and_field(
+    tmp_path: Path, body: str, field: str, words: str
+) -> None:
+    text = body if body.startswith("apiVersion") else POOL + body
+    path = write(
+        tmp_path,
+        "apiVersion: spotwise.io/v1alpha1\nkind: NodePool\nmetadata: {name: ok}\n---\n" + text,
+    )
+    with pytest.raises(UserError) as raised:
+        load_nodepools(path)
+    message = str(raised.value)
+    assert "\n" not in message
+    assert message.startswith(f"{path}: document 2")
+    assert field.replace("document 1", "document 2") in message
+    assert words in message
+
+
+@pytest.mark.parametrize(
+    ("text", "words"),
+    [
+        (POOL + "  weight: 1\n  weight: 2\n", "line 7: key 'weight' is given twice"),
+        (POOL + "  labels: {a: [}\n", "is not valid YAML at line"),
+        ("- a\n- b\n", "document 1: is not a mapping"),
+        ("", "holds no NodePool document"),
+        (POOL + "  {}\n---\n" + POOL + "  {}\n", "document 2: metadata.name: 'p' is already"),
+    ],
+)
+def test_bad_files_give_one_line(tmp_path: Path, text: str, words: str) -> None:
+    path = write(tmp_path, text)
+    with pytest.raises(UserError) as raised:
+        load_nodepools(path)
+    assert "\n" not in str(raised.value)
+    assert words in str(raised.value)
+
+
+def test_missing_file_is_a_user_error(tmp_path: Path) -> None:
+    with pytest.raises(UserError, match="cannot be read"):
+        load_nodepools(tmp_path / "nope.yaml")
+
+
+def test_more_errors_are_counted(tmp_path: Path) -> None:
+    path = write(tmp_path, POOL + "  weight: 500\n  onDemandBase: -1\n  zones: [x]\n")
+    with pytest.raises(UserError, match=r"\(and 2 more errors\)"):
+        load_nodepools(path)
