@@ -30,7 +30,7 @@ from spotwise.errors import UserError
 from spotwise.model.allocation import OnDemandAllocationStrategy, SpotAllocationStrategy
 from spotwise.model.instance_type import Architecture, CapacityType
 from spotwise.model.quantity import parse_bytes, parse_cpu_millicores
-from spotwise.model.scheduling_terms import TaintEffect
+from spotwise.model.scheduling_terms import Operator, TaintEffect
 
 API_VERSION: Final = "spotwise.io/v1alpha1"
 KIND: Final = "NodePool"
@@ -148,6 +148,41 @@ class Limits(_Model):
         return None if self.memory is None else parse_bytes(self.memory)
 
 
+class Requirement(_Model):
+    """A requirement on the labels of the pool's nodes, as in a node selector term."""
+
+    key: LabelKey
+    operator: Operator
+    values: tuple[str, ...] = ()
+
+    @model_validator(mode="after")
+    def _values_fit_operator(self) -> Self:
+        if self.operator in (Operator.EXISTS, Operator.DOES_NOT_EXIST) and self.values:
+            raise ValueError(f"operator {self.operator.value} takes no values; drop them")
+        if self.operator in (Operator.IN, Operator.NOT_IN) and not self.values:
+            raise ValueError(f"operator {self.operator.value} needs at least one value")
+        if self.operator in (Operator.GT, Operator.LT) and (
+            len(self.values) != 1 or not self.values[0].lstrip("-").isdigit()
+        ):
+            raise ValueError(f"operator {self.operator.value} needs exactly one integer value")
+        return self
+
+
+class HeadroomUnit(_Model):
+    """The size of one spare unit."""
+
+    cpu: CpuQuantity = "1"
+    memory: MemoryQuantity = "2Gi"
+
+
+class Headroom(_Model):
+    """Spare capacity kept warm, so that new pods start without waiting for a node."""
+
+    percent: StrictInt = Field(default=0, ge=0, le=100)
+    units: StrictInt = Field(default=0, ge=0)
+    unit: HeadroomUnit = Field(default_factory=HeadroomUnit)
+
+
 class NodePoolSpec(_Model):
     """What nodes the pool may launch and how it buys them."""
 
@@ -170,6 +205,9 @@ class NodePoolSpec(_Model):
     max_interruption: StrictFloat | None = Field(default=None, ge=0, le=100)
     weight: StrictInt = Field(default=0, ge=0, le=100)
     limits: Limits = Field(default_factory=Limits)
+    requirements: tuple[Requirement, ...] = ()
+    headroom: Headroom = Field(default_factory=Headroom)
+    price_ceiling: StrictFloat = Field(default=0.25, ge=0, le=10)
 
     @model_validator(mode="after")
     def _split_matches_capacity_types(self) -> Self:

@@ -1,0 +1,122 @@
+"""Node pools for the packer, from NodePool documents and the catalog.
+
+Only offerings that exist, are priced, are not known to be unavailable, and pass the
+pool's rules (types, zones, capacity types, architecture, requirements, interruption
+ceiling) become options; everything the packer may choose is here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Sequence
+
+from spotwise.catalog.catalog import Catalog
+from spotwise.config.nodepool import NodePool
+from spotwise.model.instance_type import Architecture, CapacityType, InstanceType
+from spotwise.model.offering import bucket_at_most
+from spotwise.model.resources import Resources
+from spotwise.model.scheduling_terms import NodeSelectorTerm, Requirement, Taint
+from spotwise.provisioning.node_labels import node_labels, type_labels
+from spotwise.scheduling.overhead import allocatable
+from spotwise.scheduling.pool import Headroom, NodeShape, Offer, Pool, PoolLimits
+
+# An offering known to be unavailable now: (instance type, zone, capacity type).
+OfferingKey = tuple[str, str, CapacityType]
+
+DEFAULT_POOL = "default"
+_GENERAL_ARCHITECTURES = (Architecture.X86_64, Architecture.ARM64)
+
+
+def default_nodepool() -> NodePool:
+    """The pool used when none is configured: every type, spot first, on-demand allowed."""
+    return NodePool.model_validate(
+        {
+            "apiVersion": "spotwise.io/v1alpha1",
+            "kind": "NodePool",
+            "metadata": {"name": DEFAULT_POOL},
+        }
+    )
+
+
+def build_pools(
+    nodepools: Sequence[NodePool],
+    catalog: Catalog,
+    unavailable: Collection[OfferingKey] = (),
+) -> tuple[Pool, ...]:
+    """The packer's pools for ``nodepools`` over ``catalog``."""
+    return tuple(build_pool(p, catalog, unavailable) for p in nodepools)
+
+
+def _allowed_types(nodepool: NodePool, catalog: Catalog) -> list[InstanceType]:
+    spec = nodepool.spec
+    if spec.instance_types:
+        return [
+            catalog.instance_type(n, subject=f"pool {nodepool.name}") for n in spec.instance_types
+        ]
+    # Without a list, every general-purpose type; bare metal and Macs must be asked for.
+    return [
+        t
+        for t in catalog.instance_types.values()
+        if not t.bare_metal and t.architecture in _GENERAL_ARCHITECTURES
+    ]
+
+
+def build_pool(
+    nodepool: NodePool, catalog: Catalog, unavailable: Collection[OfferingKey] = ()
+) -> Pool:
+    """One pool: its shapes with every offer that passes its rules."""
+    spec = nodepool.spec
+    zones = set(spec.zones or catalog.zones)
+    capacity_types = set(spec.capacity_types)
+    calm = bucket_at_most(spec.max_interruption) if spec.max_interruption is not None else None
+    requirements = NodeSelectorTerm(
+        tuple(Requirement(r.key, r.operator, r.values) for r in spec.requirements)
+    )
+    skipped = set(unavailable)
+    shapes = []
+    for t in _allowed_types(nodepool, catalog):
+        if spec.architecture is not None and t.architecture is not spec.architecture:
+            continue
+        base = type_labels(t)
+        offers = []
+        for offering in catalog.offerings_of(t.name):
+            ct = offering.capacity_type
+            if offering.zone not in zones or ct not in capacity_types:
+                continue
+            if (t.name, offering.zone, ct) in skipped or not offering.available:
+                continue
+            if ct is CapacityType.SPOT and calm is not None and offering.interruption not in calm:
+                continue
+            labels = node_labels(
+                nodepool.name, spec.labels, base, catalog.region, offering.zone, ct
+            )
+            if requirements.requirements and not requirements.matches(labels):
+                continue
+            offers.append(Offer(offering.zone, ct, offering.price, labels))
+        if offers:
+            shapes.append(
+                NodeShape(
+                    t,
+                    allocatable(t),
+                    tuple(sorted(offers, key=lambda o: (o.price, o.zone))),
+                    catalog.economics[t.name].on_demand_price,
+                )
+            )
+    limits = spec.limits
+    head = spec.headroom
+    return Pool(
+        name=nodepool.name,
+        shapes=tuple(shapes),
+        weight=spec.weight,
+        taints=tuple(Taint(t.key, t.value, t.effect) for t in spec.taints),
+        limits=PoolLimits(
+            limits.cpu_millicores, limits.memory_bytes, limits.nodes, limits.price_per_hour
+        ),
+        on_demand_base=spec.on_demand_base,
+        on_demand_percentage=spec.on_demand_above_base,
+        headroom=Headroom(
+            units=head.units,
+            unit=Resources.parse({"cpu": head.unit.cpu, "memory": head.unit.memory}),
+            percent=head.percent,
+        ),
+        price_ceiling=spec.price_ceiling,
+    )

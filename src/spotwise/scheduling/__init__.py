@@ -1,0 +1,1 @@
+"""Kubernetes scheduling semantics and cost-optimal packing: pure decisions, no I/O."""

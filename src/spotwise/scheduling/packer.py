@@ -1,0 +1,659 @@
+"""Cost-optimal packing of pending pods onto existing nodes and new ones.
+
+`pack` is a pure function: frozen inputs in, a `Plan` out. Inside, equivalent pods (equal
+`PodSpec`) are placed as one group, so the work grows with the number of distinct pod
+shapes rather than pods. Groups go largest first (first-fit decreasing); each group
+fills existing nodes, then the new nodes already opened, then opens new ones from the
+highest-weight pool that can take it. A new node keeps every shape that could still
+hold its pods; the cheapest is chosen at the end, so a half-empty node shrinks to the
+smallest type that fits.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from spotwise.model.labelset import LabelSet
+from spotwise.model.node import Node
+from spotwise.model.pod import Pod, PodSpec
+from spotwise.model.resources import Resources
+from spotwise.model.scheduling_terms import HostPort
+from spotwise.scheduling import compat
+from spotwise.scheduling.bins import Claim, ExistingBin, Placement, fit_count, minus, times
+from spotwise.scheduling.constraints import Constraints
+from spotwise.scheduling.explain import explain
+from spotwise.scheduling.finalize import finalize
+from spotwise.scheduling.plan import ExistingPlacement, Plan, Unschedulable
+from spotwise.scheduling.pool import NodeShape, Pool, PoolLimits
+from spotwise.scheduling.topology import HOSTNAME_KEY, CounterKey, TopologyCounts, domain_of
+
+# A new node's shapes are those within this factor of the best price per unit of demand;
+# tighter packs denser, looser gives the final choice more types to pick the cheapest from.
+EFFICIENCY_SLACK = 0.15
+UNLIMITED = 10**9
+
+
+@dataclass(frozen=True, slots=True)
+class PackInput:
+    """Everything `pack` decides from.
+
+    Attributes:
+        pods: Pending pods.
+        nodes: Existing nodes, with the pods bound to them.
+        pools: Node pools new nodes may come from.
+        daemonsets: DaemonSet pod specs: overhead on every new node they would run on.
+    """
+
+    pods: tuple[Pod, ...]
+    nodes: tuple[Node, ...] = ()
+    pools: tuple[Pool, ...] = ()
+    daemonsets: tuple[PodSpec, ...] = ()
+
+
+def pack(request: PackInput) -> Plan:
+    """Decide where every pending pod goes and which nodes to launch, at the least cost.
+
+    Returns:
+        The plan: new nodes with their pods and launch lists, placements on existing
+        nodes, and every pod that cannot be placed with its reason.
+    """
+    return _Packer(request).run()
+
+
+def group_pods(pods: Iterable[Pod]) -> dict[PodSpec, list[Pod]]:
+    """Equivalent pods together, in order of first appearance."""
+    groups: dict[PodSpec, list[Pod]] = defaultdict(list)
+    for pod in pods:
+        groups[pod.spec].append(pod)
+    return groups
+
+
+def _size(spec: PodSpec, scale: Resources) -> float:
+    """A pod's size as its largest share of the cluster's total demand (for FFD order)."""
+    r = spec.requests
+    shares = [r.cpu_milli / max(scale.cpu_milli, 1), r.memory_bytes / max(scale.memory_bytes, 1)]
+    shares += [count for _, count in r.extended]
+    return max(shares)
+
+
+class _Packer:
+    """One packing run. Mutable working state lives here and dies with the run."""
+
+    def __init__(self, request: PackInput) -> None:
+        self.request = request
+        self.pools = sorted(request.pools, key=lambda p: (-p.weight, p.name))
+        self.allocatable = {p.name: _daemon_adjusted(p, request.daemonsets) for p in self.pools}
+        self.existing = [_existing_bin(n) for n in request.nodes]
+        self.claims: list[Claim] = []
+        self.claim_serial: dict[str, int] = defaultdict(int)
+        self.topology = TopologyCounts()
+        self.groups = group_pods(request.pods)
+        self.demand = Resources()
+        for spec, pods in self.groups.items():
+            self.demand = self.demand + times(spec.requests, len(pods))
+        self._register_counters()
+        self.unschedulable: list[Unschedulable] = []
+        self.notes: list[str] = []
+        self._placements: dict[compat.NodeKey, dict[str, dict[int, frozenset[Placement]]]] = {}
+        self._efficient_cache: dict[object, dict[int, frozenset[Placement]]] = {}
+
+    # -- set-up ----------------------------------------------------------------------
+
+    def _register_counters(self) -> None:
+        specs = list(self.groups) + [p.spec for n in self.request.nodes for p in n.pods]
+        for spec in self.groups:
+            strict = Constraints.strict(spec)
+            for term in strict.affinity + strict.anti_affinity:
+                self.topology.register(CounterKey.of_term(term, spec.namespace))
+            for constraint in spec.spread:
+                self.topology.register(CounterKey.of_spread(constraint, spec.namespace))
+        for spec in specs:
+            for term in spec.anti_affinity:
+                self.topology.register_holder(CounterKey.of_term(term, spec.namespace))
+        for node in self.request.nodes:
+            for pod in node.pods:
+                self.topology.add(pod.spec, node.labels, 1, node.hostname)
+
+    # -- the run ---------------------------------------------------------------------
+
+    def run(self) -> Plan:
+        order = sorted(
+            self.groups.items(),
+            # Pods that need other pods (required affinity) go after the pods they need.
+            key=lambda item: (bool(item[0].affinity), -_size(item[0], self.demand)),
+        )
+        for spec, pods in order:
+            self._place_group(spec, pods)
+        nodes, split_notes = finalize(self.claims, self.pools, self.request.nodes, self.allocatable)
+        existing = tuple(
+            ExistingPlacement(pod.key, b.node.name) for b in self.existing for pod in b.placed
+        )
+        return Plan(nodes, existing, tuple(self.unschedulable), tuple(self.notes + split_notes))
+
+    def _place_group(self, spec: PodSpec, pods: list[Pod]) -> None:
+        cons: Constraints | None = Constraints.strict(spec)
+        remaining = pods
+        last = Constraints.strict(spec)
+        while cons is not None and remaining:
+            remaining = self._place(cons, remaining)
+            last = cons
+            if remaining:
+                cons = cons.relax()
+        if last.relaxed and len(remaining) < len(pods):
+            owner = pods[0].owner or pods[0].key
+            self.notes.append(f"{owner}: placed after relaxing {', '.join(last.relaxed)}")
+        if spec.host_ports and len(pods) > 1:
+            ports = ", ".join(f"{p.port}/{p.protocol}" for p in spec.host_ports)
+            owner = pods[0].owner or pods[0].key
+            self.notes.append(f"{owner}: hostPort {ports} allows one pod per node")
+        if remaining:
+            reason = explain(
+                Constraints.strict(spec), remaining[0], self.pools, self.allocatable, self.existing
+            )
+            self.unschedulable.extend(Unschedulable(p.key, reason) for p in remaining)
+
+    def _placements_for(self, cons: Constraints) -> dict[str, dict[int, frozenset[Placement]]]:
+        """Pool -> shape -> placements these pods' node predicates accept (cached by key).
+
+        Groups with the same node constraints share one answer object, which lets claims
+        skip re-intersecting their options with it.
+        """
+        key = compat.node_key(cons)
+        found = self._placements.get(key)
+        if found is None:
+            found = {p.name: compat.pool_placements(cons, p) for p in self.pools}
+            self._placements[key] = found
+        return found
+
+    def _place(self, cons: Constraints, pods: list[Pod]) -> list[Pod]:
+        """Place as many pods as ``cons`` allows; return the ones left over."""
+        existing = [b for b in self.existing if compat.node_accepts(cons, b.node)]
+        placements = self._placements_for(cons)
+        options = {
+            name: compat.that_fit(found, self.allocatable[name], cons.spec.requests)
+            for name, found in placements.items()
+        }
+        left: list[Pod] = []
+        start = 0
+        for requirement, quota in self._batches(cons, len(pods), existing, options):
+            batch = pods[start : start + quota]
+            start += quota
+            left += self._fill(cons, batch, requirement, existing, options)
+        return left + pods[start:]
+
+    # -- batches: spreading over a topology key ----------------------------------------
+
+    def _batches(
+        self,
+        cons: Constraints,
+        n: int,
+        existing: list[ExistingBin],
+        options: dict[str, dict[int, frozenset[Placement]]],
+    ) -> list[tuple[tuple[str, str] | None, int]]:
+        """Split ``n`` pods over domains: (label requirement, count) per batch.
+
+        A spread constraint over a node label (zone, capacity type) that counts the
+        group's own pods is met by water-filling its domains up front, most balanced
+        first, which satisfies every maxSkew; the rest of the constraints are checked
+        per node.
+        """
+        spec = cons.spec
+        for constraint in cons.spread:
+            key = CounterKey.of_spread(constraint, spec.namespace)
+            if key.topology_key == HOSTNAME_KEY or not self.topology.counted_by(key, spec):
+                continue
+            domains = self._domains(key.topology_key, existing, options)
+            if not domains:
+                return [(None, n)]
+            counts = {d: self.topology.count(key, d) for d in domains}
+            quotas = _water_fill(counts, n)
+            return [((key.topology_key, d), q) for d, q in quotas.items() if q]
+        return [(None, n)]
+
+    def _domains(
+        self,
+        topology_key: str,
+        existing: list[ExistingBin],
+        options: dict[str, dict[int, frozenset[Placement]]],
+    ) -> list[str]:
+        """The values ``topology_key`` takes on nodes these pods could use, sorted."""
+        values = {b.labels.get(topology_key) for b in existing}
+        for pool in self.pools:
+            for index, placements in options[pool.name].items():
+                for offer in pool.shapes[index].offers:
+                    if (offer.zone, offer.capacity_type) in placements:
+                        values.add(offer.labels.get(topology_key))
+        return sorted(v for v in values if v is not None)
+
+    # -- filling bins --------------------------------------------------------------------
+
+    def _fill(
+        self,
+        cons: Constraints,
+        pods: list[Pod],
+        requirement: tuple[str, str] | None,
+        existing: list[ExistingBin],
+        options: dict[str, dict[int, frozenset[Placement]]],
+    ) -> list[Pod]:
+        spec = cons.spec
+        request = spec.requests
+        batched = requirement[0] if requirement else None
+        i = 0
+        for ebin in existing:
+            if i == len(pods):
+                return []
+            if requirement and ebin.labels.get(requirement[0]) != requirement[1]:
+                continue
+            k = min(len(pods) - i, fit_count(ebin.free, request))
+            if k and spec.host_ports:
+                k = 0 if _port_conflict(spec, ebin.ports) else min(k, 1)
+            if k:
+                k = min(k, self._topology_cap(cons, ebin.labels, ebin.hostname, batched))
+            if k:
+                self._bind_existing(ebin, pods[i : i + k], spec)
+                i += k
+        for claim in self.claims:
+            if i == len(pods):
+                return []
+            i += self._try_claim(claim, cons, pods[i:], requirement, options)
+        while i < len(pods):
+            new = self._open_claim(cons, requirement, options)
+            if new is None:
+                break
+            placed = self._try_claim(new, cons, pods[i:], requirement, options)
+            if not placed:
+                break
+            self.claims.append(new)
+            i += placed
+        return pods[i:]
+
+    def _bind_existing(self, ebin: ExistingBin, pods: Sequence[Pod], spec: PodSpec) -> None:
+        ebin.free = minus(ebin.free, times(spec.requests, len(pods)))
+        ebin.placed.extend(pods)
+        ebin.ports.extend(spec.host_ports)
+        self.topology.add(spec, ebin.labels, len(pods), ebin.hostname)
+
+    def _try_claim(
+        self,
+        claim: Claim,
+        cons: Constraints,
+        pods: Sequence[Pod],
+        requirement: tuple[str, str] | None,
+        options: dict[str, dict[int, frozenset[Placement]]],
+    ) -> int:
+        """Put as many of ``pods`` on ``claim`` as fit; return how many."""
+        spec = cons.spec
+        request = spec.requests
+        headroom = claim.room
+        if request.cpu_milli > headroom.cpu_milli or request.memory_bytes > headroom.memory_bytes:
+            return 0
+        pool_options = options[claim.pool.name]
+        if not pool_options:
+            return 0
+        if spec.host_ports and _port_conflict(spec, claim.ports):
+            return 0
+        narrowed = _intersect(claim.options, pool_options)
+        if requirement:
+            narrowed = _require(claim.pool, narrowed, *requirement)
+        if self._topology_matters(cons):
+            narrowed = self._fix_domains(claim, cons, narrowed)
+        if not narrowed:
+            return 0
+        allocatable = self.allocatable[claim.pool.name]
+        k = max(fit_count(minus(allocatable[i], claim.used), request) for i in narrowed)
+        k = min(k, len(pods))
+        if spec.host_ports:
+            k = min(k, 1)
+        if k and self._topology_matters(cons):
+            labels = _agreed_labels(claim.pool, narrowed)
+            batched = requirement[0] if requirement else None
+            k = min(k, self._topology_cap(cons, labels, claim.hostname, batched))
+        if not k:
+            return 0
+        used = claim.used + times(request, k)
+        claim.options = {i: p for i, p in narrowed.items() if used.fits_in(allocatable[i])}
+        claim.room = _room(allocatable, claim.options, used)
+        placements = self._placements_for(cons)[claim.pool.name]
+        if all(placements is not seen for seen in claim.intersected):
+            claim.compatible = _intersect(claim.compatible, placements)
+            claim.intersected.append(placements)
+        claim.used = used
+        claim.pods.extend(pods[:k])
+        claim.ports.extend(spec.host_ports)
+        labels = _agreed_labels(claim.pool, claim.options) if self._counted(spec) else _NO_LABELS
+        self.topology.add(spec, labels, k, claim.hostname)
+        return k
+
+    def _topology_matters(self, cons: Constraints) -> bool:
+        """Whether any topology rule looks at where these pods go."""
+        spec = cons.spec
+        return bool(cons.affinity or cons.anti_affinity or cons.spread) or self._counted(spec)
+
+    def _counted(self, spec: PodSpec) -> bool:
+        """Whether some counter or anti-affinity holder counts pods of ``spec``."""
+        topology = self.topology
+        return (
+            any(topology.counted_by(k, spec) for k in topology.keys)
+            or any(topology.counted_by(k, spec) for k in topology.holders)
+            or bool(spec.anti_affinity)
+        )
+
+    def _fix_domains(
+        self, claim: Claim, cons: Constraints, narrowed: dict[int, frozenset[Placement]]
+    ) -> dict[int, frozenset[Placement]]:
+        """Narrow a claim so that every label topology counts these pods by has one value.
+
+        A new node may still be launchable in several zones; once it holds a pod that a
+        zonal constraint or counter cares about, its zone must be decided. The value
+        chosen is the one the constraints like best: the least crowded domain for a
+        spread, one with matching pods for an affinity, one without for anti-affinity.
+        """
+        spec = cons.spec
+        keys = {
+            k.topology_key
+            for k in self.topology.keys
+            if k.topology_key != HOSTNAME_KEY and self.topology.counted_by(k, spec)
+        }
+        keys |= {c.topology_key for c in cons.spread}
+        keys |= {t.topology_key for t in cons.affinity + cons.anti_affinity}
+        keys.discard(HOSTNAME_KEY)
+        for key in sorted(keys):
+            values = _label_values(claim.pool, narrowed, key)
+            if len(values) <= 1:
+                continue
+            best = min(values, key=lambda v: (-self._domain_score(cons, key, v), v))
+            narrowed = _require(claim.pool, narrowed, key, best)
+        return narrowed
+
+    def _domain_score(self, cons: Constraints, key: str, value: str) -> float:
+        spec = cons.spec
+        score = 0.0
+        for term in cons.affinity:
+            if term.topology_key == key:
+                score += self.topology.count(CounterKey.of_term(term, spec.namespace), value) > 0
+        for term in cons.anti_affinity:
+            if term.topology_key == key:
+                score -= self.topology.count(CounterKey.of_term(term, spec.namespace), value) > 0
+        for constraint in cons.spread:
+            if constraint.topology_key == key:
+                counter = CounterKey.of_spread(constraint, spec.namespace)
+                score -= self.topology.count(counter, value) / 1e6
+        return score
+
+    def _open_claim(
+        self,
+        cons: Constraints,
+        requirement: tuple[str, str] | None,
+        options: dict[str, dict[int, frozenset[Placement]]],
+    ) -> Claim | None:
+        """A new node from the first pool (by weight) that can take one of these pods."""
+        for pool in self.pools:
+            pool_options = options[pool.name]
+            if requirement:
+                pool_options = _require(pool, pool_options, *requirement)
+            pool_options = self._within_limits(pool, pool_options)
+            if not pool_options:
+                continue
+            cache_key = (pool.name, compat.node_key(cons), cons.spec.requests, requirement)
+            efficient = self._efficient(pool, pool_options, cache_key)
+            self.claim_serial[pool.name] += 1
+            placements = self._placements_for(cons)[pool.name]
+            return Claim(
+                id=f"new-{pool.name}-{self.claim_serial[pool.name]}",
+                pool=pool,
+                options=efficient,
+                compatible=placements,
+                room=_room(self.allocatable[pool.name], efficient, Resources()),
+                intersected=[placements],
+            )
+        return None
+
+    def _efficient(
+        self, pool: Pool, pool_options: dict[int, frozenset[Placement]], cache_key: object
+    ) -> dict[int, frozenset[Placement]]:
+        """The shapes whose price per unit of the pending demand is near the best.
+
+        A shape covers min(cpu / demand cpu, memory / demand memory) of the demand; the
+        cheapest price per unit of that coverage marks the types a dense packing should
+        aim for. Small nodes still happen: the final choice shrinks each node to fit.
+        """
+        # Limits shrink the options as the pool grows, so only unlimited pools can reuse.
+        cacheable = pool.limits == PoolLimits()
+        cached = self._efficient_cache.get(cache_key) if cacheable else None
+        if cached is not None:
+            return cached
+        allocatable = self.allocatable[pool.name]
+        demand = self.demand
+        costs: dict[int, float] = {}
+        for index, placements in pool_options.items():
+            a = allocatable[index]
+            coverage = min(
+                a.cpu_milli / demand.cpu_milli if demand.cpu_milli else math.inf,
+                a.memory_bytes / demand.memory_bytes if demand.memory_bytes else math.inf,
+            )
+            price = _cheapest(pool, index, placements)
+            if coverage > 0 and coverage != math.inf:
+                costs[index] = price / coverage
+            else:
+                costs[index] = price
+        best = min(costs.values())
+        efficient = {
+            i: pool_options[i] for i, c in costs.items() if c <= best * (1 + EFFICIENCY_SLACK)
+        }
+        if cacheable:
+            self._efficient_cache[cache_key] = efficient
+        return efficient
+
+    def _within_limits(
+        self, pool: Pool, pool_options: dict[int, frozenset[Placement]]
+    ) -> dict[int, frozenset[Placement]]:
+        """The options a new node of ``pool`` may have without breaking the pool's limits."""
+        limits = pool.limits
+        if limits == PoolLimits():
+            return pool_options
+        claims = [c for c in self.claims if c.pool is pool]
+        nodes = [n for n in self.request.nodes if n.labels.get(_POOL_LABEL) == pool.name]
+        if limits.nodes is not None and len(claims) + len(nodes) >= limits.nodes:
+            return {}
+        used_cpu = sum(_smallest(c).instance_type.vcpus * 1000 for c in claims)
+        used_cpu += sum(n.allocatable.cpu_milli for n in nodes)
+        used_memory = sum(_smallest(c).instance_type.memory_mib * 2**20 for c in claims)
+        used_memory += sum(n.allocatable.memory_bytes for n in nodes)
+        used_price = sum(_cheapest(c.pool, *_cheapest_option(c)) for c in claims)
+        allowed = {}
+        for index, placements in pool_options.items():
+            t = pool.shapes[index].instance_type
+            if limits.cpu_milli is not None and used_cpu + t.vcpus * 1000 > limits.cpu_milli:
+                continue
+            memory = t.memory_mib * 2**20
+            if limits.memory_bytes is not None and used_memory + memory > limits.memory_bytes:
+                continue
+            price = _cheapest(pool, index, placements)
+            if limits.price_per_hour is not None and used_price + price > limits.price_per_hour:
+                continue
+            allowed[index] = placements
+        return allowed
+
+    # -- topology ------------------------------------------------------------------------
+
+    def _topology_cap(
+        self, cons: Constraints, labels: LabelSet, hostname: str, batched: str | None
+    ) -> int:
+        """How many more of these pods the topology rules allow on one node."""
+        spec = cons.spec
+        topology = self.topology
+        cap = UNLIMITED
+        for term in cons.anti_affinity:
+            key = CounterKey.of_term(term, spec.namespace)
+            domain = domain_of(key.topology_key, labels, hostname)
+            if domain is None:
+                continue
+            if topology.count(key, domain):
+                return 0
+            if topology.counted_by(key, spec):
+                cap = 1
+        for term in cons.affinity:
+            key = CounterKey.of_term(term, spec.namespace)
+            domain = domain_of(key.topology_key, labels, hostname)
+            if domain is None:
+                return 0
+            if topology.count(key, domain):
+                continue
+            # The first pod of a group that matches its own affinity may go anywhere.
+            if not (topology.total(key) == 0 and topology.counted_by(key, spec)):
+                return 0
+        for key, holders in topology.holders.items():
+            domain = domain_of(key.topology_key, labels, hostname)
+            if domain is not None and holders.get(domain) and topology.counted_by(key, spec):
+                return 0
+        for constraint in cons.spread:
+            if constraint.topology_key == batched:
+                continue
+            key = CounterKey.of_spread(constraint, spec.namespace)
+            domain = domain_of(key.topology_key, labels, hostname)
+            if domain is None:
+                return 0
+            lowest = self._lowest_count(key)
+            allowed = constraint.max_skew + lowest - topology.count(key, domain)
+            if not topology.counted_by(key, spec):
+                if allowed < 0:
+                    return 0
+                continue
+            cap = min(cap, max(allowed, 0))
+        return cap
+
+    def _lowest_count(self, key: CounterKey) -> int:
+        """The least populated domain's count; a new node is an empty hostname domain."""
+        if key.topology_key == HOSTNAME_KEY:
+            return 0
+        values = {b.labels.get(key.topology_key) for b in self.existing}
+        for pool in self.pools:
+            for shape in pool.shapes:
+                values.update(o.labels.get(key.topology_key) for o in shape.offers)
+        return min((self.topology.count(key, v) for v in values if v is not None), default=0)
+
+
+_POOL_LABEL = "spotwise.io/node-pool"
+_NO_LABELS = LabelSet()
+
+
+def _room(
+    allocatable: tuple[Resources, ...], options: dict[int, frozenset[Placement]], used: Resources
+) -> Resources:
+    """The most CPU and memory any remaining shape leaves free: a quick upper bound."""
+    if not options:
+        return Resources()
+    return Resources(
+        max(allocatable[i].cpu_milli for i in options) - used.cpu_milli,
+        max(allocatable[i].memory_bytes for i in options) - used.memory_bytes,
+    )
+
+
+def _existing_bin(node: Node) -> ExistingBin:
+    free = minus(node.allocatable, node.requested)
+    ports = [port for pod in node.pods for port in pod.spec.host_ports]
+    return ExistingBin(node, free, ports)
+
+
+def _daemon_adjusted(pool: Pool, daemonsets: Sequence[PodSpec]) -> tuple[Resources, ...]:
+    """Each shape's allocatable minus the DaemonSets that would run on its nodes."""
+    adjusted = []
+    for shape in pool.shapes:
+        overhead = Resources()
+        labels = shape.offers[0].labels if shape.offers else LabelSet()
+        for ds in daemonsets:
+            cons = Constraints.strict(ds)
+            if not cons.untolerated(pool.taints) and ds.matches_node_affinity(labels):
+                overhead = overhead + ds.requests
+        adjusted.append(minus(shape.allocatable, overhead))
+    return tuple(adjusted)
+
+
+def _port_conflict(spec: PodSpec, ports: Sequence[HostPort]) -> bool:
+    return any(mine.conflicts(theirs) for mine in spec.host_ports for theirs in ports)
+
+
+def _intersect(
+    a: dict[int, frozenset[Placement]], b: dict[int, frozenset[Placement]]
+) -> dict[int, frozenset[Placement]]:
+    if a is b:
+        return a
+    out = {}
+    for index, placements in a.items():
+        other = b.get(index)
+        if other is not None:
+            both = placements & other
+            if both:
+                out[index] = both
+    return out
+
+
+def _require(
+    pool: Pool, options: dict[int, frozenset[Placement]], key: str, value: str
+) -> dict[int, frozenset[Placement]]:
+    """Keep the placements whose node label ``key`` is ``value``."""
+    out = {}
+    for index, placements in options.items():
+        kept = frozenset(
+            (o.zone, o.capacity_type)
+            for o in pool.shapes[index].offers
+            if (o.zone, o.capacity_type) in placements and o.labels.get(key) == value
+        )
+        if kept:
+            out[index] = kept
+    return out
+
+
+def _label_values(pool: Pool, options: dict[int, frozenset[Placement]], key: str) -> set[str]:
+    values: set[str] = set()
+    for index, placements in options.items():
+        for o in pool.shapes[index].offers:
+            if (o.zone, o.capacity_type) in placements:
+                value = o.labels.get(key)
+                if value is not None:
+                    values.add(value)
+    return values
+
+
+def _agreed_labels(pool: Pool, options: dict[int, frozenset[Placement]]) -> LabelSet:
+    """The labels every remaining offer of a claim agrees on."""
+    merged: dict[str, str] | None = None
+    for index, placements in options.items():
+        for o in pool.shapes[index].offers:
+            if (o.zone, o.capacity_type) not in placements:
+                continue
+            if merged is None:
+                merged = dict(o.labels)
+            else:
+                merged = {k: v for k, v in merged.items() if o.labels.get(k) == v}
+    return LabelSet(merged or {})
+
+
+def _cheapest(pool: Pool, index: int, placements: frozenset[Placement]) -> float:
+    return min(
+        (o.price for o in pool.shapes[index].offers if (o.zone, o.capacity_type) in placements),
+        default=math.inf,
+    )
+
+
+def _cheapest_option(claim: Claim) -> tuple[int, frozenset[Placement]]:
+    return min(claim.options.items(), key=lambda item: _cheapest(claim.pool, *item))
+
+
+def _smallest(claim: Claim) -> NodeShape:
+    index, _ = _cheapest_option(claim)
+    return claim.pool.shapes[index]
+
+
+def _water_fill(counts: dict[str, int], n: int) -> dict[str, int]:
+    """Add ``n`` pods to the domains, always to the least populated (ties by name)."""
+    quotas = dict.fromkeys(counts, 0)
+    current = dict(counts)
+    for _ in range(n):
+        domain = min(current, key=lambda d: (current[d], d))
+        current[domain] += 1
+        quotas[domain] += 1
+    return quotas
