@@ -252,3 +252,18 @@ def test_every_pod_is_placed_or_has_a_reason():
     placed = {p for n in plan.nodes for p in n.pods} | {p.pod for p in plan.existing}
     reasons = {u.pod for u in plan.unschedulable}
     assert placed | reasons == {p.key for p in pods} and not placed & reasons
+
+
+def test_headroom_units_are_kept_free_on_the_pool():
+    p = pool(headroom={"units": 3, "unit": {"cpu": "1", "memory": "2Gi"}})
+    plan = plan_for(pod_list(spec("500m", "1Gi"), 2), pools=[p])
+    assert sum(n.headroom for n in plan.nodes) == 3
+    assert sum(len(n.pods) for n in plan.nodes) == 2
+    cpu = sum(n.requested.cpu_milli for n in plan.nodes)
+    assert cpu == 2 * 500 + 3 * 1000
+
+
+def test_headroom_percent_follows_what_the_pool_runs():
+    p = pool(headroom={"percent": 50, "unit": {"cpu": "1", "memory": "1Gi"}})
+    plan = plan_for(pod_list(spec("1", "1Gi"), 4), pools=[p])
+    assert sum(n.headroom for n in plan.nodes) == 2  # 50% of 4 CPU in 1-CPU units

@@ -83,7 +83,6 @@ class Claim:
         used: What its pods request.
         pods: Its pods.
         ports: Host ports its pods bind.
-        headroom: Spare units it holds for the pool's headroom.
         room: The most CPU and memory any remaining shape leaves free (a quick bound).
         intersected: The compatibility maps ``compatible`` was already narrowed by.
     """
@@ -97,7 +96,6 @@ class Claim:
     intersected: list[object] = field(default_factory=list)
     pods: list[Pod] = field(default_factory=list)
     ports: list[HostPort] = field(default_factory=list)
-    headroom: list[Resources] = field(default_factory=list)
 
     @property
     def hostname(self) -> str:

@@ -16,6 +16,7 @@ from spotwise.model.labels import NODE_POOL
 from spotwise.model.node import Node
 from spotwise.model.resources import Resources
 from spotwise.scheduling.bins import Claim
+from spotwise.scheduling.headroom import is_headroom
 from spotwise.scheduling.plan import NewNode
 from spotwise.scheduling.pool import Pool
 
@@ -142,8 +143,9 @@ def _new_node(
         capacity_type=capacity_type,
         instance_types=tuple(name for _, name in listed),
         zones=tuple(sorted(zones)),
-        pods=tuple(p.key for p in claim.pods),
+        pods=tuple(p.key for p in claim.pods if not is_headroom(p)),
         requested=claim.used,
         price_per_hour=cheapest,
         on_demand_price_per_hour=on_demand if on_demand is not None else cheapest,
+        headroom=sum(1 for p in claim.pods if is_headroom(p)),
     )

@@ -16,6 +16,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
+from spotwise.model.labels import NODE_POOL
 from spotwise.model.labelset import LabelSet
 from spotwise.model.node import Node
 from spotwise.model.pod import Pod, PodSpec
@@ -26,6 +27,7 @@ from spotwise.scheduling.bins import Claim, ExistingBin, Placement, fit_count, m
 from spotwise.scheduling.constraints import Constraints
 from spotwise.scheduling.explain import explain
 from spotwise.scheduling.finalize import finalize
+from spotwise.scheduling.headroom import headroom_pods
 from spotwise.scheduling.plan import ExistingPlacement, Plan, Unschedulable
 from spotwise.scheduling.pool import NodeShape, Pool, PoolLimits
 from spotwise.scheduling.topology import HOSTNAME_KEY, CounterKey, TopologyCounts, domain_of
@@ -127,11 +129,32 @@ class _Packer:
         )
         for spec, pods in order:
             self._place_group(spec, pods)
+        for pool in self.pools:
+            spare = headroom_pods(pool, self._requested_in(pool))
+            if spare:
+                before = len(self.unschedulable)
+                self._place_group(spare[0].spec, spare)
+                missing = len(self.unschedulable) - before
+                if missing:
+                    # Headroom is a wish, not a workload: say so instead of listing pods.
+                    del self.unschedulable[before:]
+                    self.notes.append(f"pool {pool.name}: {missing} headroom units do not fit")
         nodes, split_notes = finalize(self.claims, self.pools, self.request.nodes, self.allocatable)
         existing = tuple(
             ExistingPlacement(pod.key, b.node.name) for b in self.existing for pod in b.placed
         )
         return Plan(nodes, existing, tuple(self.unschedulable), tuple(self.notes + split_notes))
+
+    def _requested_in(self, pool: Pool) -> Resources:
+        """What the pods on a pool's nodes (existing and new) request."""
+        total = Resources()
+        for claim in self.claims:
+            if claim.pool is pool:
+                total = total + claim.used
+        for ebin in self.existing:
+            if ebin.node.labels.get(NODE_POOL) == pool.name:
+                total = total + minus(ebin.node.allocatable, ebin.free)
+        return total
 
     def _place_group(self, spec: PodSpec, pods: list[Pod]) -> None:
         cons: Constraints | None = Constraints.strict(spec)
@@ -455,7 +478,7 @@ class _Packer:
         if limits == PoolLimits():
             return pool_options
         claims = [c for c in self.claims if c.pool is pool]
-        nodes = [n for n in self.request.nodes if n.labels.get(_POOL_LABEL) == pool.name]
+        nodes = [n for n in self.request.nodes if n.labels.get(NODE_POOL) == pool.name]
         if limits.nodes is not None and len(claims) + len(nodes) >= limits.nodes:
             return {}
         used_cpu = sum(_smallest(c).instance_type.vcpus * 1000 for c in claims)
@@ -536,7 +559,6 @@ class _Packer:
         return min((self.topology.count(key, v) for v in values if v is not None), default=0)
 
 
-_POOL_LABEL = "spotwise.io/node-pool"
 _NO_LABELS = LabelSet()
 
 
