@@ -11,7 +11,7 @@ from rich.console import Console
 from typer._click.exceptions import ClickException, NoArgsIsHelpError
 
 from spotwise import __version__
-from spotwise.cli import catalog_cmd, select_cmd
+from spotwise.cli import catalog_cmd, plan_cmd, select_cmd
 from spotwise.errors import UserError
 
 app = typer.Typer(
@@ -22,6 +22,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 app.command("select", help=select_cmd.HELP)(select_cmd.select)
+app.command("plan", help=plan_cmd.HELP)(plan_cmd.plan)
 app.add_typer(catalog_cmd.app, name="catalog")
 
 

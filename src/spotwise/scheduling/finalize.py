@@ -64,7 +64,8 @@ def finalize(
 
 
 def _allows(claim: Claim, capacity_type: CapacityType) -> bool:
-    return any(ct is capacity_type for ps in claim.compatible.values() for _, ct in ps)
+    """Whether the claim's node may still be bought as ``capacity_type``."""
+    return any(ct is capacity_type for _, ct in claim.placements())
 
 
 def _on_demand_claims(pool: Pool, claims: list[Claim], existing: Sequence[Node]) -> list[Claim]:

@@ -97,6 +97,10 @@ class _Packer:
         for spec, pods in self.groups.items():
             self.demand = self.demand + times(spec.requests, len(pods))
         self._register_counters()
+        self.topology_keys = sorted(
+            {k.topology_key for k in self.topology.keys}
+            | {k.topology_key for k in self.topology.holders}
+        )
         self.unschedulable: list[Unschedulable] = []
         self.notes: list[str] = []
         self._placements: dict[compat.NodeKey, dict[str, dict[int, frozenset[Placement]]]] = {}
@@ -290,6 +294,7 @@ class _Packer:
             if not placed:
                 break
             self.claims.append(new)
+            self.claim_serial[new.pool.name] += 1
             i += placed
         return pods[i:]
 
@@ -331,7 +336,7 @@ class _Packer:
         if spec.host_ports:
             k = min(k, 1)
         if k and self._topology_matters(cons):
-            labels = _agreed_labels(claim.pool, narrowed)
+            labels = _agreed_labels(claim.pool, narrowed, self.topology_keys)
             batched = requirement[0] if requirement else None
             k = min(k, self._topology_cap(cons, labels, claim.hostname, batched))
         if not k:
@@ -346,7 +351,11 @@ class _Packer:
         claim.used = used
         claim.pods.extend(pods[:k])
         claim.ports.extend(spec.host_ports)
-        labels = _agreed_labels(claim.pool, claim.options) if self._counted(spec) else _NO_LABELS
+        labels = (
+            _agreed_labels(claim.pool, claim.options, self.topology_keys)
+            if self._counted(spec)
+            else _NO_LABELS
+        )
         self.topology.add(spec, labels, k, claim.hostname)
         return k
 
@@ -422,10 +431,10 @@ class _Packer:
                 continue
             cache_key = (pool.name, compat.node_key(cons), cons.spec.requests, requirement)
             efficient = self._efficient(pool, pool_options, cache_key)
-            self.claim_serial[pool.name] += 1
             placements = self._placements_for(cons)[pool.name]
+            # Numbered when kept (see _fill), so that discarded tries leave no gaps.
             return Claim(
-                id=f"new-{pool.name}-{self.claim_serial[pool.name]}",
+                id=f"new-{pool.name}-{self.claim_serial[pool.name] + 1}",
                 pool=pool,
                 options=efficient,
                 compatible=placements,
@@ -640,18 +649,31 @@ def _label_values(pool: Pool, options: dict[int, frozenset[Placement]], key: str
     return values
 
 
-def _agreed_labels(pool: Pool, options: dict[int, frozenset[Placement]]) -> LabelSet:
-    """The labels every remaining offer of a claim agrees on."""
-    merged: dict[str, str] | None = None
-    for index, placements in options.items():
-        for o in pool.shapes[index].offers:
-            if (o.zone, o.capacity_type) not in placements:
-                continue
-            if merged is None:
-                merged = dict(o.labels)
-            else:
-                merged = {k: v for k, v in merged.items() if o.labels.get(k) == v}
-    return LabelSet(merged or {})
+def _agreed_labels(
+    pool: Pool, options: dict[int, frozenset[Placement]], keys: Iterable[str]
+) -> LabelSet:
+    """The values of ``keys`` that every remaining offer of a claim agrees on.
+
+    Only topology keys matter here, and asking for them alone keeps this off the hot path.
+    """
+    agreed: dict[str, str] = {}
+    for key in keys:
+        value: str | None = None
+        unanimous = True
+        for index, placements in options.items():
+            for o in pool.shapes[index].offers:
+                if (o.zone, o.capacity_type) not in placements:
+                    continue
+                mine = o.labels.get(key)
+                if mine is None or (value is not None and mine != value):
+                    unanimous = False
+                    break
+                value = mine
+            if not unanimous:
+                break
+        if unanimous and value is not None:
+            agreed[key] = value
+    return LabelSet(agreed)
 
 
 def _cheapest(pool: Pool, index: int, placements: frozenset[Placement]) -> float:

@@ -1,0 +1,97 @@
+"""`spotwise plan` end to end on real manifests."""
+
+import json
+from pathlib import Path
+
+import yaml
+
+from spotwise.cli.app import main
+
+MANIFESTS = Path(__file__).parent / "manifests"
+
+
+def run(capsys, *args):
+    code = main(list(args))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_json_plan_has_the_documented_fields(capsys):
+    code, out, _ = run(capsys, "plan", "-f", str(MANIFESTS / "shop"), "-o", "json")
+    assert code == 0
+    doc = json.loads(out)
+    assert {"nodes", "unschedulable", "cost_per_hour", "on_demand_cost_per_hour"} <= set(doc)
+    placed = [p for n in doc["nodes"] for p in n["pods"]]
+    assert "shop/api-0" in placed and len(placed) == len(set(placed))
+    for node in doc["nodes"]:
+        assert node["instance_types"] and node["zones"] and node["capacity_type"] == "spot"
+        assert 0 < node["price_per_hour"] <= node["on_demand_price_per_hour"]
+    assert doc["cost_per_hour"] == round(sum(n["price_per_hour"] for n in doc["nodes"]), 6)
+    assert doc["cost_per_hour"] < doc["on_demand_cost_per_hour"]
+
+
+def test_gpu_pod_gets_a_gpu_node(capsys):
+    _, out, _ = run(capsys, "plan", "-f", str(MANIFESTS / "shop"), "-o", "yaml")
+    doc = yaml.safe_load(out)
+    gpu_node = next(n for n in doc["nodes"] if "shop/api-0" in n["pods"])
+    assert all(t.startswith(("g", "p")) for t in gpu_node["instance_types"])
+
+
+def test_existing_nodes_take_pods_first(capsys):
+    code, out, _ = run(
+        capsys, "plan", "-f", str(MANIFESTS / "shop"), "--nodes", str(MANIFESTS / "cluster"),
+        "-o", "json",
+    )  # fmt: skip
+    assert code == 0
+    assert json.loads(out)["existing"]
+
+
+def test_pools_file_restricts_the_plan(capsys, tmp_path):
+    pools = tmp_path / "pools.yaml"
+    pools.write_text(
+        "apiVersion: spotwise.io/v1alpha1\nkind: NodePool\nmetadata: {name: small}\n"
+        "spec: {instanceTypes: [m7g.large], capacityTypes: [on-demand]}\n"
+    )
+    code, out, _ = run(
+        capsys, "plan", "-f", str(MANIFESTS / "shop"), "--pool", str(pools), "-o", "json"
+    )
+    doc = json.loads(out)
+    assert code == 0
+    assert {t for n in doc["nodes"] for t in n["instance_types"]} == {"m7g.large"}
+    assert {n["capacity_type"] for n in doc["nodes"]} == {"on-demand"}
+    reasons = {u["pod"]: u["reason"] for u in doc["unschedulable"]}
+    assert (
+        reasons["shop/api-0"]
+        == "pool small: needs 1 nvidia.com/gpu; the largest allowed type has 0"
+    )
+
+
+def test_table_output_shows_costs_and_notes(capsys):
+    code, out, _ = run(capsys, "plan", "-f", str(MANIFESTS / "shop"))
+    assert code == 0
+    assert "all on-demand" in out and "hostPort 80/TCP" in out
+
+
+def test_malformed_manifest_is_one_line_naming_file_and_document(capsys, tmp_path):
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(
+        "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: x}\n---\n"
+        "apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec:\n  containers:\n"
+        "  - name: c\n    resources: {requests: {cpu: lots}}\n"
+    )
+    code, out, err = run(capsys, "plan", "-f", str(bad))
+    assert code == 2 and out == ""
+    (line,) = err.strip().splitlines()
+    assert "bad.yaml" in line and "document 2" in line and "cpu" in line
+
+
+def test_missing_file_and_bad_pool_are_errors(capsys, tmp_path):
+    code, _, err = run(capsys, "plan", "-f", str(tmp_path / "nope.yaml"))
+    assert code == 2 and "nope.yaml" in err
+    pools = tmp_path / "pools.yaml"
+    pools.write_text(
+        "apiVersion: spotwise.io/v1alpha1\nkind: NodePool\nmetadata: {name: x}\n"
+        "spec: {weight: lots}\n"
+    )
+    code, _, err = run(capsys, "plan", "-f", str(MANIFESTS / "shop"), "--pool", str(pools))
+    assert code == 2 and "weight" in err
