@@ -55,6 +55,15 @@ class PodSpec:
     spread: tuple[TopologySpreadConstraint, ...] = ()
     zones: frozenset[str] | None = None
     node: str | None = None
+    _hash: int = field(default=0, init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        # Specs key the scheduler's caches and are hashed millions of times a plan;
+        # hashing a dozen nested tuples each time would dominate, so hash once.
+        object.__setattr__(self, "_hash", hash(tuple(getattr(self, f) for f in _SPEC_FIELDS)))
+
+    def __hash__(self) -> int:
+        return self._hash
 
     def matches_node_affinity(self, labels: LabelSet) -> bool:
         """Whether a node's labels satisfy nodeSelector and required node affinity."""
@@ -62,6 +71,9 @@ class PodSpec:
             return False
         terms = self.required_node_terms
         return not terms or any(t.matches(labels) for t in terms)
+
+
+_SPEC_FIELDS = tuple(f for f in PodSpec.__dataclass_fields__ if f != "_hash")
 
 
 @dataclass(frozen=True, slots=True)

@@ -84,6 +84,8 @@ class Claim:
         pods: Its pods.
         ports: Host ports its pods bind.
         room: The most CPU and memory any remaining shape leaves free (a quick bound).
+        frontier: The option shapes no other option dominates; fits are computed on them.
+        agreed: The topology labels all options agree on, with the options they are for.
         intersected: The compatibility maps ``compatible`` was already narrowed by.
     """
 
@@ -93,6 +95,8 @@ class Claim:
     compatible: dict[int, frozenset[Placement]]
     used: Resources = Resources()
     room: Resources = Resources()
+    frontier: tuple[int, ...] = ()
+    agreed: tuple[dict[int, frozenset[Placement]], LabelSet] | None = None
     intersected: list[object] = field(default_factory=list)
     pods: list[Pod] = field(default_factory=list)
     ports: list[HostPort] = field(default_factory=list)

@@ -36,6 +36,7 @@ from spotwise.scheduling.topology import HOSTNAME_KEY, CounterKey, TopologyCount
 # tighter packs denser, looser gives the final choice more types to pick the cheapest from.
 EFFICIENCY_SLACK = 0.15
 UNLIMITED = 10**9
+MAX_PACKING_SHAPES = 60
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,6 +106,7 @@ class _Packer:
         self.notes: list[str] = []
         self._placements: dict[compat.NodeKey, dict[str, dict[int, frozenset[Placement]]]] = {}
         self._efficient_cache: dict[object, dict[int, frozenset[Placement]]] = {}
+        self._fitting: dict[object, dict[str, dict[int, frozenset[Placement]]]] = {}
 
     # -- set-up ----------------------------------------------------------------------
 
@@ -195,14 +197,22 @@ class _Packer:
             self._placements[key] = found
         return found
 
+    def _fitting_options(self, cons: Constraints) -> dict[str, dict[int, frozenset[Placement]]]:
+        """Pool -> shape -> placements that accept these pods and hold at least one."""
+        key = (compat.node_key(cons), cons.spec.requests)
+        found = self._fitting.get(key)
+        if found is None:
+            found = {
+                name: compat.that_fit(placements, self.allocatable[name], cons.spec.requests)
+                for name, placements in self._placements_for(cons).items()
+            }
+            self._fitting[key] = found
+        return found
+
     def _place(self, cons: Constraints, pods: list[Pod]) -> list[Pod]:
         """Place as many pods as ``cons`` allows; return the ones left over."""
         existing = [b for b in self.existing if compat.node_accepts(cons, b.node)]
-        placements = self._placements_for(cons)
-        options = {
-            name: compat.that_fit(found, self.allocatable[name], cons.spec.requests)
-            for name, found in placements.items()
-        }
+        options = self._fitting_options(cons)
         left: list[Pod] = []
         start = 0
         for requirement, quota in self._batches(cons, len(pods), existing, options):
@@ -315,49 +325,55 @@ class _Packer:
         """Put as many of ``pods`` on ``claim`` as fit; return how many."""
         spec = cons.spec
         request = spec.requests
-        headroom = claim.room
-        if request.cpu_milli > headroom.cpu_milli or request.memory_bytes > headroom.memory_bytes:
+        room = claim.room
+        if request.cpu_milli > room.cpu_milli or request.memory_bytes > room.memory_bytes:
             return 0
-        pool_options = options[claim.pool.name]
-        if not pool_options:
+        if not options[claim.pool.name]:
             return 0
         if spec.host_ports and _port_conflict(spec, claim.ports):
             return 0
-        narrowed = _intersect(claim.options, pool_options)
+        placements = self._placements_for(cons)[claim.pool.name]
+        seen = any(placements is done for done in claim.intersected)
+        narrowed = claim.options if seen else _intersect(claim.options, placements)
         if requirement:
             narrowed = _require(claim.pool, narrowed, *requirement)
-        if self._topology_matters(cons):
+        topology_matters = self._topology_matters(cons)
+        if topology_matters:
             narrowed = self._fix_domains(claim, cons, narrowed)
         if not narrowed:
             return 0
         allocatable = self.allocatable[claim.pool.name]
-        k = max(fit_count(minus(allocatable[i], claim.used), request) for i in narrowed)
+        frontier = claim.frontier if narrowed is claim.options else _frontier(narrowed, allocatable)
+        k = max(fit_count(minus(allocatable[i], claim.used), request) for i in frontier)
         k = min(k, len(pods))
         if spec.host_ports:
             k = min(k, 1)
-        if k and self._topology_matters(cons):
-            labels = _agreed_labels(claim.pool, narrowed, self.topology_keys)
+        if k and topology_matters:
+            labels = self._claim_labels(claim, narrowed)
             batched = requirement[0] if requirement else None
             k = min(k, self._topology_cap(cons, labels, claim.hostname, batched))
         if not k:
             return 0
-        used = claim.used + times(request, k)
-        claim.options = {i: p for i, p in narrowed.items() if used.fits_in(allocatable[i])}
-        claim.room = _room(allocatable, claim.options, used)
-        placements = self._placements_for(cons)[claim.pool.name]
-        if all(placements is not seen for seen in claim.intersected):
+        claim.used = claim.used + times(request, k)
+        if narrowed is not claim.options:
+            claim.options, claim.frontier = narrowed, frontier
+        if not seen:
             claim.compatible = _intersect(claim.compatible, placements)
             claim.intersected.append(placements)
-        claim.used = used
+        claim.room = _room(allocatable, claim.frontier, claim.used)
         claim.pods.extend(pods[:k])
         claim.ports.extend(spec.host_ports)
-        labels = (
-            _agreed_labels(claim.pool, claim.options, self.topology_keys)
-            if self._counted(spec)
-            else _NO_LABELS
-        )
+        labels = self._claim_labels(claim, claim.options) if self._counted(spec) else _NO_LABELS
         self.topology.add(spec, labels, k, claim.hostname)
         return k
+
+    def _claim_labels(self, claim: Claim, options: dict[int, frozenset[Placement]]) -> LabelSet:
+        """The topology labels a claim's node will have, cached while its options stand."""
+        if options is not claim.options:
+            return _agreed_labels(claim.pool, options, self.topology_keys)
+        if claim.agreed is None or claim.agreed[0] is not options:
+            claim.agreed = (options, _agreed_labels(claim.pool, options, self.topology_keys))
+        return claim.agreed[1]
 
     def _topology_matters(self, cons: Constraints) -> bool:
         """Whether any topology rule looks at where these pods go."""
@@ -384,11 +400,7 @@ class _Packer:
         spread, one with matching pods for an affinity, one without for anti-affinity.
         """
         spec = cons.spec
-        keys = {
-            k.topology_key
-            for k in self.topology.keys
-            if k.topology_key != HOSTNAME_KEY and self.topology.counted_by(k, spec)
-        }
+        keys = {k.topology_key for k in self.topology.counters_of(spec)}
         keys |= {c.topology_key for c in cons.spread}
         keys |= {t.topology_key for t in cons.affinity + cons.anti_affinity}
         keys.discard(HOSTNAME_KEY)
@@ -432,13 +444,15 @@ class _Packer:
             cache_key = (pool.name, compat.node_key(cons), cons.spec.requests, requirement)
             efficient = self._efficient(pool, pool_options, cache_key)
             placements = self._placements_for(cons)[pool.name]
+            frontier = _frontier(efficient, self.allocatable[pool.name])
             # Numbered when kept (see _fill), so that discarded tries leave no gaps.
             return Claim(
                 id=f"new-{pool.name}-{self.claim_serial[pool.name] + 1}",
                 pool=pool,
                 options=efficient,
                 compatible=placements,
-                room=_room(self.allocatable[pool.name], efficient, Resources()),
+                frontier=frontier,
+                room=_room(self.allocatable[pool.name], frontier, Resources()),
                 intersected=[placements],
             )
         return None
@@ -472,9 +486,14 @@ class _Packer:
             else:
                 costs[index] = price
         best = min(costs.values())
-        efficient = {
-            i: pool_options[i] for i, c in costs.items() if c <= best * (1 + EFFICIENCY_SLACK)
-        }
+        near = sorted(
+            (c, -allocatable[i].cpu_milli, i)
+            for i, c in costs.items()
+            if c <= best * (1 + EFFICIENCY_SLACK)
+        )
+        # Capped like Karpenter's 60 types: packing needs the big efficient shapes, and the
+        # final choice still ranges over every compatible shape.
+        efficient = {i: pool_options[i] for _, _, i in near[:MAX_PACKING_SHAPES]}
         if cacheable:
             self._efficient_cache[cache_key] = efficient
         return efficient
@@ -537,9 +556,9 @@ class _Packer:
             # The first pod of a group that matches its own affinity may go anywhere.
             if not (topology.total(key) == 0 and topology.counted_by(key, spec)):
                 return 0
-        for key, holders in topology.holders.items():
+        for key in topology.holder_terms_against(spec):
             domain = domain_of(key.topology_key, labels, hostname)
-            if domain is not None and holders.get(domain) and topology.counted_by(key, spec):
+            if domain is not None and topology.holders[key].get(domain):
                 return 0
         for constraint in cons.spread:
             if constraint.topology_key == batched:
@@ -572,15 +591,40 @@ _NO_LABELS = LabelSet()
 
 
 def _room(
-    allocatable: tuple[Resources, ...], options: dict[int, frozenset[Placement]], used: Resources
+    allocatable: tuple[Resources, ...], frontier: Sequence[int], used: Resources
 ) -> Resources:
     """The most CPU and memory any remaining shape leaves free: a quick upper bound."""
-    if not options:
+    if not frontier:
         return Resources()
     return Resources(
-        max(allocatable[i].cpu_milli for i in options) - used.cpu_milli,
-        max(allocatable[i].memory_bytes for i in options) - used.memory_bytes,
+        max(allocatable[i].cpu_milli for i in frontier) - used.cpu_milli,
+        max(allocatable[i].memory_bytes for i in frontier) - used.memory_bytes,
     )
+
+
+def _frontier(
+    options: dict[int, frozenset[Placement]], allocatable: tuple[Resources, ...]
+) -> tuple[int, ...]:
+    """The shapes no other option dominates: what bounds how much more a node can hold.
+
+    A shape with no more of anything than another one can never hold more pods, so the
+    fit of a new node is the best fit over this frontier (often one or a few shapes).
+    """
+    ordered = sorted(
+        options,
+        key=lambda i: (
+            -allocatable[i].cpu_milli,
+            -allocatable[i].memory_bytes,
+            -allocatable[i].pods,
+            i,
+        ),
+    )
+    kept: list[int] = []
+    for index in ordered:
+        mine = allocatable[index]
+        if not any(mine.fits_in(allocatable[other]) for other in kept):
+            kept.append(index)
+    return tuple(kept)
 
 
 def _existing_bin(node: Node) -> ExistingBin:

@@ -51,6 +51,8 @@ class TopologyCounts:
     def __init__(self) -> None:
         self._counts: dict[CounterKey, defaultdict[str, int]] = {}
         self._matches: dict[tuple[CounterKey, PodSpec], bool] = {}
+        self._counting: dict[PodSpec, tuple[CounterKey, ...]] = {}
+        self._holding: dict[PodSpec, tuple[CounterKey, ...]] = {}
         self.holders: dict[CounterKey, defaultdict[str, int]] = {}
 
     def register(self, key: CounterKey) -> None:
@@ -74,6 +76,22 @@ class TopologyCounts:
             found = self._matches[cache_key] = key.counts(spec)
         return found
 
+    def counters_of(self, spec: PodSpec) -> tuple[CounterKey, ...]:
+        """The counters that count pods of ``spec`` (cached; register everything first)."""
+        found = self._counting.get(spec)
+        if found is None:
+            found = tuple(k for k in self._counts if k.counts(spec))
+            self._counting[spec] = found
+        return found
+
+    def holder_terms_against(self, spec: PodSpec) -> tuple[CounterKey, ...]:
+        """The anti-affinity terms of other pods that pods of ``spec`` would violate."""
+        found = self._holding.get(spec)
+        if found is None:
+            found = tuple(k for k in self.holders if k.counts(spec))
+            self._holding[spec] = found
+        return found
+
     def count(self, key: CounterKey, domain: str) -> int:
         """Pods counted by ``key`` in ``domain``."""
         return self._counts[key].get(domain, 0)
@@ -91,11 +109,10 @@ class TopologyCounts:
 
         The hostname domain is passed apart because new nodes have no hostname label yet.
         """
-        for key, counts in self._counts.items():
-            if self.counted_by(key, spec):
-                domain = domain_of(key.topology_key, labels, hostname)
-                if domain is not None:
-                    counts[domain] += n
+        for key in self.counters_of(spec):
+            domain = domain_of(key.topology_key, labels, hostname)
+            if domain is not None:
+                self._counts[key][domain] += n
         for term in spec.anti_affinity:
             key = CounterKey.of_term(term, spec.namespace)
             if key in self.holders:
