@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 PIP := $(BIN)/python -m pip install --quiet --disable-pip-version-check -c constraints.txt
 
-.PHONY: demo test install dev lint typecheck unit bench catalog clean
+.PHONY: demo test install dev lint typecheck unit bench bench-ray catalog clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -40,8 +40,15 @@ unit: dev
 
 test: lint typecheck unit
 
-bench: install
+bench: dev
 	$(BIN)/python benchmarks/catalog_load.py
+	$(BIN)/python benchmarks/scheduling_karpenter.py
+	$(BIN)/python benchmarks/packing_cost.py
+
+# The packing benchmark compares with Ray's autoscaler when Ray is installed (large).
+bench-ray: dev
+	$(PIP) 'ray==2.60.0'
+	$(BIN)/python benchmarks/packing_cost.py
 
 catalog: dev
 	$(BIN)/python scripts/build_catalog.py --data ../shared/data
