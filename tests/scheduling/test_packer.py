@@ -267,3 +267,25 @@ def test_headroom_percent_follows_what_the_pool_runs():
     p = pool(headroom={"percent": 50, "unit": {"cpu": "1", "memory": "1Gi"}})
     plan = plan_for(pod_list(spec("1", "1Gi"), 4), pools=[p])
     assert sum(n.headroom for n in plan.nodes) == 2  # 50% of 4 CPU in 1-CPU units
+
+
+def test_capacity_type_spread_splits_spot_and_on_demand():
+    spread = TopologySpreadConstraint(
+        1, KARPENTER_CAPACITY_TYPE, WhenUnsatisfiable.DO_NOT_SCHEDULE, WEB
+    )
+    plan = plan_for(pod_list(spec("1", "1Gi", spread=(spread,)), 6))
+    by_type = Counter(n.capacity_type for n in plan.nodes for _ in n.pods)
+    assert by_type == {CapacityType.SPOT: 3, CapacityType.ON_DEMAND: 3}
+
+
+def test_required_affinity_to_other_pods_follows_them():
+    cache = spec("500m", "1Gi", labels={"app": "cache"}, zones=frozenset({"us-east-1b"}))
+    follower = spec(
+        "500m", "1Gi", labels={"app": "api"},
+        affinity=(PodAffinityTerm(LabelSelector((("app", "cache"),)), ZONE),),
+    )  # fmt: skip
+    plan = plan_for(pod_list(follower, 3, prefix="api") + pod_list(cache, 1, prefix="cache"))
+    assert not plan.unschedulable
+    assert {n.zones for n in plan.nodes} == {("us-east-1b",)}
+    lonely = plan_for(pod_list(follower, 1, prefix="api"))
+    assert lonely.unschedulable and "topology" in lonely.unschedulable[0].reason
