@@ -22,7 +22,7 @@ from spotwise.model.node import Node
 from spotwise.model.pod import Pod, PodSpec
 from spotwise.model.resources import Resources
 from spotwise.model.scheduling_terms import HostPort
-from spotwise.scheduling import compat
+from spotwise.scheduling import compat, guidance
 from spotwise.scheduling.bins import Claim, ExistingBin, Placement, fit_count, minus, times
 from spotwise.scheduling.constraints import Constraints
 from spotwise.scheduling.explain import explain
@@ -107,6 +107,7 @@ class _Packer:
         self._placements: dict[compat.NodeKey, dict[str, dict[int, frozenset[Placement]]]] = {}
         self._efficient_cache: dict[object, dict[int, frozenset[Placement]]] = {}
         self._fitting: dict[object, dict[str, dict[int, frozenset[Placement]]]] = {}
+        self._guidance: dict[tuple[str, PodSpec], tuple[int, ...]] = {}
 
     # -- set-up ----------------------------------------------------------------------
 
@@ -133,6 +134,7 @@ class _Packer:
             # Pods that need other pods (required affinity) go after the pods they need.
             key=lambda item: (bool(item[0].affinity), -_size(item[0], self.demand)),
         )
+        self._guide()
         for spec, pods in order:
             self._place_group(spec, pods)
         for pool in self.pools:
@@ -150,6 +152,37 @@ class _Packer:
             ExistingPlacement(pod.key, b.node.name) for b in self.existing for pod in b.placed
         )
         return Plan(nodes, existing, tuple(self.unschedulable), tuple(self.notes + split_notes))
+
+    def _guide(self) -> None:
+        """Ask the assignment LP which types each group should go to, per pool.
+
+        Groups that request the same and accept the same offerings are one row of the LP
+        (their labels matter to topology, not to cost), which keeps it small.
+        """
+        for pool in self.pools:
+            rows: dict[tuple[Resources, int], list[PodSpec]] = {}
+            options_of: dict[tuple[Resources, int], dict[int, frozenset[Placement]]] = {}
+            for spec in self.groups:
+                options = self._fitting_options(Constraints.strict(spec))[pool.name]
+                if options:
+                    key = (spec.requests, id(options))
+                    rows.setdefault(key, []).append(spec)
+                    options_of[key] = options
+            if len(rows) < 2:
+                continue
+            keys = list(rows)
+            found = guidance.solve(
+                [request for request, _ in keys],
+                [sum(len(self.groups[s]) for s in rows[k]) for k in keys],
+                [{i: _cheapest(pool, i, p) for i, p in options_of[k].items()} for k in keys],
+                self.allocatable[pool.name],
+            )
+            if found is None:
+                continue
+            for index, key in enumerate(keys):
+                types = found.types_by_group.get(index, ())
+                for spec in rows[key] if types else ():
+                    self._guidance[(pool.name, spec)] = types
 
     def _requested_in(self, pool: Pool) -> Resources:
         """What the pods on a pool's nodes (existing and new) request."""
@@ -442,7 +475,10 @@ class _Packer:
             if not pool_options:
                 continue
             cache_key = (pool.name, compat.node_key(cons), cons.spec.requests, requirement)
-            efficient = self._efficient(pool, pool_options, cache_key, cons.spec.requests)
+            guided = self._guidance.get((pool.name, cons.spec), ())
+            efficient = {i: pool_options[i] for i in guided if i in pool_options}
+            if not efficient:
+                efficient = self._efficient(pool, pool_options, cache_key, cons.spec.requests)
             placements = self._placements_for(cons)[pool.name]
             frontier = _frontier(efficient, self.allocatable[pool.name])
             # Numbered when kept (see _fill), so that discarded tries leave no gaps.
