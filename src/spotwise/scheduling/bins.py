@@ -112,26 +112,3 @@ class Claim:
         for placements in self.options.values():
             found |= placements
         return frozenset(found)
-
-    def fixed_value(self, key: str) -> str | None:
-        """The value label ``key`` will have on this node, when every option agrees."""
-        values = {
-            o.labels.get(key)
-            for index, placements in self.options.items()
-            for o in self.pool.shapes[index].offers
-            if (o.zone, o.capacity_type) in placements
-        }
-        return values.pop() if len(values) == 1 else None
-
-    def labels_if_fixed(self) -> LabelSet:
-        """The labels all options agree on: what topology can count this node by."""
-        merged: dict[str, str] | None = None
-        for index, placements in self.options.items():
-            for offer in self.pool.shapes[index].offers:
-                if (offer.zone, offer.capacity_type) not in placements:
-                    continue
-                if merged is None:
-                    merged = dict(offer.labels)
-                else:
-                    merged = {k: v for k, v in merged.items() if offer.labels.get(k) == v}
-        return LabelSet(merged or {})

@@ -11,7 +11,6 @@ smallest type that fits.
 
 from __future__ import annotations
 
-import math
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -28,6 +27,15 @@ from spotwise.scheduling.constraints import Constraints
 from spotwise.scheduling.explain import explain
 from spotwise.scheduling.finalize import finalize
 from spotwise.scheduling.headroom import headroom_pods
+from spotwise.scheduling.options import (
+    agreed_labels,
+    cheapest,
+    dominant_shapes,
+    intersect,
+    label_values,
+    require,
+    room_left,
+)
 from spotwise.scheduling.plan import ExistingPlacement, Plan, Unschedulable
 from spotwise.scheduling.pool import NodeShape, Pool, PoolLimits
 from spotwise.scheduling.topology import HOSTNAME_KEY, CounterKey, TopologyCounts, domain_of
@@ -174,7 +182,7 @@ class _Packer:
             found = guidance.solve(
                 [request for request, _ in keys],
                 [sum(len(self.groups[s]) for s in rows[k]) for k in keys],
-                [{i: _cheapest(pool, i, p) for i, p in options_of[k].items()} for k in keys],
+                [{i: cheapest(pool, i, p) for i, p in options_of[k].items()} for k in keys],
                 self.allocatable[pool.name],
             )
             if found is None:
@@ -367,16 +375,18 @@ class _Packer:
             return 0
         placements = self._placements_for(cons)[claim.pool.name]
         seen = any(placements is done for done in claim.intersected)
-        narrowed = claim.options if seen else _intersect(claim.options, placements)
+        narrowed = claim.options if seen else intersect(claim.options, placements)
         if requirement:
-            narrowed = _require(claim.pool, narrowed, *requirement)
+            narrowed = require(claim.pool, narrowed, *requirement)
         topology_matters = self._topology_matters(cons)
         if topology_matters:
             narrowed = self._fix_domains(claim, cons, narrowed)
         if not narrowed:
             return 0
         allocatable = self.allocatable[claim.pool.name]
-        frontier = claim.frontier if narrowed is claim.options else _frontier(narrowed, allocatable)
+        frontier = (
+            claim.frontier if narrowed is claim.options else dominant_shapes(narrowed, allocatable)
+        )
         k = max(fit_count(minus(allocatable[i], claim.used), request) for i in frontier)
         k = min(k, len(pods))
         if spec.host_ports:
@@ -391,9 +401,9 @@ class _Packer:
         if narrowed is not claim.options:
             claim.options, claim.frontier = narrowed, frontier
         if not seen:
-            claim.compatible = _intersect(claim.compatible, placements)
+            claim.compatible = intersect(claim.compatible, placements)
             claim.intersected.append(placements)
-        claim.room = _room(allocatable, claim.frontier, claim.used)
+        claim.room = room_left(allocatable, claim.frontier, claim.used)
         claim.pods.extend(pods[:k])
         claim.ports.extend(spec.host_ports)
         labels = self._claim_labels(claim, claim.options) if self._counted(spec) else _NO_LABELS
@@ -403,9 +413,9 @@ class _Packer:
     def _claim_labels(self, claim: Claim, options: dict[int, frozenset[Placement]]) -> LabelSet:
         """The topology labels a claim's node will have, cached while its options stand."""
         if options is not claim.options:
-            return _agreed_labels(claim.pool, options, self.topology_keys)
+            return agreed_labels(claim.pool, options, self.topology_keys)
         if claim.agreed is None or claim.agreed[0] is not options:
-            claim.agreed = (options, _agreed_labels(claim.pool, options, self.topology_keys))
+            claim.agreed = (options, agreed_labels(claim.pool, options, self.topology_keys))
         return claim.agreed[1]
 
     def _topology_matters(self, cons: Constraints) -> bool:
@@ -438,11 +448,11 @@ class _Packer:
         keys |= {t.topology_key for t in cons.affinity + cons.anti_affinity}
         keys.discard(HOSTNAME_KEY)
         for key in sorted(keys):
-            values = _label_values(claim.pool, narrowed, key)
+            values = label_values(claim.pool, narrowed, key)
             if len(values) <= 1:
                 continue
             best = min(values, key=lambda v: (-self._domain_score(cons, key, v), v))
-            narrowed = _require(claim.pool, narrowed, key, best)
+            narrowed = require(claim.pool, narrowed, key, best)
         return narrowed
 
     def _domain_score(self, cons: Constraints, key: str, value: str) -> float:
@@ -470,7 +480,7 @@ class _Packer:
         for pool in self.pools:
             pool_options = options[pool.name]
             if requirement:
-                pool_options = _require(pool, pool_options, *requirement)
+                pool_options = require(pool, pool_options, *requirement)
             pool_options = self._within_limits(pool, pool_options)
             if not pool_options:
                 continue
@@ -480,7 +490,7 @@ class _Packer:
             if not efficient:
                 efficient = self._efficient(pool, pool_options, cache_key, cons.spec.requests)
             placements = self._placements_for(cons)[pool.name]
-            frontier = _frontier(efficient, self.allocatable[pool.name])
+            frontier = dominant_shapes(efficient, self.allocatable[pool.name])
             # Numbered when kept (see _fill), so that discarded tries leave no gaps.
             return Claim(
                 id=f"new-{pool.name}-{self.claim_serial[pool.name] + 1}",
@@ -488,7 +498,7 @@ class _Packer:
                 options=efficient,
                 compatible=placements,
                 frontier=frontier,
-                room=_room(self.allocatable[pool.name], frontier, Resources()),
+                room=room_left(self.allocatable[pool.name], frontier, Resources()),
                 intersected=[placements],
             )
         return None
@@ -516,7 +526,7 @@ class _Packer:
         allocatable = self.allocatable[pool.name]
         costs: dict[int, float] = {}
         for index, placements in pool_options.items():
-            price = _cheapest(pool, index, placements)
+            price = cheapest(pool, index, placements)
             costs[index] = price / max(fit_count(allocatable[index], request), 1)
         best = min(costs.values())
         near = sorted(
@@ -546,7 +556,7 @@ class _Packer:
         used_cpu += sum(n.allocatable.cpu_milli for n in nodes)
         used_memory = sum(_smallest(c).instance_type.memory_mib * 2**20 for c in claims)
         used_memory += sum(n.allocatable.memory_bytes for n in nodes)
-        used_price = sum(_cheapest(c.pool, *_cheapest_option(c)) for c in claims)
+        used_price = sum(cheapest(c.pool, *_cheapest_option(c)) for c in claims)
         allowed = {}
         for index, placements in pool_options.items():
             t = pool.shapes[index].instance_type
@@ -555,7 +565,7 @@ class _Packer:
             memory = t.memory_mib * 2**20
             if limits.memory_bytes is not None and used_memory + memory > limits.memory_bytes:
                 continue
-            price = _cheapest(pool, index, placements)
+            price = cheapest(pool, index, placements)
             if limits.price_per_hour is not None and used_price + price > limits.price_per_hour:
                 continue
             allowed[index] = placements
@@ -623,43 +633,6 @@ class _Packer:
 _NO_LABELS = LabelSet()
 
 
-def _room(
-    allocatable: tuple[Resources, ...], frontier: Sequence[int], used: Resources
-) -> Resources:
-    """The most CPU and memory any remaining shape leaves free: a quick upper bound."""
-    if not frontier:
-        return Resources()
-    return Resources(
-        max(allocatable[i].cpu_milli for i in frontier) - used.cpu_milli,
-        max(allocatable[i].memory_bytes for i in frontier) - used.memory_bytes,
-    )
-
-
-def _frontier(
-    options: dict[int, frozenset[Placement]], allocatable: tuple[Resources, ...]
-) -> tuple[int, ...]:
-    """The shapes no other option dominates: what bounds how much more a node can hold.
-
-    A shape with no more of anything than another one can never hold more pods, so the
-    fit of a new node is the best fit over this frontier (often one or a few shapes).
-    """
-    ordered = sorted(
-        options,
-        key=lambda i: (
-            -allocatable[i].cpu_milli,
-            -allocatable[i].memory_bytes,
-            -allocatable[i].pods,
-            i,
-        ),
-    )
-    kept: list[int] = []
-    for index in ordered:
-        mine = allocatable[index]
-        if not any(mine.fits_in(allocatable[other]) for other in kept):
-            kept.append(index)
-    return tuple(kept)
-
-
 def _existing_bin(node: Node) -> ExistingBin:
     free = minus(node.allocatable, node.requested)
     ports = [port for pod in node.pods for port in pod.spec.host_ports]
@@ -684,84 +657,8 @@ def _port_conflict(spec: PodSpec, ports: Sequence[HostPort]) -> bool:
     return any(mine.conflicts(theirs) for mine in spec.host_ports for theirs in ports)
 
 
-def _intersect(
-    a: dict[int, frozenset[Placement]], b: dict[int, frozenset[Placement]]
-) -> dict[int, frozenset[Placement]]:
-    if a is b:
-        return a
-    out = {}
-    for index, placements in a.items():
-        other = b.get(index)
-        if other is not None:
-            both = placements & other
-            if both:
-                out[index] = both
-    return out
-
-
-def _require(
-    pool: Pool, options: dict[int, frozenset[Placement]], key: str, value: str
-) -> dict[int, frozenset[Placement]]:
-    """Keep the placements whose node label ``key`` is ``value``."""
-    out = {}
-    for index, placements in options.items():
-        kept = frozenset(
-            (o.zone, o.capacity_type)
-            for o in pool.shapes[index].offers
-            if (o.zone, o.capacity_type) in placements and o.labels.get(key) == value
-        )
-        if kept:
-            out[index] = kept
-    return out
-
-
-def _label_values(pool: Pool, options: dict[int, frozenset[Placement]], key: str) -> set[str]:
-    values: set[str] = set()
-    for index, placements in options.items():
-        for o in pool.shapes[index].offers:
-            if (o.zone, o.capacity_type) in placements:
-                value = o.labels.get(key)
-                if value is not None:
-                    values.add(value)
-    return values
-
-
-def _agreed_labels(
-    pool: Pool, options: dict[int, frozenset[Placement]], keys: Iterable[str]
-) -> LabelSet:
-    """The values of ``keys`` that every remaining offer of a claim agrees on.
-
-    Only topology keys matter here, and asking for them alone keeps this off the hot path.
-    """
-    agreed: dict[str, str] = {}
-    for key in keys:
-        value: str | None = None
-        unanimous = True
-        for index, placements in options.items():
-            for o in pool.shapes[index].offers:
-                if (o.zone, o.capacity_type) not in placements:
-                    continue
-                mine = o.labels.get(key)
-                if mine is None or (value is not None and mine != value):
-                    unanimous = False
-                    break
-                value = mine
-            if not unanimous:
-                break
-        if unanimous and value is not None:
-            agreed[key] = value
-    return LabelSet(agreed)
-
-
-def _cheapest(pool: Pool, index: int, placements: frozenset[Placement]) -> float:
-    return min(
-        (o.price for o in pool.shapes[index].offers if (o.zone, o.capacity_type) in placements),
-        default=math.inf,
-    )
-
-
 def _cheapest_option(claim: Claim) -> tuple[int, frozenset[Placement]]:
-    return min(claim.options.items(), key=lambda item: _cheapest(claim.pool, *item))
+    return min(claim.options.items(), key=lambda item: cheapest(claim.pool, *item))
 
 
 def _smallest(claim: Claim) -> NodeShape:
