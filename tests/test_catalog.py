@@ -1,10 +1,15 @@
+import gc
+import json
+from importlib import metadata
+
 import pytest
 
 from spotwise.catalog import snapshot
-from spotwise.catalog.build import latest_spot_prices, network_gbps
+from spotwise.catalog.build import cpu_manufacturer, latest_spot_prices, network_gbps
 from spotwise.catalog.bundled import load_bundled
 from spotwise.catalog.inputs import SpotPricePoint
 from spotwise.catalog.max_pods import eni_max_pods
+from spotwise.cli.app import main
 from spotwise.errors import UserError
 from spotwise.model.instance_type import Architecture, CapacityType
 from spotwise.model.offering import PriceSource
@@ -101,3 +106,135 @@ def test_unreadable_snapshot_is_a_user_error(tmp_path):
     path.write_text('{"schema": 99}')
     with pytest.raises(UserError, match="cannot be read"):
         snapshot.read(path)
+
+
+def test_more_facts_from_describe_instance_types(catalog):
+    m5 = catalog.instance_type("m5.large")
+    assert (m5.cpu_manufacturer, m5.hypervisor, m5.max_network_interfaces) == ("intel", "nitro", 3)
+    assert m5.ena_support and m5.ipv6 and not m5.efa_support and m5.hibernation
+    assert m5.placement_group_strategies == ("cluster", "partition", "spread")
+    assert (m5.instance_storage_gb, m5.disk_type) == (0, "")
+    assert m5.nvme  # no local disks: EBS decides, and m5 requires NVMe for EBS
+    assert (m5.ebs_baseline_bandwidth_mbps, m5.ebs_baseline_iops) == (650, 3600)
+    assert catalog.instance_type("m7g.large").cpu_manufacturer == "aws"
+    assert catalog.instance_type("m7a.large").cpu_manufacturer == "amd"
+    d2 = catalog.instance_type("d2.xlarge")
+    assert (d2.disk_type, d2.instance_storage_gb, d2.hypervisor) == ("hdd", 6144, "xen")
+    inf2 = catalog.instance_type("inf2.xlarge")
+    assert [(a.manufacturer, a.model, a.count) for a in inf2.accelerators] == [
+        ("AWS", "Inferentia2", 1)
+    ]
+    # trn1 lists its devices under NeuronInfo only.
+    assert catalog.instance_type("trn1.32xlarge").accelerator_count == 16
+    assert catalog.instance_type("f2.12xlarge").fpga
+    assert "paravirtual" in catalog.instance_type("m1.small").virtualization_types
+    assert catalog.instance_type("t3.micro").free_tier
+
+
+def test_cpu_manufacturer_names():
+    assert cpu_manufacturer("Amazon Web Services") == "aws"
+    assert cpu_manufacturer("AWS") == "aws"
+    assert cpu_manufacturer("Intel") == "intel"
+    assert cpu_manufacturer("AMD") == "amd"
+    assert cpu_manufacturer("Apple") == "apple"
+
+
+def test_offerings_are_built_on_first_use_and_in_a_fixed_order(catalog, tmp_path):
+    path = tmp_path / "c.json.gz"
+    snapshot.write(catalog, path)
+    lazy = snapshot.read(path)
+    first = lazy.offerings_of("m6i.large")  # built now...
+    assert lazy.offerings_of("m6i.large") is not None and first == lazy.offerings_of("m6i.large")
+    # ...which must not move its offerings to the front of the whole list.
+    assert lazy.offerings == catalog.offerings
+    assert lazy.offerings[0].instance_type == next(iter(catalog.instance_types))
+
+
+def _document(catalog):
+    return snapshot.to_document(catalog)
+
+
+def _set(column, value):
+    def damage(doc):
+        doc["instance_types"][0][snapshot.TYPE_FIELDS.index(column)] = value
+
+    return damage
+
+
+def _add_offering(group):
+    def damage(doc):
+        doc["instance_types"][0][snapshot.TYPE_FIELDS.index("offerings")].append(group)
+
+    return damage
+
+
+@pytest.mark.parametrize(
+    "damage",
+    [
+        lambda doc: [doc],  # a JSON array, not an object
+        _set("interruption", 7),  # no such bucket
+        _set("interruption", -1),  # would quietly be the last bucket
+        _set("offerings", [["spot", 0.1]]),
+        _add_offering(["spot", "0.1", "observed", ["us-east-1a"]]),
+        _add_offering(["spot", 0.1, "guessed", ["us-east-1a"]]),
+        _add_offering(["spot", 0.1, "observed", "us-east-1a"]),
+        lambda doc: doc.__setitem__("instance_types", 5),
+        lambda doc: doc.__setitem__("zone_ids", [1, 2]),
+        lambda doc: doc["instance_types"][0].pop(),  # a column short
+        lambda doc: doc["type_fields"].reverse(),  # another layout
+        lambda doc: doc.pop("type_fields"),
+    ],
+)
+def test_a_damaged_document_is_a_user_error(catalog, tmp_path, damage):
+    doc = _document(catalog)
+    changed = damage(doc)
+    path = tmp_path / "bad.json"
+    path.write_text(json.dumps(changed if changed is not None else doc))
+    with pytest.raises(UserError, match="cannot be read"):
+        snapshot.read(path)
+    assert gc.isenabled()
+
+
+def test_truncated_or_corrupt_gzip_is_a_user_error(catalog, tmp_path):
+    good = tmp_path / "good.json.gz"
+    snapshot.write(catalog, good)
+    data = good.read_bytes()
+    truncated = tmp_path / "truncated.json.gz"
+    truncated.write_bytes(data[: len(data) // 2])  # EOFError inside gzip
+    corrupt = tmp_path / "corrupt.json.gz"
+    corrupt.write_bytes(data[:20] + bytes(b ^ 0xFF for b in data[20:200]) + data[200:])
+    for path in (truncated, corrupt):
+        with pytest.raises(UserError, match="cannot be read"):
+            snapshot.read(path)
+        assert gc.isenabled()
+
+
+def test_a_damaged_catalog_file_exits_2_without_a_traceback(catalog, tmp_path, capsys):
+    path = tmp_path / "catalog.json.gz"
+    snapshot.write(catalog, path)
+    path.write_bytes(path.read_bytes()[:1000])
+    code = main(["select", "--catalog", str(path)])
+    _, err = capsys.readouterr()
+    assert code == 2
+    assert err.startswith("error: catalog ") and len(err.strip().splitlines()) == 1
+
+
+def test_gc_stays_on_after_a_read(catalog, tmp_path):
+    path = tmp_path / "c.json.gz"
+    snapshot.write(catalog, path)
+    snapshot.read(path)
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        snapshot.read(path)
+        assert not gc.isenabled()  # a caller's choice is left alone
+    finally:
+        gc.enable()
+
+
+def test_the_bundled_snapshot_is_reproducible(catalog):
+    # built_at is the newest date of the sources, not the day of the build.
+    dates = [s.as_of for s in catalog.metadata.sources if s.as_of[:1].isdigit()]
+    assert catalog.metadata.built_at == max(dates)
+    moto = next(s for s in catalog.metadata.sources if s.as_of.startswith("moto "))
+    assert moto.as_of == f"moto {metadata.version('moto')}"

@@ -1,9 +1,14 @@
 import json
+import re
 
 import pytest
 import yaml
 
+from spotwise.catalog.bundled import load_bundled
 from spotwise.cli.app import main
+from spotwise.model.instance_type import Architecture
+from spotwise.selector.criteria import Criteria, Range
+from spotwise.selector.select import select
 
 
 def run(capsys, *args):
@@ -93,6 +98,33 @@ def test_table_lists_prices_and_interruption(capsys):
         (["--cpu-architecture", "sparc"], "--cpu-architecture"),
         (["--max-interruption", "150"], "--max-interruption"),
         (["--sort-by", "colour"], "--sort-by"),
+        (["--sort-direction", "sideways"], "--sort-direction"),
+        # An exact value is checked like the bounds are.
+        (["--vcpus", "-3"], "--vcpus"),
+        (["--gpus", "-1"], "--gpus"),
+        (["--generation", "-1"], "--generation"),
+        (["--network-interfaces", "-1"], "--network-interfaces"),
+        (["--price-per-hour", "nan"], "--price-per-hour"),
+        (["--price-per-hour-max", "inf"], "--price-per-hour-max"),
+        (["--network-performance", "nan"], "--network-performance"),
+        (["--availability-zones", ","], "--availability-zones"),
+        (["--availability-zones", ""], "--availability-zones"),
+        (["--vcpus-to-memory-ratio", ""], "--vcpus-to-memory-ratio"),
+        (["--vcpus-to-memory-ratio", "1/0:4"], "--vcpus-to-memory-ratio"),
+        (["--vcpus-to-memory-ratio", "2:1"], "--vcpus-to-memory-ratio"),
+        (["--vcpus-to-memory-ratio", "1:1.5"], "--vcpus-to-memory-ratio"),
+        (["--vcpus-to-memory-ratio", "1:1e999999999"], "--vcpus-to-memory-ratio"),
+        (["--memory", "1e400"], "--memory"),
+        (["--memory", "9" * 500], "--memory"),
+        (["--memory-max", "1e99999999"], "--memory-max"),
+        (["--instance-storage", "lots"], "--instance-storage"),
+        (["--cpu-manufacturer", "ibm"], "--cpu-manufacturer"),
+        (["--hypervisor", "kvm"], "--hypervisor"),
+        (["--disk-type", "tape"], "--disk-type"),
+        (["--virtualization-type", "full"], "--virtualization-type"),
+        (["--root-device-type", "nfs"], "--root-device-type"),
+        (["--placement-group-strategy", "ring"], "--placement-group-strategy"),
+        (["--gpu-model", " "], "--gpu-model"),
     ],
 )
 def test_bad_input_is_one_line_naming_the_flag_and_exit_2(capsys, args, flag):
@@ -111,10 +143,144 @@ def test_no_match_exits_1_with_advice(capsys):
 def test_catalog_show_prints_every_zone(capsys):
     code, out, _ = run(capsys, "catalog", "show", "m6i.large")
     assert code == 0
-    for zone in ("us-east-1a", "us-east-1c", "use1-az6", "observed", "estimate", "29"):
-        assert zone in out
+    facts = {}
+    for line in out.splitlines()[1:]:
+        key, _, value = line.strip().partition("  ")
+        if value:
+            facts[key] = value.strip()
+    assert facts["max pods (ENI)"] == "29"
+    assert facts["vCPUs"] == "2" and facts["memory"] == "8 GiB"
+    assert facts["CPU manufacturer"] == "intel"
+    zones = {line.split()[0]: line.split() for line in out.splitlines() if line.startswith("us-")}
+    assert set(zones) == {f"us-east-1{z}" for z in "abcdf"}  # us-east-1e has no m6i
+    # us-east-1c is use1-az6 in the data's account, where the history has an m6i.large price.
+    assert zones["us-east-1c"][1:5] == ["use1-az6", "$0.0960", "$0.0360", "observed"]
+    assert zones["us-east-1a"][4] == "estimate"
 
 
 def test_catalog_show_unknown_type(capsys):
     code, out, err = run(capsys, "catalog", "show", "m6i.larg")
     assert code == 2 and out == "" and "m6i.larg" in err
+
+
+def select_json(capsys, *args):
+    code, out, err = run(capsys, "select", *args, "-o", "json", "--max-results", "2000")
+    assert code == 0, err
+    return json.loads(out)
+
+
+def test_amd64_is_x86_64(capsys):
+    amd64 = select_json(capsys, "--vcpus", "2", "--cpu-architecture", "amd64")
+    x86 = select_json(capsys, "--vcpus", "2", "--cpu-architecture", "X86_64")
+    assert amd64 == x86 and {r["architecture"] for r in amd64} == {"x86_64"}
+    code, _, err = run(capsys, "select", "--cpu-architecture", "sparc")
+    assert code == 2 and "x86_64, arm64" in err and "amd64 = x86_64" in err
+
+
+def test_usage_class_spot_keeps_types_without_a_known_spot_price(capsys):
+    rows = select_json(capsys, "--allow-list", "^c8a\\.large$", "--usage-class", "spot")
+    assert [(r["instance_type"], r["spot_price"]) for r in rows] == [("c8a.large", None)]
+    code, out, _ = run(
+        capsys, "select", "--allow-list", "^c8a\\.large$", "--usage-class", "spot", "-o", "table"
+    )
+    assert code == 0 and "c8a.large" in out
+    # Asking for a spot price ceiling does need the price.
+    code, _, _ = run(
+        capsys, "select", "--allow-list", "^c8a\\.", "--usage-class", "spot",
+        "--price-per-hour-max", "10",
+    )  # fmt: skip
+    assert code == 1
+
+
+def test_estimated_marker_is_about_the_price_shown(capsys):
+    (a1,) = select_json(capsys, "--allow-list", "^a1\\.large$")
+    assert a1["spot_price"] == 0.029
+    assert a1["spot_price_source_by_zone"]["us-east-1c"] == "observed"
+    assert "estimate" in a1["spot_price_source_by_zone"].values()
+    assert a1["spot_price_estimated"] is False
+    code, out, _ = run(capsys, "select", "--allow-list", "^a1\\.large$")
+    assert code == 0 and "$0.0290 " in out and "$0.0290*" not in out
+    code, out, _ = run(capsys, "select", "--allow-list", "^a1\\.large$", "-o", "wide")
+    assert re.search(r"c:0\.0290(?!\*)", out) and "b:0.0510*" in out
+
+
+def test_sort_direction_takes_short_forms(capsys):
+    desc = select_json(capsys, "--vcpus", "2", "--sort-by", "memory", "--sort-direction", "desc")
+    longer = select_json(
+        capsys, "--vcpus", "2", "--sort-by", "memory", "--sort-direction", "DESCENDING"
+    )
+    assert desc == longer
+    memory = [r["memory_gib"] for r in desc]
+    assert memory == sorted(memory, reverse=True)
+
+
+def test_new_filters_from_the_command_line(capsys):
+    rows = select_json(
+        capsys, "--cpu-manufacturer", "Amazon Web Services", "--vcpus", "2", "--ena-support",
+        "--no-efa-support", "--hypervisor", "NITRO", "--network-interfaces-min", "3",
+    )  # fmt: skip
+    assert rows and all(r["cpu_manufacturer"] == "aws" for r in rows)
+    assert all(r["network_interfaces"] >= 3 and not r["efa_support"] for r in rows)
+    storage = select_json(capsys, "--instance-storage-min", "1000", "--disk-type", "hdd")
+    assert storage and all(r["instance_storage_gb"] >= 1000 for r in storage)
+    pv = select_json(capsys, "--virtualization-type", "pv", "-o", "names")
+    assert "m1.small" in {r["instance_type"] for r in pv}
+    fpga = {r["instance_type"] for r in select_json(capsys, "--fpga")}
+    assert fpga == {r["instance_type"] for r in select_json(capsys, "--fpga-support")}
+    assert fpga and all(n.startswith("f") for n in fpga)
+
+
+# Each flag reaches the criterion it names: the command's names equal the selector's.
+FLAG_CRITERIA = [
+    (["--cpu-manufacturer", "amd"], {"cpu_manufacturer": "amd"}),
+    (["--hypervisor", "xen"], {"hypervisor": "xen"}),
+    (["--no-ena-support"], {"ena_support": False}),
+    (["--efa-support"], {"efa_support": True}),
+    (["--no-ipv6"], {"ipv6": False}),
+    (["--network-encryption"], {"network_encryption": True}),
+    (["--network-interfaces", "15"], {"network_interfaces": Range.exactly(15)}),
+    (
+        ["--instance-storage-min", "1.5TiB", "--instance-storage-max", "4000"],
+        {"instance_storage_mib": Range(1.5 * 1024**2, 4000 * 1024)},
+    ),
+    (["--disk-type", "SSD"], {"disk_type": "ssd"}),
+    (["--no-nvme"], {"nvme": False}),
+    (["--no-disk-encryption"], {"disk_encryption": False}),
+    (["--no-ebs-optimized"], {"ebs_optimized": False}),
+    (
+        ["--ebs-optimized-baseline-bandwidth-min", "10000"],
+        {"ebs_baseline_bandwidth_mbps": Range(10000, None)},
+    ),
+    (
+        ["--ebs-optimized-baseline-throughput-max", "100"],
+        {"ebs_baseline_throughput_mbps": Range(None, 100)},
+    ),
+    (["--ebs-optimized-baseline-iops", "3600"], {"ebs_baseline_iops": Range.exactly(3600)}),
+    (["--hibernation-support"], {"hibernation": True}),
+    (["--free-tier"], {"free_tier": True}),
+    (["--no-auto-recovery"], {"auto_recovery": False}),
+    (["--no-dedicated-hosts"], {"dedicated_hosts": False}),
+    (["--virtualization-type", "paravirtual"], {"virtualization_type": "paravirtual"}),
+    (["--root-device-type", "instance-store"], {"root_device_type": "instance-store"}),
+    (["--placement-group-strategy", "cluster"], {"placement_group_strategy": "cluster"}),
+    (["--inference-accelerators-min", "1"], {"inference_accelerators": Range(1, None)}),
+    (
+        ["--inference-accelerator-manufacturer", "AWS"],
+        {"inference_accelerator_manufacturer": "aws"},
+    ),
+    (["--inference-accelerator-model", "Trainium"], {"inference_accelerator_model": "Trainium"}),
+    (["--fpga-support"], {"fpga": True}),
+    (["--no-fpga"], {"fpga": False}),
+    (["--baremetal"], {"bare_metal": True}),
+    (["--cpu-architecture", "aarch64"], {"architecture": Architecture.ARM64}),
+    (["--gpu-memory-total-min", "40"], {"gpu_memory_total_mib": Range(40 * 1024, None)}),
+]
+
+
+@pytest.mark.parametrize(("args", "criteria"), FLAG_CRITERIA, ids=lambda v: str(v))
+def test_each_flag_sets_its_criterion(capsys, args, criteria):
+    code, out, err = run(capsys, "select", *args, "-o", "names", "--max-results", "5000")
+    expected = {c.name for c in select(load_bundled(), Criteria(**criteria))}
+    assert expected and expected != set(load_bundled().instance_types)
+    assert code == 0, err
+    assert set(out.split()) == expected

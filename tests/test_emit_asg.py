@@ -26,7 +26,7 @@ SPOT = CapacityType.SPOT
 def cand(name: str, spot: float | None, on_demand: float) -> Candidate:
     t = InstanceType(name, 2, 8192, (Architecture.X86_64,))
     prices = {} if spot is None else {"us-east-1a": spot}
-    return Candidate(t, on_demand, prices, False, None, ("us-east-1a",))
+    return Candidate(t, on_demand, prices, {}, None, ("us-east-1a",))
 
 
 ROWS = [
@@ -79,9 +79,9 @@ def test_on_demand_policy_defaults_to_all_on_demand_by_on_demand_price() -> None
 
 
 def test_emit_asg_prints_the_policy_as_json() -> None:
-    text = emit_asg(ROWS, launch_template_name="lt", usage_class=SPOT, on_demand_above_base=25)
+    text = emit_asg(ROWS, launch_template_name="nodes", usage_class=SPOT, on_demand_above_base=25)
     assert json.loads(text) == mixed_instances_policy(
-        ROWS, launch_template_name="lt", usage_class=SPOT, on_demand_above_base=25
+        ROWS, launch_template_name="nodes", usage_class=SPOT, on_demand_above_base=25
     )
     assert text.endswith("}\n")
 
@@ -89,11 +89,13 @@ def test_emit_asg_prints_the_policy_as_json() -> None:
 def test_more_than_40_types_is_a_user_error() -> None:
     rows = [cand(f"m{i}.large", 0.01 * i, 0.1) for i in range(1, MAX_OVERRIDES + 2)]
     with pytest.raises(UserError) as raised:
-        mixed_instances_policy(rows, launch_template_name="lt", usage_class=SPOT)
+        mixed_instances_policy(rows, launch_template_name="nodes", usage_class=SPOT)
     assert "41 instance types" in raised.value.problem
     assert "--max-types 40" in raised.value.fix
     # Exactly 40 is fine, and --max-types keeps the cheapest.
-    policy = mixed_instances_policy(rows, launch_template_name="lt", usage_class=SPOT, max_types=40)
+    policy = mixed_instances_policy(
+        rows, launch_template_name="nodes", usage_class=SPOT, max_types=40
+    )
     overrides = policy["LaunchTemplate"]["Overrides"]
     assert len(overrides) == 40
     assert {"InstanceType": f"m{MAX_OVERRIDES + 1}.large"} not in overrides
@@ -110,13 +112,13 @@ def test_more_than_40_types_is_a_user_error() -> None:
 )
 def test_bad_flags_are_user_errors(kwargs: dict, flag: str) -> None:
     with pytest.raises(UserError) as raised:
-        mixed_instances_policy(ROWS, launch_template_name="lt", usage_class=SPOT, **kwargs)
+        mixed_instances_policy(ROWS, launch_template_name="nodes", usage_class=SPOT, **kwargs)
     assert raised.value.subject == flag
 
 
 def test_no_candidates_is_a_user_error() -> None:
     with pytest.raises(UserError, match="no instance type"):
-        mixed_instances_policy([], launch_template_name="lt", usage_class=SPOT)
+        mixed_instances_policy([], launch_template_name="nodes", usage_class=SPOT)
 
 
 def test_auto_scaling_accepts_the_policy(aws_endpoint: str, boto_session: boto3.Session) -> None:
@@ -152,3 +154,17 @@ def test_auto_scaling_accepts_the_policy(aws_endpoint: str, boto_session: boto3.
     template = stored["LaunchTemplate"]["LaunchTemplateSpecification"]
     assert template["LaunchTemplateName"] == "spot-nodes"
     assert stored["InstancesDistribution"] == policy["InstancesDistribution"]
+
+
+@pytest.mark.parametrize("name", ["", "ab", "web nodes", "x" * 129, "nodes;rm"])
+def test_launch_template_name_follows_ec2s_rule(name: str) -> None:
+    with pytest.raises(UserError) as raised:
+        mixed_instances_policy(ROWS, launch_template_name=name, usage_class=SPOT)
+    assert raised.value.subject == "--launch-template"
+
+
+def test_launch_template_name_accepts_ec2s_characters() -> None:
+    policy = mixed_instances_policy(ROWS, launch_template_name="a/b_c-(1).2", usage_class=SPOT)
+    assert policy["LaunchTemplate"]["LaunchTemplateSpecification"]["LaunchTemplateName"] == (
+        "a/b_c-(1).2"
+    )

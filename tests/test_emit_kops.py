@@ -29,7 +29,7 @@ def cand(
 ) -> Candidate:
     gpu = (Gpu("NVIDIA", "T4", gpus, 16384),) if gpus else ()
     t = InstanceType(name, vcpus, gib * 1024, (arch,), gpus=gpu)
-    return Candidate(t, on_demand, dict.fromkeys(zones, spot), False, None, zones)
+    return Candidate(t, on_demand, dict.fromkeys(zones, spot), {}, None, zones)
 
 
 # Ratio 2: two shapes, 2x4 with three types beats 4x8 with one.
@@ -195,6 +195,9 @@ def test_a_gap_in_ratios_limits_the_supported_groups() -> None:
     [
         ({"groups": 0}, "--groups"),
         ({"min_size": 3, "max_size": 2}, "--max-size"),
+        ({"min_size": 0, "max_size": 0}, "--max-size"),
+        # A negative minimum is the minimum's fault, however large the maximum.
+        ({"min_size": -1, "max_size": 5}, "--min-size"),
         ({"on_demand_above_base": 101}, "--on-demand-above-base"),
         ({"on_demand_base": -1}, "--on-demand-base"),
     ],
@@ -221,5 +224,19 @@ def test_bundled_catalog_groups_hold_one_shape_of_the_right_ratio() -> None:
         }
         assert len(shapes) == 1
         assert {types[n].gib_per_vcpu for n in names} == {2 ** (index + 1)}
+        # Cheapest spot first; types without a known spot price come last.
         spots = [types[n].spot_price for n in names]
-        assert spots == sorted(spots)
+        known = [p for p in spots if p is not None]
+        assert spots[: len(known)] == sorted(known)
+
+
+def test_types_without_a_shared_zone_point_to_availability_zones() -> None:
+    rows = [
+        cand("c5.large", 2, 4, 0.040, zones=("us-east-1a",)),
+        cand("c6i.large", 2, 4, 0.030, zones=("us-east-1b",)),
+    ]
+    with pytest.raises(UserError) as raised:
+        emit_kops(rows, groups=1, cluster="k", usage_class=SPOT)
+    assert raised.value.subject == "--availability-zones"
+    assert "--subnets" not in str(raised.value)  # there is no such flag
+    assert "--availability-zones" in raised.value.fix

@@ -116,3 +116,9 @@ def test_resources_parse_and_add():
     )
     assert a.fits_in(total) and not total.fits_in(a)
     assert hash(total) == hash(a + b)
+
+
+def test_huge_exponents_are_refused_quickly():
+    with pytest.raises(QuantityError, match="exponent"):
+        parse_quantity("1e99999999")
+    assert parse_bytes("1e30") == 10**30

@@ -10,7 +10,13 @@ from typing import Any
 from spotwise.catalog.catalog import Catalog, CatalogMetadata, TypeEconomics
 from spotwise.catalog.inputs import CatalogInputs, SpotPricePoint
 from spotwise.catalog.max_pods import eni_max_pods
-from spotwise.model.instance_type import Architecture, CapacityType, Gpu, InstanceType
+from spotwise.model.instance_type import (
+    Accelerator,
+    Architecture,
+    CapacityType,
+    Gpu,
+    InstanceType,
+)
 from spotwise.model.offering import BUCKETS, Offering, PriceSource
 
 _GBIT = re.compile(r"([\d.]+)\s*Gigabit", re.IGNORECASE)
@@ -23,6 +29,35 @@ def network_gbps(label: str) -> float | None:
     """
     match = _GBIT.search(label)
     return float(match[1]) if match else None
+
+
+# EC2's ProcessorInfo.Manufacturer -> the value of --cpu-manufacturer.
+_CPU_MANUFACTURERS = {"amazon web services": "aws", "aws": "aws", "intel": "intel", "amd": "amd"}
+
+
+def cpu_manufacturer(name: str) -> str:
+    """``Intel`` -> ``intel``, ``Amazon Web Services`` or ``AWS`` -> ``aws``; others lower-cased."""
+    key = name.strip().lower()
+    return _CPU_MANUFACTURERS.get(key, key)
+
+
+def _supported(value: object) -> bool:
+    """EC2's ``unsupported | supported | required | default`` as a bool, as instance-selector."""
+    return str(value).lower() in ("supported", "required", "default")
+
+
+def _accelerators(info: Mapping[str, Any]) -> tuple[Accelerator, ...]:
+    """InferenceAcceleratorInfo when EC2 gives it, else the NeuronInfo devices (trn1, trn2)."""
+    listed = info.get("InferenceAcceleratorInfo", {}).get("Accelerators", ())
+    if listed:
+        return tuple(
+            Accelerator(str(a.get("Manufacturer", "")), str(a.get("Name", "")), int(a["Count"]))
+            for a in listed
+        )
+    return tuple(
+        Accelerator("AWS", str(d.get("Name", "")), int(d["Count"]))
+        for d in info.get("NeuronInfo", {}).get("NeuronDevices", ())
+    )
 
 
 def parse_instance_type(info: Mapping[str, Any]) -> InstanceType | None:
@@ -47,6 +82,15 @@ def parse_instance_type(info: Mapping[str, Any]) -> InstanceType | None:
         )
         for g in info.get("GpuInfo", {}).get("Gpus", ())
     )
+    storage = info.get("InstanceStorageInfo") or {}
+    disks = storage.get("Disks", ())
+    ebs = info.get("EbsInfo", {})
+    ebs_baseline = ebs.get("EbsOptimizedInfo", {})
+    # instance-selector's rule: the local disks decide NVMe and encryption, EBS otherwise.
+    disk_facts = storage if storage else ebs
+    bandwidth = ebs_baseline.get("BaselineBandwidthInMbps")
+    throughput = ebs_baseline.get("BaselineThroughputInMBps")
+    iops = ebs_baseline.get("BaselineIops")
     return InstanceType(
         name=str(info["InstanceType"]),
         vcpus=int(info["VCpuInfo"]["DefaultVCpus"]),
@@ -65,6 +109,31 @@ def parse_instance_type(info: Mapping[str, Any]) -> InstanceType | None:
             if u in (CapacityType.SPOT.value, CapacityType.ON_DEMAND.value)
         ),
         hypervisor=str(info.get("Hypervisor", "")),
+        cpu_manufacturer=cpu_manufacturer(str(info["ProcessorInfo"].get("Manufacturer", ""))),
+        ena_support=_supported(network.get("EnaSupport", "unsupported")),
+        efa_support=bool(network.get("EfaSupported", False)),
+        ipv6=bool(network.get("Ipv6Supported", False)),
+        network_encryption=bool(network.get("EncryptionInTransitSupported", False)),
+        max_network_interfaces=int(network.get("MaximumNetworkInterfaces", 0)),
+        instance_storage_gb=int(storage.get("TotalSizeInGB", 0)),
+        disk_type=str(disks[0].get("Type", "")).lower() if disks else "",
+        nvme=_supported(disk_facts.get("NvmeSupport", "unsupported")),
+        disk_encryption=_supported(disk_facts.get("EncryptionSupport", "unsupported")),
+        ebs_optimized=_supported(ebs.get("EbsOptimizedSupport", "unsupported")),
+        ebs_baseline_bandwidth_mbps=None if bandwidth is None else int(bandwidth),
+        ebs_baseline_throughput_mbps=None if throughput is None else float(throughput),
+        ebs_baseline_iops=None if iops is None else int(iops),
+        hibernation=bool(info.get("HibernationSupported", False)),
+        free_tier=bool(info.get("FreeTierEligible", False)),
+        auto_recovery=bool(info.get("AutoRecoverySupported", False)),
+        dedicated_hosts=bool(info.get("DedicatedHostsSupported", False)),
+        virtualization_types=tuple(str(v) for v in info.get("SupportedVirtualizationTypes", ())),
+        root_device_types=tuple(str(r) for r in info.get("SupportedRootDeviceTypes", ())),
+        placement_group_strategies=tuple(
+            str(s) for s in info.get("PlacementGroupInfo", {}).get("SupportedStrategies", ())
+        ),
+        accelerators=_accelerators(info),
+        fpga=bool(info.get("FpgaInfo")),
     )
 
 

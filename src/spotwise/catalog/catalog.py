@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
 
 from spotwise.errors import UserError
 from spotwise.model.instance_type import CapacityType, InstanceType
@@ -68,25 +68,63 @@ class TypeEconomics:
     zones: tuple[str, ...]
 
 
-@dataclass(slots=True)
+OfferingsFactory = Callable[[], tuple[Offering, ...]]
+
+
 class Catalog:
     """All instance types of a region and their offerings.
 
     Built once (from the bundled snapshot or a live refresh) and then only read. The
     offerings of a type are indexed by type name for the planners' hot paths.
+
+    A snapshot hands over its offerings as one factory per type instead of objects:
+    the tens of thousands of offerings of a region are then built type by type on
+    first use, so that a command that looks at a few types does not pay for all.
+    Either way every reader sees the same immutable tuples.
     """
 
-    metadata: CatalogMetadata
-    instance_types: Mapping[str, InstanceType]
-    economics: Mapping[str, TypeEconomics]
-    offerings: tuple[Offering, ...]
-    _by_type: dict[str, tuple[Offering, ...]] = field(default_factory=dict, repr=False)
+    __slots__ = ("_by_type", "_order", "_pending", "economics", "instance_types", "metadata")
 
-    def __post_init__(self) -> None:
+    def __init__(
+        self,
+        metadata: CatalogMetadata,
+        instance_types: Mapping[str, InstanceType],
+        economics: Mapping[str, TypeEconomics],
+        offerings: Iterable[Offering] = (),
+        *,
+        offering_factories: Mapping[str, OfferingsFactory] | None = None,
+    ) -> None:
+        self.metadata = metadata
+        self.instance_types = instance_types
+        self.economics = economics
         grouped: dict[str, list[Offering]] = {}
-        for offering in self.offerings:
+        for offering in offerings:
             grouped.setdefault(offering.instance_type, []).append(offering)
-        self._by_type = {name: tuple(group) for name, group in grouped.items()}
+        self._by_type: dict[str, tuple[Offering, ...]] = {
+            name: tuple(group) for name, group in grouped.items()
+        }
+        self._pending: dict[str, OfferingsFactory] = dict(offering_factories or {})
+        # The order of `offerings`, fixed here so that it never depends on what was read first.
+        self._order = tuple(dict.fromkeys([*self._by_type, *self._pending]))
+
+    def __repr__(self) -> str:
+        return (
+            f"Catalog(region={self.region!r}, built_at={self.metadata.built_at!r}, "
+            f"instance_types={len(self.instance_types)})"
+        )
+
+    @property
+    def offerings(self) -> tuple[Offering, ...]:
+        """Every offering of every type, type by type."""
+        return tuple(o for name in self._order for o in self._offerings(name))
+
+    def _offerings(self, name: str) -> tuple[Offering, ...]:
+        found = self._by_type.get(name)
+        if found is None:
+            make = self._pending.pop(name, None)
+            found = make() if make is not None else ()
+            self._by_type[name] = found
+        return found
 
     @property
     def region(self) -> str:
@@ -116,7 +154,7 @@ class Catalog:
         zones: Iterable[str] | None = None,
     ) -> tuple[Offering, ...]:
         """The offerings of one type, optionally narrowed to a capacity type and zones."""
-        found = self._by_type.get(name, ())
+        found = self._offerings(name)
         wanted = None if zones is None else frozenset(zones)
         return tuple(
             o

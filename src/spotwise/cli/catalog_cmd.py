@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import tempfile
 from pathlib import Path
 from typing import Annotated
 
@@ -14,6 +15,7 @@ from spotwise.catalog.build import build_catalog
 from spotwise.catalog.bundled import load_catalog
 from spotwise.catalog.catalog import Catalog
 from spotwise.cli.console import stderr, stdout
+from spotwise.errors import UserError
 from spotwise.model.instance_type import CapacityType
 
 app = typer.Typer(
@@ -26,6 +28,41 @@ CatalogOption = Annotated[
 ]
 
 
+_WRITABLE_FIX = "pass --out with a path in a folder you can write to"
+
+
+def check_writable(path: Path) -> None:
+    """Fail early unless a file can be written at ``path`` (its folder may not exist yet).
+
+    The nearest existing folder on the way must take a new file: a temporary one is
+    created there and removed at once, which also catches read-only file systems and
+    permissions that ``os.access`` would misjudge.
+
+    Raises:
+        UserError: If ``path`` is a folder, or no file can be created on its way.
+    """
+    try:
+        if path.is_dir():
+            raise UserError(
+                "--out", f"{path} is a folder", "pass a file name, e.g. catalog.json.gz"
+            )
+        folder = path.absolute().parent
+        while not folder.exists() and folder != folder.parent:
+            folder = folder.parent
+        if not folder.is_dir():
+            raise UserError("--out", f"{path} cannot be written: {folder} is a file", _WRITABLE_FIX)
+        with tempfile.TemporaryFile(dir=folder):
+            pass
+    except OSError as error:
+        raise UserError(
+            "--out", f"{path} cannot be written ({error.strerror or error})", _WRITABLE_FIX
+        ) from None
+
+
+def _yes(value: bool) -> str:
+    return "yes" if value else "no"
+
+
 def _facts(catalog: Catalog, name: str) -> Table:
     t = catalog.instance_type(name)
     e = catalog.economics[name]
@@ -33,6 +70,7 @@ def _facts(catalog: Catalog, name: str) -> Table:
     gpus = ", ".join(
         f"{g.count}x {g.manufacturer} {g.model} ({g.memory_mib // 1024} GiB)" for g in t.gpus
     )
+    accelerators = ", ".join(f"{a.count}x {a.manufacturer} {a.model}" for a in t.accelerators)
     rows = [
         ("vCPUs", str(t.vcpus)),
         ("memory", f"{t.memory_gib:g} GiB"),
@@ -44,6 +82,14 @@ def _facts(catalog: Catalog, name: str) -> Table:
         ("burstable", "yes" if t.burstable else "no"),
         ("bare metal", "yes" if t.bare_metal else "no"),
         ("usage classes", ", ".join(u.value for u in t.usage_classes)),
+        ("CPU manufacturer", t.cpu_manufacturer or "-"),
+        ("hypervisor", t.hypervisor or "-"),
+        ("network interfaces", f"{t.max_network_interfaces} (EFA: {_yes(t.efa_support)})"),
+        (
+            "instance storage",
+            f"{t.instance_storage_gb} GB {t.disk_type}" if t.instance_storage_gb else "none",
+        ),
+        ("accelerators", accelerators or "none"),
         ("on-demand", "-" if e.on_demand_price is None else f"${e.on_demand_price:.4f}/h"),
         ("spot savings (advisor)", "-" if e.savings_percent is None else f"{e.savings_percent}%"),
         ("interruption (advisor)", e.interruption.label if e.interruption else "not listed"),
@@ -122,6 +168,9 @@ def refresh(
     Needs credentials allowed ec2:DescribeAvailabilityZones, ec2:DescribeInstanceTypes,
     ec2:DescribeInstanceTypeOfferings, ec2:DescribeSpotPriceHistory and pricing:GetProducts.
     """
+    path = out or Path(f"catalog-{region}.json.gz")
+    # A refresh takes minutes: find out now, not after it, that the result has nowhere to go.
+    check_writable(path)
     # Only this command talks to AWS: keep boto3 off the other commands' start-up.
     import boto3
 
@@ -141,8 +190,12 @@ def refresh(
         err.print(f"warning: the Pricing API listed no on-demand prices for {region}")
     if not inputs.advisor:
         err.print(f"warning: the Spot Advisor feed does not list {region}; no interruption buckets")
-    path = out or Path(f"catalog-{region}.json.gz")
-    snapshot.write(catalog, path)
+    try:
+        snapshot.write(catalog, path)
+    except OSError as error:
+        raise UserError(
+            "--out", f"cannot write {path} ({error.strerror or error})", _WRITABLE_FIX
+        ) from None
     err.print(
         f"wrote {path}: {len(catalog.instance_types)} instance types, "
         f"{len(catalog.offerings)} offerings in {len(catalog.zones)} zones"

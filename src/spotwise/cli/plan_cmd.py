@@ -10,13 +10,7 @@ from typing import Annotated
 import typer
 import yaml
 
-from spotwise.catalog.bundled import load_catalog
 from spotwise.cli.console import stdout
-from spotwise.config.nodepool import load_nodepools
-from spotwise.kube import load_workload
-from spotwise.provisioning.pools import build_pools, default_nodepool
-from spotwise.scheduling.packer import PackInput, pack
-from spotwise.scheduling.plan_output import document, render_tables
 
 HELP = """Plan the nodes to launch for the pods in Kubernetes manifests.
 
@@ -53,6 +47,14 @@ def plan(
     ] = PlanFormat.TABLE,
 ) -> None:
     """Plan capacity (see HELP)."""
+    # The planner pulls in scipy; import it here so that other commands start fast.
+    from spotwise.catalog.bundled import load_catalog
+    from spotwise.config.nodepool import load_nodepools
+    from spotwise.kube import load_workload
+    from spotwise.provisioning.pools import build_pools, default_nodepool
+    from spotwise.scheduling.packer import PackInput, pack
+    from spotwise.scheduling.plan_output import document, render_tables
+
     workload = load_workload(files, nodes)
     catalog = load_catalog(region, catalog_file)
     nodepools = load_nodepools(pool) if pool else [default_nodepool()]

@@ -24,6 +24,14 @@ class Architecture(enum.StrEnum):
         return {"x86_64": "amd64", "arm64": "arm64"}.get(self.value, self.value)
 
 
+# Other names users write for an architecture: Kubernetes' (and instance-selector's) amd64,
+# and the kernel's aarch64.
+ARCHITECTURE_ALIASES: dict[str, Architecture] = {
+    "amd64": Architecture.X86_64,
+    "aarch64": Architecture.ARM64,
+}
+
+
 class CapacityType(enum.StrEnum):
     """How an instance is bought. Values are the ``karpenter.sh/capacity-type`` label's."""
 
@@ -39,6 +47,15 @@ class Gpu:
     model: str
     count: int
     memory_mib: int  # per GPU
+
+
+@dataclass(frozen=True, slots=True)
+class Accelerator:
+    """One kind of inference accelerator (Inferentia, Trainium, Qualcomm AI100...)."""
+
+    manufacturer: str
+    model: str
+    count: int
 
 
 _GENERATION = re.compile(r"^[a-z]+(\d+)")
@@ -63,6 +80,31 @@ class InstanceType:
         bare_metal: Whether it is a ``.metal`` type.
         usage_classes: ``spot`` and/or ``on-demand``.
         hypervisor: ``nitro``, ``xen`` or empty for bare metal.
+        cpu_manufacturer: ``intel``, ``amd``, ``aws`` or ``apple`` (lower case); empty if
+            EC2 does not say.
+        ena_support: Whether ENA networking is supported or required.
+        efa_support: Whether Elastic Fabric Adapters are supported.
+        ipv6: Whether IPv6 addresses are supported.
+        network_encryption: Whether traffic is encrypted in transit automatically.
+        max_network_interfaces: The most network interfaces (ENIs) it can attach.
+        instance_storage_gb: Local instance storage in GB as EC2 counts it; 0 without.
+        disk_type: ``ssd`` or ``hdd`` for the local disks; empty without them.
+        nvme: Whether NVMe is supported or required for the local disks, or for EBS when
+            the type has no local disks.
+        disk_encryption: Whether the local disks, or EBS without them, can be encrypted.
+        ebs_optimized: Whether EBS optimisation is supported or on by default.
+        ebs_baseline_bandwidth_mbps: EBS-optimised baseline bandwidth, Mbit/s, if known.
+        ebs_baseline_throughput_mbps: EBS-optimised baseline throughput, MB/s, if known.
+        ebs_baseline_iops: EBS-optimised baseline IOPS (16 KiB I/O), if known.
+        hibernation: Whether instances can hibernate.
+        free_tier: Whether the type is eligible for the AWS free tier.
+        auto_recovery: Whether EC2 auto recovery is supported.
+        dedicated_hosts: Whether it can run on Dedicated Hosts.
+        virtualization_types: ``hvm`` and/or ``paravirtual``.
+        root_device_types: ``ebs`` and/or ``instance-store``.
+        placement_group_strategies: Some of ``cluster``, ``partition``, ``spread``.
+        accelerators: Inference accelerators (InferenceAcceleratorInfo, else NeuronInfo).
+        fpga: Whether it carries FPGAs.
     """
 
     name: str
@@ -78,6 +120,29 @@ class InstanceType:
     bare_metal: bool = False
     usage_classes: tuple[CapacityType, ...] = (CapacityType.ON_DEMAND, CapacityType.SPOT)
     hypervisor: str = ""
+    cpu_manufacturer: str = ""
+    ena_support: bool = False
+    efa_support: bool = False
+    ipv6: bool = False
+    network_encryption: bool = False
+    max_network_interfaces: int = 0
+    instance_storage_gb: int = 0
+    disk_type: str = ""
+    nvme: bool = False
+    disk_encryption: bool = False
+    ebs_optimized: bool = False
+    ebs_baseline_bandwidth_mbps: int | None = None
+    ebs_baseline_throughput_mbps: float | None = None
+    ebs_baseline_iops: int | None = None
+    hibernation: bool = False
+    free_tier: bool = False
+    auto_recovery: bool = False
+    dedicated_hosts: bool = False
+    virtualization_types: tuple[str, ...] = ("hvm",)
+    root_device_types: tuple[str, ...] = ("ebs",)
+    placement_group_strategies: tuple[str, ...] = ()
+    accelerators: tuple[Accelerator, ...] = ()
+    fpga: bool = False
 
     @property
     def family(self) -> str:
@@ -111,6 +176,11 @@ class InstanceType:
     def gpu_memory_total_mib(self) -> int:
         """GPU memory summed over every GPU."""
         return sum(g.count * g.memory_mib for g in self.gpus)
+
+    @property
+    def accelerator_count(self) -> int:
+        """All inference accelerators of all kinds."""
+        return sum(a.count for a in self.accelerators)
 
     @property
     def capacity(self) -> Resources:

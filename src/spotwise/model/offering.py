@@ -18,21 +18,25 @@ class InterruptionBucket:
     Attributes:
         index: 0..4, the advisor's ``r`` value.
         label: ``<5%``, ``5-10%``, ``10-15%``, ``15-20%`` or ``>20%``.
-        max_percent: The advisor's upper bound of the bucket (5, 11, 16, 22, 100).
+        max_percent: The advisor feed's ``max`` of the bucket (5, 11, 16, 22, 100), an
+            exclusive bound: the ``5-10%`` bucket holds pools under 11%.
+        upper_percent: The upper figure of the label (5, 10, 15, 20, 100): the most a
+            pool of the bucket may lose, as a user reads it.
     """
 
     index: int
     label: str
     max_percent: int
+    upper_percent: int
 
 
 # The advisor feed's own `ranges`; kept here so that the buckets are values, not strings.
 BUCKETS: tuple[InterruptionBucket, ...] = (
-    InterruptionBucket(0, "<5%", 5),
-    InterruptionBucket(1, "5-10%", 11),
-    InterruptionBucket(2, "10-15%", 16),
-    InterruptionBucket(3, "15-20%", 22),
-    InterruptionBucket(4, ">20%", 100),
+    InterruptionBucket(0, "<5%", 5, 5),
+    InterruptionBucket(1, "5-10%", 11, 10),
+    InterruptionBucket(2, "10-15%", 16, 15),
+    InterruptionBucket(3, "15-20%", 22, 20),
+    InterruptionBucket(4, ">20%", 100, 100),
 )
 
 
@@ -42,10 +46,9 @@ def bucket_at_most(percent: float) -> tuple[InterruptionBucket, ...]:
     ``--max-interruption 10`` keeps ``<5%`` and ``5-10%``: a pool whose bucket tops out
     at the given figure is acceptable; one that may exceed it is not. The advisor's
     ``max`` of 11 for ``5-10%`` is the exclusive bound of that bucket, so we compare
-    on the label's upper figure.
+    on the label's upper figure, ``upper_percent``.
     """
-    upper = {0: 5, 1: 10, 2: 15, 3: 20, 4: 100}
-    return tuple(b for b in BUCKETS if upper[b.index] <= percent)
+    return tuple(b for b in BUCKETS if b.upper_percent <= percent)
 
 
 class PriceSource(enum.StrEnum):

@@ -32,6 +32,9 @@ _QUANTITY = re.compile(
 )
 
 
+MAX_EXPONENT = 30
+
+
 class QuantityError(ValueError):
     """A string that is not a Kubernetes quantity, or a negative one."""
 
@@ -66,7 +69,11 @@ def parse_quantity(text: str | int | float) -> Fraction:
     if match["binary"]:
         return number * _BINARY[match["binary"]]
     if match["exp"] is not None:
-        return number * Fraction(10) ** int(match["exp"])
+        exponent = int(match["exp"])
+        # Exact powers of ten this large would take minutes and mean nothing for a resource.
+        if abs(exponent) > MAX_EXPONENT:
+            raise QuantityError(f"{text!r} has an exponent beyond ±{MAX_EXPONENT}")
+        return number * Fraction(10) ** exponent
     return number * _DECIMAL[match["decimal"] or ""]
 
 

@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from spotwise.model.instance_type import CapacityType, InstanceType
-from spotwise.model.offering import InterruptionBucket
+from spotwise.model.offering import InterruptionBucket, PriceSource
 
 
 @dataclass(frozen=True, slots=True)
@@ -18,7 +18,7 @@ class Candidate:
         instance_type: The type.
         on_demand_price: USD per hour, or None when unpublished.
         spot_price_by_zone: Zone -> spot USD per hour, over the chosen zones.
-        spot_price_estimated: Whether any spot price shown is an estimate.
+        spot_source_by_zone: Zone -> where that zone's spot price came from.
         interruption: The advisor bucket, or None when the advisor does not list the type.
         zones: The chosen zones that offer the type.
     """
@@ -26,7 +26,7 @@ class Candidate:
     instance_type: InstanceType
     on_demand_price: float | None
     spot_price_by_zone: Mapping[str, float]
-    spot_price_estimated: bool
+    spot_source_by_zone: Mapping[str, PriceSource]
     interruption: InterruptionBucket | None
     zones: tuple[str, ...]
 
@@ -39,6 +39,22 @@ class Candidate:
     def spot_price(self) -> float | None:
         """The lowest spot price over the chosen zones."""
         return min(self.spot_price_by_zone.values()) if self.spot_price_by_zone else None
+
+    @property
+    def spot_price_estimated(self) -> bool:
+        """Whether the lowest spot price shown is an estimate.
+
+        True only when no zone observed that price: an estimate elsewhere does not make
+        an observed minimum uncertain.
+        """
+        lowest = self.spot_price
+        if lowest is None:
+            return False
+        return all(
+            self.spot_source_by_zone.get(zone) is PriceSource.ESTIMATE
+            for zone, price in self.spot_price_by_zone.items()
+            if price == lowest
+        )
 
     @property
     def savings_percent(self) -> float | None:

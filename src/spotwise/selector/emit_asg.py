@@ -11,6 +11,7 @@ The spot/on-demand split and the allocation strategies are shared with the kops 
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
@@ -23,6 +24,23 @@ from spotwise.selector.sorting import SortKey, sort_candidates
 
 # Auto Scaling rejects a MixedInstancesPolicy with more launch template overrides than this.
 MAX_OVERRIDES = 40
+# EC2's rule for LaunchTemplateName.
+_LAUNCH_TEMPLATE_NAME = re.compile(r"^[a-zA-Z0-9().\-/_]{3,128}$")
+
+
+def check_launch_template_name(name: str) -> None:
+    """Refuse a name EC2 would refuse, so that the policy is not written in vain.
+
+    Raises:
+        UserError: Naming ``--launch-template``, unless the name is 3 to 128 letters,
+            digits and ``( ) . - / _``.
+    """
+    if not _LAUNCH_TEMPLATE_NAME.match(name):
+        raise UserError(
+            "--launch-template",
+            f"{name!r} is not a launch template name",
+            "use 3 to 128 letters, digits and ( ) . - / _, e.g. --launch-template web-nodes",
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -166,8 +184,10 @@ def mixed_instances_policy(
         The policy as a dict of AWS API field names.
 
     Raises:
-        UserError: If there are no types, more than 40, or a flag is out of range.
+        UserError: If there are no types, more than 40, the launch template name is not
+            one EC2 accepts, or a flag is out of range.
     """
+    check_launch_template_name(launch_template_name)
     distribution = Distribution.resolve(
         usage_class,
         on_demand_base,

@@ -123,7 +123,7 @@ def _subnets(types: Sequence[Candidate], subnets: Sequence[str]) -> list[str]:
         raise UserError(
             "--availability-zones",
             f"no zone offers every type of {', '.join(c.name for c in types)}",
-            "pass --availability-zones or --subnets",
+            "pass --availability-zones ZONE[,ZONE...] to keep only types offered there",
         )
     return sorted(shared)
 
@@ -168,11 +168,13 @@ def _instance_group(
 def _check_sizes(groups: int, min_size: int, max_size: int) -> None:
     if groups < 1:
         raise UserError("--groups", f"{groups} is less than 1", "pass 1 or more groups")
-    if min_size < 0 or max_size < max(min_size, 1):
+    if min_size < 0:
+        raise UserError("--min-size", f"{min_size} is negative", "pass 0 or more instances")
+    if max_size < max(min_size, 1):
         raise UserError(
             "--max-size",
-            f"sizes {min_size}..{max_size} are not a range",
-            "pass 0 <= --min-size <= --max-size, with --max-size at least 1",
+            f"{max_size} is less than {max(min_size, 1)}",
+            "pass --max-size of at least 1 and at least --min-size",
         )
 
 

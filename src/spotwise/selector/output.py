@@ -11,6 +11,7 @@ import yaml
 from rich.console import Console
 from rich.table import Table
 
+from spotwise.model.offering import PriceSource
 from spotwise.selector.candidate import Candidate
 
 
@@ -35,7 +36,13 @@ def record(c: Candidate) -> dict[str, Any]:
         "gpu_models": sorted({f"{g.manufacturer} {g.model}" for g in t.gpus}),
         "gpu_memory_total_gib": round(t.gpu_memory_total_mib / 1024, 3),
         "architecture": t.architecture.value,
+        "cpu_manufacturer": t.cpu_manufacturer,
+        "hypervisor": t.hypervisor,
         "network_performance": t.network_performance,
+        "network_interfaces": t.max_network_interfaces,
+        "efa_support": t.efa_support,
+        "instance_storage_gb": t.instance_storage_gb,
+        "inference_accelerators": t.accelerator_count,
         "max_pods": t.max_pods,
         "generation": t.generation,
         "current_generation": t.current_generation,
@@ -43,11 +50,18 @@ def record(c: Candidate) -> dict[str, Any]:
         "on_demand_price": c.on_demand_price,
         "spot_price": c.spot_price,
         "spot_price_by_zone": dict(sorted(c.spot_price_by_zone.items())),
+        "spot_price_source_by_zone": {
+            zone: source.value for zone, source in sorted(c.spot_source_by_zone.items())
+        },
         "spot_price_estimated": c.spot_price_estimated,
         "savings_percent": c.savings_percent,
         "interruption": c.interruption.label if c.interruption else None,
         "zones": list(c.zones),
     }
+
+
+def _estimated(c: Candidate, zone: str) -> bool:
+    return c.spot_source_by_zone.get(zone) is PriceSource.ESTIMATE
 
 
 def _money(value: float | None) -> str:
@@ -80,7 +94,8 @@ def _table(rows: Sequence[Candidate], wide: bool) -> Table:
         if wide:
             gpus = ", ".join(f"{g.count}x {g.model}" for g in t.gpus) or "-"
             by_zone = " ".join(
-                f"{zone[-1]}:{price:.4f}" for zone, price in sorted(c.spot_price_by_zone.items())
+                f"{zone[-1]}:{price:.4f}{'*' if _estimated(c, zone) else ''}"
+                for zone, price in sorted(c.spot_price_by_zone.items())
             )
             cells += [gpus, t.network_performance, str(t.max_pods), str(t.generation), by_zone]
         table.add_row(*cells)
@@ -100,6 +115,13 @@ def render(rows: Sequence[Candidate], fmt: OutputFormat, console: Console) -> No
     elif fmt is OutputFormat.YAML:
         console.file.write(yaml.safe_dump([record(c) for c in rows], sort_keys=False))
     else:
-        console.print(_table(rows, wide=fmt is OutputFormat.WIDE))
-        if any(c.spot_price_estimated for c in rows):
+        wide = fmt is OutputFormat.WIDE
+        console.print(_table(rows, wide=wide))
+        # The per-zone column of the wide table marks estimates too.
+        marked = (
+            c.spot_price_estimated
+            or (wide and any(_estimated(c, z) for z in c.spot_source_by_zone))
+            for c in rows
+        )
+        if any(marked):
             console.print("* spot price estimated from the Spot Advisor's average savings")

@@ -27,6 +27,20 @@ class SortKey(enum.StrEnum):
     PRICE_PER_VCPU = "price-per-vcpu"
 
 
+class SortDirection(enum.StrEnum):
+    """The values `--sort-direction` accepts: instance-selector's, short forms included."""
+
+    ASCENDING = "ascending"
+    ASC = "asc"
+    DESCENDING = "descending"
+    DESC = "desc"
+
+    @property
+    def descending(self) -> bool:
+        """Whether the order is reversed."""
+        return self in (SortDirection.DESCENDING, SortDirection.DESC)
+
+
 Value = float | str | None
 
 
