@@ -192,3 +192,163 @@ def test_more_errors_are_counted(tmp_path: Path) -> None:
     path = write(tmp_path, POOL + "  weight: 500\n  onDemandBase: -1\n  zones: [x]\n")
     with pytest.raises(UserError, match=r"\(and 2 more errors\)"):
         load_nodepools(path)
+
+
+EKS_AMI = "/aws/service/eks/optimized-ami/1.31/amazon-linux-2023/x86_64/standard/recommended"
+LAUNCH = f"""\
+apiVersion: spotwise.io/v1alpha1
+kind: NodePool
+metadata: {{name: general}}
+spec:
+  launch:
+    ami: {{ssmParameter: {EKS_AMI}/image_id}}
+    instanceProfile: KarpenterNodeInstanceProfile
+    subnetSelector: {{karpenter.sh/discovery: prod}}
+    securityGroupSelector: {{karpenter.sh/discovery: prod, tier: "*"}}
+    blockDeviceMappings:
+      - deviceName: /dev/xvda
+        ebs: {{volumeSize: 100Gi, volumeType: gp3, iops: 4000, throughput: 250, encrypted: true,
+              kmsKeyId: alias/nodes, deleteOnTermination: true}}
+      - deviceName: /dev/xvdb
+        ebs: {{snapshotId: snap-0123456789abcdef0}}
+    metadataOptions: {{httpTokens: required, httpPutResponseHopLimit: 1, httpEndpoint: enabled}}
+    userData: |
+      #!/bin/bash
+      echo hello
+    reservedCapacity: [cr-0123456789abcdef0]
+"""
+
+
+def test_loads_the_launch_section(tmp_path: Path) -> None:
+    (pool,) = load_nodepools(write(tmp_path, LAUNCH))
+    launch = pool.spec.launch
+    assert launch is not None
+    assert launch.ami.ssm_parameter is not None and launch.ami.ssm_parameter.endswith("image_id")
+    assert launch.ami.id is None and launch.ami.tags is None
+    assert launch.instance_profile == "KarpenterNodeInstanceProfile"
+    assert launch.subnet_selector == {"karpenter.sh/discovery": "prod"}
+    assert launch.security_group_selector == {"karpenter.sh/discovery": "prod", "tier": "*"}
+    root, data = launch.block_device_mappings
+    assert root.device_name == "/dev/xvda"
+    assert root.ebs.volume_size_gib == 100
+    assert (root.ebs.volume_type, root.ebs.iops, root.ebs.throughput) == ("gp3", 4000, 250)
+    assert (root.ebs.encrypted, root.ebs.kms_key_id) == (True, "alias/nodes")
+    assert data.ebs.snapshot_id == "snap-0123456789abcdef0"
+    assert data.ebs.volume_size_gib is None
+    assert data.ebs.delete_on_termination is True
+    assert launch.metadata_options.http_put_response_hop_limit == 1
+    assert launch.user_data == "#!/bin/bash\necho hello\n"
+    assert launch.reserved_capacity == ("cr-0123456789abcdef0",)
+    # Round trip, and defaults: IMDSv2 only, hop limit 2, own images for a tag selector.
+    (back,) = load_nodepools(write(tmp_path, dump_nodepool(pool)))
+    assert back == pool
+    minimal = POOL + "  launch: {ami: {tags: {role: node}}, instanceProfile: p}\n"
+    (small,) = load_nodepools(write(tmp_path, minimal))
+    assert small.spec.launch is not None
+    assert small.spec.launch.metadata_options.http_tokens == "required"
+    assert small.spec.launch.metadata_options.http_put_response_hop_limit == 2
+    assert small.spec.launch.ami.image_owners == ("self",)
+    (no_launch,) = load_nodepools(write(tmp_path, POOL + "  {}\n"))
+    assert no_launch.spec.launch is None
+    assert "launch" not in dump_nodepool(no_launch)
+
+
+def launch(fields: str) -> str:
+    if "instanceProfile" not in fields:
+        fields = "instanceProfile: p\n" + fields
+    return POOL + "  launch:\n" + "".join(f"    {line}\n" for line in fields.splitlines())
+
+
+AMI = "ami: {id: ami-0123456789abcdef0}\n"
+BAD_LAUNCH = [
+    # (launch lines, field path in the message, words in the message)
+    ("ami: {}", "spec.launch.ami", "exactly one of id, ssmParameter or tags"),
+    (
+        "ami: {id: ami-0123456789abcdef0, ssmParameter: /a/b}",
+        "spec.launch.ami",
+        "gives id and ssmParameter",
+    ),
+    ("ami: {id: ami-xyz}", "spec.launch.ami.id", "not an AMI ID"),
+    ("ami: {ssmParameter: 'a b'}", "spec.launch.ami.ssmParameter", "not an SSM parameter"),
+    ("ami: {tags: {}}", "spec.launch.ami.tags", "selects nothing"),
+    ("ami: {id: ami-0123456789abcdef0, owners: [amazon]}", "spec.launch.ami", "owners only"),
+    ("ami: {name: x}", "spec.launch.ami.name: is not a field here", "id, ssmParameter, tags"),
+    ("instanceProfile: 'my profile'\n" + AMI, "spec.launch.instanceProfile", "instance profile"),
+    (AMI + "subnetSelector: {}", "spec.launch.subnetSelector", "selects nothing"),
+    (
+        AMI + "blockDeviceMappings: [{deviceName: sda, ebs: {volumeSize: 8Gi}}]",
+        "spec.launch.blockDeviceMappings[0].deviceName",
+        "not a device name",
+    ),
+    (
+        AMI + "blockDeviceMappings: [{deviceName: /dev/xvda, ebs: {volumeSize: 100}}]",
+        "spec.launch.blockDeviceMappings[0].ebs.volumeSize",
+        "write 100Gi",
+    ),
+    (
+        AMI + "blockDeviceMappings: [{deviceName: /dev/xvda, ebs: {volumeSize: 8Gi, "
+        "volumeType: gp2, throughput: 200}}]",
+        "spec.launch.blockDeviceMappings[0].ebs",
+        "gp3 volumes only",
+    ),
+    (
+        AMI + "blockDeviceMappings: [{deviceName: /dev/xvda, ebs: {volumeSize: 8Gi, "
+        "volumeType: io2}}]",
+        "spec.launch.blockDeviceMappings[0].ebs",
+        "io2 volumes need iops",
+    ),
+    (
+        AMI + "blockDeviceMappings: [{deviceName: /dev/xvda, ebs: {volumeSize: 8Gi, kmsKeyId: k}}]",
+        "spec.launch.blockDeviceMappings[0].ebs",
+        "encrypted: true",
+    ),
+    (
+        AMI + "blockDeviceMappings: [{deviceName: /dev/xvda, ebs: {encrypted: true}}]",
+        "spec.launch.blockDeviceMappings[0].ebs",
+        "volumeSize or a snapshotId",
+    ),
+    (
+        AMI + "blockDeviceMappings: [{deviceName: /dev/xvda, ebs: {volumeSize: 8Gi}},"
+        " {deviceName: /dev/xvda, ebs: {volumeSize: 8Gi}}]",
+        "spec.launch.blockDeviceMappings",
+        "/dev/xvda more than once",
+    ),
+    (
+        AMI + "blockDeviceMappings: [{deviceName: /dev/xvda, ebs: {volumeSize: 8Gi, "
+        "volumeType: gp4}}]",
+        "spec.launch.blockDeviceMappings[0].ebs.volumeType",
+        "'gp3'",
+    ),
+    (
+        AMI + "metadataOptions: {httpPutResponseHopLimit: 0}",
+        "spec.launch.metadataOptions.httpPutResponseHopLimit",
+        "greater than or equal to 1",
+    ),
+    (
+        AMI + "metadataOptions: {httpTokens: v2}",
+        "spec.launch.metadataOptions.httpTokens",
+        "'required'",
+    ),
+    (AMI + "userData: echo hi", "spec.launch.userData", "not a shell script"),
+    (AMI + "reservedCapacity: [cr-1]", "spec.launch.reservedCapacity[0]", "capacity reservation"),
+    (AMI + "subnets: [subnet-1]", "spec.launch.subnets: is not a field here", "subnetSelector"),
+]
+
+
+@pytest.mark.parametrize(("fields", "field", "words"), BAD_LAUNCH)
+def test_bad_launch_sections_give_one_line_naming_the_field(
+    tmp_path: Path, fields: str, field: str, words: str
+) -> None:
+    with pytest.raises(UserError) as raised:
+        load_nodepools(write(tmp_path, launch(fields)))
+    message = str(raised.value)
+    assert "\n" not in message
+    assert f"document 1: {field}" in message
+    assert words in message
+
+
+def test_a_launch_section_needs_an_image_and_a_profile(tmp_path: Path) -> None:
+    with pytest.raises(UserError, match=r"spec.launch.ami: is required"):
+        load_nodepools(write(tmp_path, POOL + "  launch: {instanceProfile: p}\n"))
+    with pytest.raises(UserError, match=r"spec.launch.instanceProfile: is required"):
+        load_nodepools(write(tmp_path, POOL + "  launch: {" + AMI.strip() + "}\n"))

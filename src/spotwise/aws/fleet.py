@@ -1,0 +1,186 @@
+"""One node as one CreateFleet call: the request, and what the response says.
+
+Both halves are pure, so the request shape and the reading of ``Errors[]`` are tested
+without EC2; `spotwise.aws.ec2_cloud` makes the call.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from spotwise.aws.template_ref import LaunchTemplateRef
+from spotwise.model.allocation import OnDemandAllocationStrategy, SpotAllocationStrategy
+from spotwise.model.instance_type import CapacityType
+from spotwise.ports.cloud import LaunchRequest, OfferingError, Override
+
+# Tagged on every instance, so that a retried launch finds what the first one started
+# even where EC2 does not honour ClientToken (moto, or after its idempotency window).
+TAG_CLIENT_TOKEN = "spotwise.io/client-token"
+
+
+@dataclass(frozen=True, slots=True)
+class Placement:
+    """An override with the subnet it launches into."""
+
+    override: Override
+    subnet_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class Launched:
+    """An instance CreateFleet reports as started."""
+
+    instance_id: str
+    instance_type: str
+    zone: str
+    capacity_type: CapacityType
+
+
+@dataclass(frozen=True, slots=True)
+class FleetOutcome:
+    """What one CreateFleet response says: instances started and errors per override."""
+
+    launched: tuple[Launched, ...]
+    errors: tuple[OfferingError, ...]
+
+
+def instance_tags(request: LaunchRequest) -> dict[str, str]:
+    """The tags of the instance and its volumes: the request's, a Name and the token."""
+    return {"Name": request.node_name, **request.all_tags(), TAG_CLIENT_TOKEN: request.client_token}
+
+
+def is_prioritized(request: LaunchRequest) -> bool:
+    """Whether the strategy of the request's capacity type follows override priorities."""
+    if request.capacity_type is CapacityType.SPOT:
+        return request.spot_strategy is SpotAllocationStrategy.CAPACITY_OPTIMIZED_PRIORITIZED
+    return request.on_demand_strategy is OnDemandAllocationStrategy.PRIORITIZED
+
+
+def fleet_request(
+    request: LaunchRequest, template: LaunchTemplateRef, placements: Sequence[Placement]
+) -> dict[str, Any]:
+    """The CreateFleet parameters that launch one node of ``request``.
+
+    Args:
+        request: The node to launch.
+        template: The launch template (already resolved for the pool and capacity type).
+        placements: The request's overrides with their subnets, in priority order.
+
+    Returns:
+        Keyword arguments for ``ec2.create_fleet``.
+    """
+    prioritized = is_prioritized(request)
+    overrides: list[dict[str, Any]] = []
+    seen: set[tuple[str, str]] = set()
+    for index, placement in enumerate(placements):
+        override = placement.override
+        # EC2 rejects the same type twice in one subnet.
+        if (override.instance_type, placement.subnet_id) in seen:
+            continue
+        seen.add((override.instance_type, placement.subnet_id))
+        entry: dict[str, Any] = {
+            "InstanceType": override.instance_type,
+            "SubnetId": placement.subnet_id,
+            "AvailabilityZone": override.zone,
+        }
+        if prioritized:
+            entry["Priority"] = float(override.priority if override.priority is not None else index)
+        overrides.append(entry)
+    tags = [{"Key": k, "Value": v} for k, v in instance_tags(request).items()]
+    return {
+        "Type": "instant",
+        "ClientToken": request.client_token,
+        "TargetCapacitySpecification": {
+            "TotalTargetCapacity": 1,
+            "DefaultTargetCapacityType": request.capacity_type.value,
+        },
+        "SpotOptions": {"AllocationStrategy": request.spot_strategy.value},
+        "OnDemandOptions": {"AllocationStrategy": request.on_demand_strategy.value},
+        "LaunchTemplateConfigs": [
+            {
+                "LaunchTemplateSpecification": {
+                    "LaunchTemplateName": template.name,
+                    "Version": template.version,
+                },
+                "Overrides": overrides,
+            }
+        ],
+        "TagSpecifications": [
+            {"ResourceType": "instance", "Tags": tags},
+            {"ResourceType": "volume", "Tags": tags},
+        ],
+    }
+
+
+def parse_fleet_response(
+    response: Mapping[str, Any],
+    request: LaunchRequest,
+    zone_of_subnet: Mapping[str, str],
+) -> FleetOutcome:
+    """Read the instances and per-override errors of a CreateFleet response.
+
+    An error that names no instance type (EC2 gives some for the whole template) is
+    reported against every override of the request it could concern.
+
+    Args:
+        response: The parsed CreateFleet response.
+        request: The request it answers.
+        zone_of_subnet: Subnet ID -> zone, for overrides EC2 reports by subnet only.
+    """
+    launched = tuple(
+        Launched(
+            instance_id=instance_id,
+            instance_type=item.get("InstanceType") or _override(item).get("InstanceType", ""),
+            zone=_zone(_override(item), zone_of_subnet),
+            capacity_type=_capacity_type(item, request),
+        )
+        for item in response.get("Instances") or ()
+        for instance_id in item.get("InstanceIds") or ()
+    )
+    errors: dict[tuple[str, str, CapacityType, str], OfferingError] = {}
+    for item in response.get("Errors") or ():
+        for error in _offering_errors(item, request, zone_of_subnet):
+            errors.setdefault(
+                (error.instance_type, error.zone, error.capacity_type, error.code), error
+            )
+    return FleetOutcome(launched, tuple(errors.values()))
+
+
+def _override(item: Mapping[str, Any]) -> Mapping[str, Any]:
+    overrides: Mapping[str, Any] = (item.get("LaunchTemplateAndOverrides") or {}).get(
+        "Overrides"
+    ) or {}
+    return overrides
+
+
+def _zone(override: Mapping[str, Any], zone_of_subnet: Mapping[str, str]) -> str:
+    zone = override.get("AvailabilityZone")
+    if zone:
+        return str(zone)
+    return zone_of_subnet.get(override.get("SubnetId", ""), "")
+
+
+def _capacity_type(item: Mapping[str, Any], request: LaunchRequest) -> CapacityType:
+    lifecycle = item.get("Lifecycle")
+    return CapacityType(lifecycle) if lifecycle in ("spot", "on-demand") else request.capacity_type
+
+
+def _offering_errors(
+    item: Mapping[str, Any], request: LaunchRequest, zone_of_subnet: Mapping[str, str]
+) -> Iterable[OfferingError]:
+    code = str(item.get("ErrorCode", "Unknown"))
+    message = str(item.get("ErrorMessage", ""))
+    capacity_type = _capacity_type(item, request)
+    override = _override(item)
+    instance_type = override.get("InstanceType")
+    zone = _zone(override, zone_of_subnet)
+    if instance_type:
+        yield OfferingError(instance_type, zone, capacity_type, code, message)
+        return
+    for candidate in request.overrides:
+        if not zone or candidate.zone == zone:
+            yield OfferingError(
+                candidate.instance_type, candidate.zone, capacity_type, code, message
+            )

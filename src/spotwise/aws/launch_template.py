@@ -1,0 +1,318 @@
+"""Launch templates per pool and capacity type: the pure data, and keeping EC2 in step.
+
+`launch_template_data` turns a NodePool into LaunchTemplateData; `LaunchTemplates`
+resolves what it needs (image, security groups) and creates the template, or a new
+version of it, only when the data changed. Names follow
+``spotwise-<cluster>-<pool>-<spot|on-demand>`` (`template_name`), which
+`LaunchTemplateRef.per_pool` points `Ec2Cloud` at.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+from collections.abc import Iterable, Sequence
+from typing import TYPE_CHECKING, Any
+
+from botocore.exceptions import ClientError
+
+from spotwise.aws.ami import resolve_image_id
+from spotwise.aws.calls import aws_call, error_code, make_client
+from spotwise.aws.discovery import (
+    default_selector,
+    discover_security_groups,
+    discover_subnets,
+    tag_filters,
+)
+from spotwise.aws.template_ref import LaunchTemplateRef, template_name
+from spotwise.aws.user_data import ClusterJoin, node_user_data, template_labels
+from spotwise.config.nodepool import BlockDeviceMapping, Launch, NodePool
+from spotwise.errors import UserError
+from spotwise.model.instance_type import CapacityType
+from spotwise.model.scheduling_terms import Taint
+from spotwise.ports.cloud import TAG_CAPACITY_TYPE, TAG_CLUSTER, TAG_MANAGED, TAG_POOL
+
+if TYPE_CHECKING:
+    import boto3
+
+# The version description records a digest of the data, so an unchanged pool is a no-op.
+_DIGEST_PREFIX = "spotwise "
+_TEMPLATE_MISSING = frozenset(
+    {"InvalidLaunchTemplateName.NotFoundException", "InvalidLaunchTemplateId.NotFound"}
+)
+_TEMPLATE_EXISTS = "InvalidLaunchTemplateName.AlreadyExistsException"
+
+
+def launch_of(pool: NodePool) -> Launch:
+    """The pool's ``spec.launch``.
+
+    Raises:
+        UserError: If the pool has none.
+    """
+    if pool.spec.launch is None:
+        raise UserError(
+            f"pool {pool.name}: spec.launch",
+            "is missing, so spotwise cannot launch its nodes on EC2",
+            "add spec.launch with ami and instanceProfile (see docs/nodepool.md)",
+        )
+    return pool.spec.launch
+
+
+def resource_tags(cluster: str, pool: str, capacity_type: CapacityType) -> dict[str, str]:
+    """Tags of the template itself and of the instances and volumes it launches."""
+    return {
+        TAG_MANAGED: "true",
+        TAG_CLUSTER: cluster,
+        TAG_POOL: pool,
+        TAG_CAPACITY_TYPE: capacity_type.value,
+        # The AWS cloud provider and load balancer controller find a cluster's nodes by it.
+        f"kubernetes.io/cluster/{cluster}": "owned",
+    }
+
+
+def launch_template_data(
+    pool: NodePool,
+    capacity_type: CapacityType,
+    *,
+    cluster: ClusterJoin,
+    image_id: str,
+    security_group_ids: Sequence[str],
+) -> dict[str, Any]:
+    """The LaunchTemplateData for one pool bought as ``capacity_type``.
+
+    Subnets and instance types are left out: each launch gives them as overrides.
+
+    Raises:
+        UserError: If the pool has no ``spec.launch``.
+    """
+    launch = launch_of(pool)
+    labels = template_labels(pool.name, pool.spec.labels, capacity_type)
+    taints = [Taint(t.key, t.value, t.effect) for t in pool.spec.taints]
+    user_data = node_user_data(cluster, labels, taints, launch.user_data)
+    tags = [
+        {"Key": k, "Value": v}
+        for k, v in resource_tags(cluster.name, pool.name, capacity_type).items()
+    ]
+    profile = launch.instance_profile
+    metadata = launch.metadata_options
+    data: dict[str, Any] = {
+        "ImageId": image_id,
+        "IamInstanceProfile": {"Arn": profile} if profile.startswith("arn:") else {"Name": profile},
+        "SecurityGroupIds": list(security_group_ids),
+        "UserData": base64.b64encode(user_data.encode()).decode(),
+        "MetadataOptions": {
+            "HttpTokens": metadata.http_tokens,
+            "HttpPutResponseHopLimit": metadata.http_put_response_hop_limit,
+            "HttpEndpoint": metadata.http_endpoint,
+        },
+        "TagSpecifications": [
+            {"ResourceType": "instance", "Tags": tags},
+            {"ResourceType": "volume", "Tags": tags},
+        ],
+    }
+    if launch.block_device_mappings:
+        data["BlockDeviceMappings"] = [_block_device(m) for m in launch.block_device_mappings]
+    return data
+
+
+def _block_device(mapping: BlockDeviceMapping) -> dict[str, Any]:
+    ebs = mapping.ebs
+    fields = {
+        "VolumeSize": ebs.volume_size_gib,
+        "VolumeType": ebs.volume_type,
+        "Iops": ebs.iops,
+        "Throughput": ebs.throughput,
+        "Encrypted": ebs.encrypted,
+        "KmsKeyId": ebs.kms_key_id,
+        "SnapshotId": ebs.snapshot_id,
+        "DeleteOnTermination": ebs.delete_on_termination,
+    }
+    return {
+        "DeviceName": mapping.device_name,
+        "Ebs": {k: v for k, v in fields.items() if v is not None},
+    }
+
+
+def data_digest(data: Any) -> str:
+    """A short digest of launch template data, stable across runs."""
+    return hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()[:32]
+
+
+class LaunchTemplates:
+    """Keeps each pool's launch templates in EC2 in step with its NodePool."""
+
+    def __init__(
+        self,
+        session: boto3.Session,
+        *,
+        region: str,
+        cluster: ClusterJoin,
+        endpoint_url: str | None = None,
+    ) -> None:
+        """Make the clients; no call is made yet.
+
+        Args:
+            session: A ``boto3.Session`` holding the credentials to use.
+            region: The cluster's region.
+            cluster: How nodes join the cluster.
+            endpoint_url: Send calls here instead of AWS (local emulators).
+
+        Raises:
+            CloudError: If a client cannot be made.
+        """
+        self.region = region
+        self.cluster = cluster
+        self._session = session
+        self._endpoint_url = endpoint_url
+        self._ec2 = make_client(session, "ec2", region, endpoint_url)
+        self._ssm: Any = None
+
+    def ensure(self, pool: NodePool) -> dict[CapacityType, LaunchTemplateRef]:
+        """Create or update the pool's template for each of its capacity types.
+
+        Returns:
+            The template of each capacity type, at the version that holds its data.
+
+        Raises:
+            UserError: If the pool has no ``spec.launch``, or its image or security
+                groups cannot be found.
+            CloudError: If a call fails.
+        """
+        launch = launch_of(pool)
+        subject = f"pool {pool.name}: spec.launch"
+        image_id = resolve_image_id(
+            launch.ami,
+            ec2=self._ec2,
+            ssm=self._ssm_client,
+            region=self.region,
+            architecture=pool.spec.architecture,
+            subject=f"{subject}.ami",
+        )
+        selector = launch.security_group_selector or default_selector(self.cluster.name)
+        with aws_call("ec2:DescribeSecurityGroups", self.region):
+            groups = discover_security_groups(self._ec2, selector)
+        if not groups:
+            raise UserError(
+                f"{subject}.securityGroupSelector",
+                f"no security group in {self.region} has the tags {selector}",
+                "tag the node security group or change the selector",
+            )
+        refs = {}
+        for capacity_type in pool.spec.capacity_types:
+            data = launch_template_data(
+                pool,
+                capacity_type,
+                cluster=self.cluster,
+                image_id=image_id,
+                security_group_ids=groups,
+            )
+            name = template_name(self.cluster.name, pool.name, capacity_type)
+            tags = resource_tags(self.cluster.name, pool.name, capacity_type)
+            refs[capacity_type] = self.ensure_template(name, data, tags)
+        return refs
+
+    def subnets(self, pool: NodePool) -> dict[str, str]:
+        """Zone -> subnet of the pool's subnet selector (or the cluster's discovery tag).
+
+        Raises:
+            CloudError: If the call fails.
+        """
+        launch = pool.spec.launch
+        selector = (launch.subnet_selector if launch else None) or default_selector(
+            self.cluster.name
+        )
+        with aws_call("ec2:DescribeSubnets", self.region):
+            return discover_subnets(self._ec2, selector)
+
+    def ensure_template(
+        self, name: str, data: dict[str, Any], tags: dict[str, str]
+    ) -> LaunchTemplateRef:
+        """Make the latest version of template ``name`` hold ``data``.
+
+        Creates the template, or a new version when the latest holds other data;
+        does nothing when it already holds ``data``.
+
+        Raises:
+            CloudError: If a call fails.
+        """
+        description = _DIGEST_PREFIX + data_digest(data)
+        latest = self._latest_version(name)
+        if latest is None:
+            created = self._create(name, data, tags, description)
+            if created is not None:
+                return created
+            latest = self._latest_version(name)  # another replica created it first
+        if latest is not None and latest.get("VersionDescription") == description:
+            return LaunchTemplateRef(name, str(latest["VersionNumber"]))
+        with aws_call("ec2:CreateLaunchTemplateVersion", self.region):
+            version = self._ec2.create_launch_template_version(
+                LaunchTemplateName=name, LaunchTemplateData=data, VersionDescription=description
+            )["LaunchTemplateVersion"]
+        return LaunchTemplateRef(name, str(version["VersionNumber"]))
+
+    def prune(self, pools: Iterable[NodePool]) -> tuple[str, ...]:
+        """Delete this cluster's templates that no pool (and capacity type) uses any more.
+
+        Returns:
+            The names of the templates deleted.
+
+        Raises:
+            CloudError: If a call fails.
+        """
+        keep = {
+            template_name(self.cluster.name, pool.name, capacity_type)
+            for pool in pools
+            for capacity_type in pool.spec.capacity_types
+        }
+        selector = {TAG_CLUSTER: self.cluster.name, TAG_MANAGED: "true"}
+        with aws_call("ec2:DescribeLaunchTemplates", self.region):
+            pages = self._ec2.get_paginator("describe_launch_templates").paginate(
+                Filters=tag_filters(selector)
+            )
+            names = [t["LaunchTemplateName"] for page in pages for t in page["LaunchTemplates"]]
+        stale = tuple(sorted(n for n in names if n not in keep))
+        for name in stale:
+            with aws_call("ec2:DeleteLaunchTemplate", self.region):
+                self._ec2.delete_launch_template(LaunchTemplateName=name)
+        return stale
+
+    def _latest_version(self, name: str) -> dict[str, Any] | None:
+        with aws_call("ec2:DescribeLaunchTemplateVersions", self.region):
+            try:
+                versions = self._ec2.describe_launch_template_versions(
+                    LaunchTemplateName=name, Versions=["$Latest"]
+                )["LaunchTemplateVersions"]
+            except ClientError as error:
+                if error_code(error) not in _TEMPLATE_MISSING:
+                    raise
+                return None
+        return dict(versions[0]) if versions else None
+
+    def _create(
+        self, name: str, data: dict[str, Any], tags: dict[str, str], description: str
+    ) -> LaunchTemplateRef | None:
+        """Create the template; None if another replica created it first."""
+        with aws_call("ec2:CreateLaunchTemplate", self.region):
+            try:
+                template = self._ec2.create_launch_template(
+                    LaunchTemplateName=name,
+                    LaunchTemplateData=data,
+                    VersionDescription=description,
+                    TagSpecifications=[
+                        {
+                            "ResourceType": "launch-template",
+                            "Tags": [{"Key": k, "Value": v} for k, v in tags.items()],
+                        }
+                    ],
+                )["LaunchTemplate"]
+            except ClientError as error:
+                if error_code(error) != _TEMPLATE_EXISTS:
+                    raise
+                return None
+        return LaunchTemplateRef(name, str(template["LatestVersionNumber"]))
+
+    def _ssm_client(self) -> Any:
+        if self._ssm is None:
+            self._ssm = make_client(self._session, "ssm", self.region, self._endpoint_url)
+        return self._ssm

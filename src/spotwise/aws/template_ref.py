@@ -1,0 +1,61 @@
+"""Which launch template a launch uses: one per (pool, capacity type), or one for all."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+
+from spotwise.model.instance_type import CapacityType
+
+POOL_PLACEHOLDER = "{pool}"
+CAPACITY_TYPE_PLACEHOLDER = "{capacity_type}"
+MAX_NAME_LENGTH = 128  # EC2's limit on launch template names
+
+
+@dataclass(frozen=True, slots=True)
+class LaunchTemplateRef:
+    """A launch template by name and version.
+
+    The name may hold the placeholders ``{pool}`` and ``{capacity_type}``, filled in per
+    launch: node labels are baked into the template's user data, and the capacity type
+    is one of them, so spotwise keeps one template per pool and capacity type. EC2 never
+    allows braces in a template name, so a placeholder cannot clash with a real name.
+
+    Attributes:
+        name: The template's name, or a pattern with placeholders.
+        version: A version number, ``$Latest`` or ``$Default``.
+    """
+
+    name: str
+    version: str = "$Latest"
+
+    @classmethod
+    def per_pool(cls, cluster: str) -> LaunchTemplateRef:
+        """The templates `spotwise.aws.launch_template` keeps for ``cluster``'s pools."""
+        return cls(f"spotwise-{cluster}-{POOL_PLACEHOLDER}-{CAPACITY_TYPE_PLACEHOLDER}")
+
+    def for_launch(self, pool: str, capacity_type: CapacityType) -> LaunchTemplateRef:
+        """The template a launch of ``pool`` bought as ``capacity_type`` uses."""
+        name = self.name.replace(POOL_PLACEHOLDER, pool).replace(
+            CAPACITY_TYPE_PLACEHOLDER, capacity_type.value
+        )
+        if name == self.name:
+            return self  # a fixed name is used as given
+        return LaunchTemplateRef(_fit(name), self.version)
+
+
+def template_name(cluster: str, pool: str, capacity_type: CapacityType) -> str:
+    """The name of the template spotwise keeps for one pool and capacity type.
+
+    ``spotwise-<cluster>-<pool>-<spot|on-demand>``; shortened with a hash when it would
+    be longer than EC2 allows.
+    """
+    return LaunchTemplateRef.per_pool(cluster).for_launch(pool, capacity_type).name
+
+
+def _fit(name: str) -> str:
+    if len(name) <= MAX_NAME_LENGTH:
+        return name
+    # A hash of the whole name keeps two long names that share a prefix apart.
+    digest = hashlib.sha256(name.encode()).hexdigest()[:8]
+    return f"{name[: MAX_NAME_LENGTH - 9]}-{digest}"

@@ -1,0 +1,1 @@
+"""The simulated world: an in-process cloud in virtual time, for the simulator and tests."""

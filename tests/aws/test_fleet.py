@@ -1,0 +1,216 @@
+"""The CreateFleet request and the reading of its response, without EC2."""
+
+from __future__ import annotations
+
+from spotwise.aws.fleet import TAG_CLIENT_TOKEN, Placement, fleet_request, parse_fleet_response
+from spotwise.aws.template_ref import LaunchTemplateRef, template_name
+from spotwise.model.allocation import OnDemandAllocationStrategy, SpotAllocationStrategy
+from spotwise.model.instance_type import CapacityType
+from spotwise.ports.cloud import ErrorKind, LaunchRequest, OfferingError, Override
+
+SPOT = CapacityType.SPOT
+ON_DEMAND = CapacityType.ON_DEMAND
+TEMPLATE = LaunchTemplateRef("tpl-general")
+OVERRIDES = (
+    Override("m6i.large", "us-east-1a", "subnet-a"),
+    Override("m5.large", "us-east-1a", "subnet-a"),
+    Override("m6i.large", "us-east-1b", "subnet-b"),
+)
+ZONES = {"subnet-a": "us-east-1a", "subnet-b": "us-east-1b"}
+
+
+def request(capacity_type: CapacityType = SPOT, **fields) -> LaunchRequest:
+    return LaunchRequest(
+        client_token="tok-1",
+        cluster="prod",
+        pool="general",
+        node_name="general-abc12",
+        capacity_type=capacity_type,
+        overrides=fields.pop("overrides", OVERRIDES),
+        tags={"team": "web"},
+        **fields,
+    )
+
+
+def placements(req: LaunchRequest) -> list[Placement]:
+    return [Placement(o, o.subnet_id or "") for o in req.overrides]
+
+
+def test_one_instant_fleet_of_one_with_every_override_and_the_tags() -> None:
+    req = request()
+    params = fleet_request(req, TEMPLATE, placements(req))
+    assert params["Type"] == "instant"
+    assert params["ClientToken"] == "tok-1"
+    assert params["TargetCapacitySpecification"] == {
+        "TotalTargetCapacity": 1,
+        "DefaultTargetCapacityType": "spot",
+    }
+    assert params["SpotOptions"] == {"AllocationStrategy": "price-capacity-optimized"}
+    assert params["OnDemandOptions"] == {"AllocationStrategy": "lowest-price"}
+    (config,) = params["LaunchTemplateConfigs"]
+    assert config["LaunchTemplateSpecification"] == {
+        "LaunchTemplateName": "tpl-general",
+        "Version": "$Latest",
+    }
+    # No priorities: price-capacity-optimized ignores them.
+    assert config["Overrides"] == [
+        {"InstanceType": "m6i.large", "SubnetId": "subnet-a", "AvailabilityZone": "us-east-1a"},
+        {"InstanceType": "m5.large", "SubnetId": "subnet-a", "AvailabilityZone": "us-east-1a"},
+        {"InstanceType": "m6i.large", "SubnetId": "subnet-b", "AvailabilityZone": "us-east-1b"},
+    ]
+    instance, volume = params["TagSpecifications"]
+    assert (instance["ResourceType"], volume["ResourceType"]) == ("instance", "volume")
+    tags = {t["Key"]: t["Value"] for t in instance["Tags"]}
+    assert tags == {
+        **req.all_tags(),
+        "Name": "general-abc12",
+        TAG_CLIENT_TOKEN: "tok-1",
+    }
+    assert tags["team"] == "web"
+    assert volume["Tags"] == instance["Tags"]
+
+
+def test_prioritized_strategies_send_priorities_in_override_order() -> None:
+    req = request(ON_DEMAND, on_demand_strategy=OnDemandAllocationStrategy.PRIORITIZED)
+    params = fleet_request(req, TEMPLATE, placements(req))
+    assert params["TargetCapacitySpecification"]["DefaultTargetCapacityType"] == "on-demand"
+    assert params["OnDemandOptions"] == {"AllocationStrategy": "prioritized"}
+    assert [o["Priority"] for o in params["LaunchTemplateConfigs"][0]["Overrides"]] == [0, 1, 2]
+
+    given = (Override("c6i.large", "us-east-1a", "subnet-a", priority=7.5),)
+    req = request(
+        spot_strategy=SpotAllocationStrategy.CAPACITY_OPTIMIZED_PRIORITIZED, overrides=given
+    )
+    params = fleet_request(req, TEMPLATE, placements(req))
+    assert params["SpotOptions"] == {"AllocationStrategy": "capacity-optimized-prioritized"}
+    assert params["LaunchTemplateConfigs"][0]["Overrides"][0]["Priority"] == 7.5
+
+
+def test_the_spot_strategy_does_not_prioritize_an_on_demand_launch() -> None:
+    req = request(ON_DEMAND, spot_strategy=SpotAllocationStrategy.CAPACITY_OPTIMIZED_PRIORITIZED)
+    overrides = fleet_request(req, TEMPLATE, placements(req))["LaunchTemplateConfigs"][0]
+    assert all("Priority" not in o for o in overrides["Overrides"])
+
+
+def test_the_same_type_in_the_same_subnet_is_sent_once() -> None:
+    twice = (*OVERRIDES, Override("m5.large", "us-east-1a", "subnet-a"))
+    req = request(overrides=twice)
+    params = fleet_request(req, TEMPLATE, placements(req))
+    assert len(params["LaunchTemplateConfigs"][0]["Overrides"]) == 3
+
+
+def error(code: str, **override: str) -> dict:
+    item: dict = {"ErrorCode": code, "ErrorMessage": f"{code} here"}
+    if override:
+        item["LaunchTemplateAndOverrides"] = {
+            "LaunchTemplateSpecification": {"LaunchTemplateName": "tpl-general"},
+            "Overrides": override,
+        }
+    return item
+
+
+def test_errors_are_read_per_override_and_classified() -> None:
+    response = {
+        "Errors": [
+            {
+                **error(
+                    "InsufficientInstanceCapacity",
+                    InstanceType="m6i.large",
+                    AvailabilityZone="us-east-1a",
+                ),
+                "Lifecycle": "spot",
+            },
+            # Some errors name the subnet only.
+            error("MaxSpotInstanceCountExceeded", InstanceType="m5.large", SubnetId="subnet-a"),
+            # The same error again is reported once.
+            error("MaxSpotInstanceCountExceeded", InstanceType="m5.large", SubnetId="subnet-a"),
+            error("InvalidParameterValue", InstanceType="m6i.large", SubnetId="subnet-b"),
+        ],
+        "Instances": [],
+    }
+    outcome = parse_fleet_response(response, request(), ZONES)
+    assert outcome.launched == ()
+    assert outcome.errors == (
+        OfferingError(
+            "m6i.large",
+            "us-east-1a",
+            SPOT,
+            "InsufficientInstanceCapacity",
+            "InsufficientInstanceCapacity here",
+        ),
+        OfferingError(
+            "m5.large",
+            "us-east-1a",
+            SPOT,
+            "MaxSpotInstanceCountExceeded",
+            "MaxSpotInstanceCountExceeded here",
+        ),
+        OfferingError(
+            "m6i.large", "us-east-1b", SPOT, "InvalidParameterValue", "InvalidParameterValue here"
+        ),
+    )
+    assert [e.kind for e in outcome.errors] == [
+        ErrorKind.UNAVAILABLE,
+        ErrorKind.QUOTA,
+        ErrorKind.CONFIGURATION,
+    ]
+
+
+def test_lifecycle_of_an_error_wins_over_the_request() -> None:
+    response = {
+        "Errors": [
+            {
+                **error(
+                    "VcpuLimitExceeded", InstanceType="m5.large", AvailabilityZone="us-east-1a"
+                ),
+                "Lifecycle": "on-demand",
+            }
+        ]
+    }
+    (found,) = parse_fleet_response(response, request(SPOT), ZONES).errors
+    assert found.capacity_type is ON_DEMAND
+
+
+def test_an_error_without_an_override_concerns_every_override_it_could() -> None:
+    response = {"Errors": [error("UnfulfillableCapacity")]}
+    found = parse_fleet_response(response, request(), ZONES).errors
+    assert [(e.instance_type, e.zone) for e in found] == [
+        (o.instance_type, o.zone) for o in OVERRIDES
+    ]
+    response = {"Errors": [error("InsufficientFreeAddressesInSubnet", SubnetId="subnet-b")]}
+    (found_b,) = parse_fleet_response(response, request(), ZONES).errors
+    assert (found_b.instance_type, found_b.zone) == ("m6i.large", "us-east-1b")
+    assert found_b.kind is ErrorKind.UNAVAILABLE
+
+
+def test_instances_are_read_with_their_override() -> None:
+    response = {
+        "Instances": [
+            {
+                "Lifecycle": "spot",
+                "InstanceIds": ["i-0abc"],
+                "InstanceType": "m5.large",
+                "LaunchTemplateAndOverrides": {
+                    "Overrides": {"InstanceType": "m5.large", "SubnetId": "subnet-b"}
+                },
+            }
+        ]
+    }
+    (launched,) = parse_fleet_response(response, request(ON_DEMAND), ZONES).launched
+    assert launched.instance_id == "i-0abc"
+    assert launched.zone == "us-east-1b"
+    assert launched.capacity_type is SPOT
+
+
+def test_template_names_per_pool_and_capacity_type() -> None:
+    ref = LaunchTemplateRef.per_pool("prod")
+    assert ref.for_launch("general", SPOT) == LaunchTemplateRef("spotwise-prod-general-spot")
+    assert template_name("prod", "general", ON_DEMAND) == "spotwise-prod-general-on-demand"
+    # A fixed name is used as is.
+    assert LaunchTemplateRef("mine", "3").for_launch("general", SPOT) == LaunchTemplateRef(
+        "mine", "3"
+    )
+    long_a = template_name("c" * 100, "a" * 63, ON_DEMAND)
+    long_b = template_name("c" * 100, "a" * 62 + "b", ON_DEMAND)
+    assert len(long_a) == 128
+    assert long_a != long_b

@@ -1,0 +1,416 @@
+"""Launch templates: the pure data (user data, IMDS, disks, tags) and keeping EC2 in step."""
+
+from __future__ import annotations
+
+import base64
+import email
+from typing import Any
+
+import boto3
+import pytest
+import yaml
+
+from aws.conftest import CLUSTER, Hooks, Network, new_session
+from conftest import client
+from spotwise.aws import ClusterJoin, Ec2Cloud, LaunchTemplateRef, LaunchTemplates
+from spotwise.aws.launch_template import launch_template_data
+from spotwise.config.nodepool import NodePool, parse_nodepool
+from spotwise.errors import UserError
+from spotwise.model.instance_type import CapacityType
+from spotwise.model.labels import capacity_type_labels
+from spotwise.ports.cloud import LaunchRequest, Override
+
+SPOT = CapacityType.SPOT
+ON_DEMAND = CapacityType.ON_DEMAND
+JOIN = ClusterJoin(
+    name=CLUSTER,
+    api_server_endpoint="https://ABC.gr7.us-east-1.eks.amazonaws.com",
+    certificate_authority="Q0VSVElGSUNBVEU=",
+    cidr="172.20.0.0/16",
+)
+# moto refuses parameters under /aws/ (reserved for AWS), so the tests publish their own.
+AMI_PARAMETER = (
+    "/test/eks/optimized-ami/1.31/amazon-linux-2023/x86_64/standard/recommended/image_id"
+)
+
+
+def pool(name: str = "general", launch: dict | None = None, **spec: Any) -> NodePool:
+    launch = {
+        "ami": {"id": "ami-0123456789abcdef0"},
+        "instanceProfile": "NodeProfile",
+        **(launch or {}),
+    }
+    return parse_nodepool(
+        {
+            "apiVersion": "spotwise.io/v1alpha1",
+            "kind": "NodePool",
+            "metadata": {"name": name},
+            "spec": {"launch": launch, **spec},
+        }
+    )
+
+
+def data(p: NodePool, capacity_type: CapacityType = SPOT) -> dict:
+    return launch_template_data(
+        p,
+        capacity_type,
+        cluster=JOIN,
+        image_id="ami-0123456789abcdef0",
+        security_group_ids=["sg-1"],
+    )
+
+
+def mime_parts(launch_data: dict) -> list[email.message.Message]:
+    message = email.message_from_string(base64.b64decode(launch_data["UserData"]).decode())
+    assert message.get_content_type() == "multipart/mixed"
+    return list(message.get_payload())
+
+
+def node_config(launch_data: dict) -> dict:
+    first = mime_parts(launch_data)[0]
+    assert first.get_content_type() == "application/node.eks.aws"
+    return yaml.safe_load(first.get_payload())
+
+
+def kubelet_flags(config: dict) -> dict[str, str]:
+    return dict(
+        flag.removeprefix("--").split("=", 1) for flag in config["spec"]["kubelet"]["flags"]
+    )
+
+
+def test_user_data_joins_the_cluster_with_every_label_and_taint() -> None:
+    p = pool(
+        labels={"team": "web"},
+        taints=[
+            {"key": "spotInstance", "value": "true", "effect": "PreferNoSchedule"},
+            {"key": "example.com/dedicated", "effect": "NoExecute"},
+        ],
+    )
+    config = node_config(data(p))
+    assert config["apiVersion"] == "node.eks.aws/v1alpha1"
+    assert config["kind"] == "NodeConfig"
+    assert config["spec"]["cluster"] == {
+        "name": CLUSTER,
+        "apiServerEndpoint": JOIN.api_server_endpoint,
+        "certificateAuthority": JOIN.certificate_authority,
+        "cidr": JOIN.cidr,
+    }
+    flags = kubelet_flags(config)
+    labels = dict(pair.split("=", 1) for pair in flags["node-labels"].split(","))
+    assert labels == {
+        **capacity_type_labels(SPOT),
+        "spotwise.io/node-pool": "general",
+        "team": "web",
+    }
+    assert labels["lifecycle"] == "Ec2Spot"
+    assert labels["karpenter.sh/capacity-type"] == "spot"
+    assert labels["eks.amazonaws.com/capacityType"] == "SPOT"
+    assert flags["register-with-taints"] == (
+        "spotInstance=true:PreferNoSchedule,example.com/dedicated:NoExecute"
+    )
+
+
+def test_on_demand_templates_carry_on_demand_labels_and_pool_labels_win() -> None:
+    flags = kubelet_flags(node_config(data(pool(labels={"tier": "a"}), ON_DEMAND)))
+    labels = dict(pair.split("=", 1) for pair in flags["node-labels"].split(","))
+    assert labels["lifecycle"] == "OnDemand"
+    assert labels["spotinst.io/node-lifecycle"] == "od"
+    assert labels["eks.amazonaws.com/capacityType"] == "ON_DEMAND"
+    assert "register-with-taints" not in flags
+    own = kubelet_flags(node_config(data(pool(labels={"lifecycle": "mine"}), ON_DEMAND)))
+    assert "lifecycle=mine" in own["node-labels"].split(",")
+
+
+def test_imds_v2_with_hop_limit_two_by_default_and_as_configured() -> None:
+    assert data(pool())["MetadataOptions"] == {
+        "HttpTokens": "required",
+        "HttpPutResponseHopLimit": 2,
+        "HttpEndpoint": "enabled",
+    }
+    custom = pool(
+        launch={"metadataOptions": {"httpPutResponseHopLimit": 1, "httpTokens": "optional"}}
+    )
+    assert data(custom)["MetadataOptions"]["HttpPutResponseHopLimit"] == 1
+    assert data(custom)["MetadataOptions"]["HttpTokens"] == "optional"
+
+
+def test_image_profile_groups_disks_and_tags() -> None:
+    p = pool(
+        launch={
+            "blockDeviceMappings": [
+                {
+                    "deviceName": "/dev/xvda",
+                    "ebs": {
+                        "volumeSize": "100Gi",
+                        "volumeType": "gp3",
+                        "iops": 4000,
+                        "throughput": 250,
+                        "encrypted": True,
+                        "kmsKeyId": "alias/nodes",
+                    },
+                },
+                {
+                    "deviceName": "/dev/xvdb",
+                    "ebs": {"snapshotId": "snap-0123456789abcdef0", "deleteOnTermination": False},
+                },
+            ]
+        }
+    )
+    d = data(p)
+    assert d["ImageId"] == "ami-0123456789abcdef0"
+    assert d["IamInstanceProfile"] == {"Name": "NodeProfile"}
+    assert d["SecurityGroupIds"] == ["sg-1"]
+    assert d["BlockDeviceMappings"] == [
+        {
+            "DeviceName": "/dev/xvda",
+            "Ebs": {
+                "VolumeSize": 100,
+                "VolumeType": "gp3",
+                "Iops": 4000,
+                "Throughput": 250,
+                "Encrypted": True,
+                "KmsKeyId": "alias/nodes",
+                "DeleteOnTermination": True,
+            },
+        },
+        {
+            "DeviceName": "/dev/xvdb",
+            "Ebs": {"SnapshotId": "snap-0123456789abcdef0", "DeleteOnTermination": False},
+        },
+    ]
+    instance, volume = d["TagSpecifications"]
+    assert (instance["ResourceType"], volume["ResourceType"]) == ("instance", "volume")
+    assert {t["Key"]: t["Value"] for t in instance["Tags"]} == {
+        "spotwise.io/managed": "true",
+        "spotwise.io/cluster": CLUSTER,
+        "spotwise.io/node-pool": "general",
+        "spotwise.io/capacity-type": "spot",
+        f"kubernetes.io/cluster/{CLUSTER}": "owned",
+    }
+    arn = "arn:aws:iam::123456789012:instance-profile/NodeProfile"
+    assert data(pool(launch={"instanceProfile": arn}))["IamInstanceProfile"] == {"Arn": arn}
+    assert "BlockDeviceMappings" not in data(pool())
+
+
+def test_the_pools_user_data_follows_the_node_config() -> None:
+    script = "#!/bin/bash\necho hello\n"
+    parts = mime_parts(data(pool(launch={"userData": script})))
+    assert [p.get_content_type() for p in parts] == [
+        "application/node.eks.aws",
+        "text/x-shellscript",
+    ]
+    assert parts[1].get_payload() == script
+
+    extra = (
+        "apiVersion: node.eks.aws/v1alpha1\nkind: NodeConfig\nspec:\n"
+        "  kubelet:\n    config:\n      maxPods: 110\n"
+    )
+    parts = mime_parts(data(pool(launch={"userData": extra})))
+    assert [p.get_content_type() for p in parts] == ["application/node.eks.aws"] * 2
+    assert yaml.safe_load(parts[1].get_payload())["spec"]["kubelet"]["config"] == {"maxPods": 110}
+
+    multipart = (
+        'MIME-Version: 1.0\nContent-Type: multipart/mixed; boundary="BOUNDARY"\n\n'
+        "--BOUNDARY\nContent-Type: text/cloud-config\n\n#cloud-config\nruncmd: [true]\n"
+        "--BOUNDARY\nContent-Type: text/x-shellscript\n\n#!/bin/sh\necho two\n"
+        "--BOUNDARY--\n"
+    )
+    parts = mime_parts(data(pool(launch={"userData": multipart})))
+    assert [p.get_content_type() for p in parts] == [
+        "application/node.eks.aws",
+        "text/cloud-config",
+        "text/x-shellscript",
+    ]
+    assert "echo two" in parts[2].get_payload()
+
+
+def test_the_same_pool_gives_the_same_data() -> None:
+    # A fixed MIME boundary: an unchanged pool must not create a new template version.
+    assert data(pool(labels={"a": "b"})) == data(pool(labels={"a": "b"}))
+
+
+def test_a_pool_without_launch_cannot_get_a_template() -> None:
+    bare = parse_nodepool(
+        {"apiVersion": "spotwise.io/v1alpha1", "kind": "NodePool", "metadata": {"name": "bare"}}
+    )
+    with pytest.raises(UserError, match=r"pool bare: spec.launch: is missing"):
+        data(bare)
+
+
+# ---- against moto ----
+
+
+@pytest.fixture
+def templates(cloud_session: boto3.Session, aws_endpoint: str, network: Network) -> LaunchTemplates:
+    return LaunchTemplates(
+        cloud_session, region="us-east-1", cluster=JOIN, endpoint_url=aws_endpoint
+    )
+
+
+@pytest.fixture
+def image_id(ec2: Any) -> str:
+    """An AMI in moto, published under AMI_PARAMETER as EKS publishes its AMIs."""
+    image = ec2.register_image(Name="eks-node", Architecture="x86_64", RootDeviceName="/dev/xvda")
+    ssm = client(new_session(), "ssm", ec2.meta.endpoint_url)
+    ssm.put_parameter(Name=AMI_PARAMETER, Value=image["ImageId"], Type="String")
+    return str(image["ImageId"])
+
+
+def version_of(ec2: Any, name: str) -> tuple[int, dict]:
+    (version,) = ec2.describe_launch_template_versions(
+        LaunchTemplateName=name, Versions=["$Latest"]
+    )["LaunchTemplateVersions"]
+    return version["VersionNumber"], version["LaunchTemplateData"]
+
+
+def test_ensure_creates_a_template_per_capacity_type_from_the_ssm_image(
+    templates: LaunchTemplates, ec2: Any, image_id: str, network: Network, calls: list[str]
+) -> None:
+    p = pool(launch={"ami": {"ssmParameter": AMI_PARAMETER}})
+    refs = templates.ensure(p)
+    assert refs == {
+        SPOT: LaunchTemplateRef(f"spotwise-{CLUSTER}-general-spot", "1"),
+        ON_DEMAND: LaunchTemplateRef(f"spotwise-{CLUSTER}-general-on-demand", "1"),
+    }
+    number, stored = version_of(ec2, f"spotwise-{CLUSTER}-general-spot")
+    assert number == 1
+    assert stored["ImageId"] == image_id
+    # Security groups found by the cluster's discovery tag.
+    assert stored["SecurityGroupIds"] == [network.security_group_id]
+    assert stored["MetadataOptions"]["HttpTokens"] == "required"
+    assert "ssm:GetParameter" in calls
+    (template,) = ec2.describe_launch_templates(
+        LaunchTemplateNames=[f"spotwise-{CLUSTER}-general-spot"]
+    )["LaunchTemplates"]
+    assert {t["Key"]: t["Value"] for t in template["Tags"]}["spotwise.io/cluster"] == CLUSTER
+
+
+def test_ensure_adds_a_version_only_when_the_pool_changed(
+    templates: LaunchTemplates, ec2: Any, calls: list[str]
+) -> None:
+    name = f"spotwise-{CLUSTER}-general-spot"
+    templates.ensure(pool(capacityTypes=["spot"]))
+    templates.ensure(pool(capacityTypes=["spot"]))
+    assert version_of(ec2, name)[0] == 1
+    assert "ec2:CreateLaunchTemplateVersion" not in calls
+    refs = templates.ensure(pool(capacityTypes=["spot"], labels={"team": "web"}))
+    assert refs[SPOT] == LaunchTemplateRef(name, "2")
+    number, stored = version_of(ec2, name)
+    assert number == 2
+    user_data = base64.b64decode(stored["UserData"]).decode()
+    assert "team=web" in user_data
+
+
+def test_ec2_cloud_launches_from_the_ensured_template(
+    templates: LaunchTemplates,
+    cloud_session: boto3.Session,
+    aws_endpoint: str,
+    ec2: Any,
+    image_id: str,
+) -> None:
+    p = pool(launch={"ami": {"ssmParameter": AMI_PARAMETER}})
+    templates.ensure(p)
+    cloud = Ec2Cloud(
+        cloud_session,
+        region="us-east-1",
+        cluster=CLUSTER,
+        launch_template=LaunchTemplateRef.per_pool(CLUSTER),
+        subnets=templates.subnets(p),
+        endpoint_url=aws_endpoint,
+    )
+    request = LaunchRequest(
+        client_token="tok-1",
+        cluster=CLUSTER,
+        pool="general",
+        node_name="general-1",
+        capacity_type=ON_DEMAND,
+        overrides=(Override("m5.large", "us-east-1a"),),
+    )
+    instance = cloud.launch(request).instance
+    assert instance is not None
+    (reservation,) = ec2.describe_instances(InstanceIds=[instance.instance_id])["Reservations"]
+    assert reservation["Instances"][0]["ImageId"] == image_id
+
+
+def test_the_newest_image_with_the_tags_and_the_pools_architecture_is_chosen(
+    templates: LaunchTemplates, ec2: Any, hooks: Hooks
+) -> None:
+    (builder,) = ec2.run_instances(ImageId="ami-12345678", MinCount=1, MaxCount=1)["Instances"]
+
+    def build(name: str, tags: dict[str, str]) -> str:
+        # moto's images get their architecture (x86_64) from the instance they are made of.
+        image_id = ec2.create_image(InstanceId=builder["InstanceId"], Name=name)["ImageId"]
+        if tags:
+            ec2.create_tags(
+                Resources=[image_id], Tags=[{"Key": k, "Value": v} for k, v in tags.items()]
+            )
+        return str(image_id)
+
+    old, new = build("old", {"role": "node"}), build("new", {"role": "node"})
+    newest_untagged = build("untagged", {})
+    dates = {
+        old: "2024-01-01T00:00:00.000Z",
+        new: "2025-01-01T00:00:00.000Z",
+        newest_untagged: "2026-01-01T00:00:00.000Z",
+    }
+
+    def dated(parsed: dict, **_: Any) -> None:
+        # moto dates every image now; give them the dates of successive builds.
+        for image in parsed["Images"]:
+            image["CreationDate"] = dates[image["ImageId"]]
+
+    hooks.register("after-call.ec2.DescribeImages", dated)
+    by_tags = {"ami": {"tags": {"role": "node"}}}
+    templates.ensure(pool(launch=by_tags, capacityTypes=["spot"]))
+    assert version_of(ec2, f"spotwise-{CLUSTER}-general-spot")[1]["ImageId"] == new
+    templates.ensure(pool(launch=by_tags, architecture="x86_64", capacityTypes=["spot"]))
+    assert version_of(ec2, f"spotwise-{CLUSTER}-general-spot")[1]["ImageId"] == new
+    # The tagged images are x86_64: an arm64 pool must not boot them.
+    with pytest.raises(UserError, match=r"spec.launch.ami.tags: no available image for arm64"):
+        templates.ensure(pool(launch=by_tags, architecture="arm64"))
+
+
+def test_what_cannot_be_found_is_a_user_error(templates: LaunchTemplates, ec2: Any) -> None:
+    with pytest.raises(
+        UserError, match=r"pool general: spec.launch.ami.ssmParameter: /nope does not exist"
+    ):
+        templates.ensure(pool(launch={"ami": {"ssmParameter": "/nope"}}))
+    with pytest.raises(
+        UserError, match=r"spec.launch.securityGroupSelector: no security group .*'team': 'x'"
+    ):
+        templates.ensure(pool(launch={"securityGroupSelector": {"team": "x"}}))
+
+
+def test_subnets_follow_the_pools_selector(
+    templates: LaunchTemplates, ec2: Any, network: Network
+) -> None:
+    assert templates.subnets(pool()) == network.subnets
+    private = ec2.create_subnet(
+        VpcId=network.vpc_id,
+        CidrBlock="10.0.9.0/24",
+        AvailabilityZone="us-east-1c",
+        TagSpecifications=[
+            {"ResourceType": "subnet", "Tags": [{"Key": "tier", "Value": "private"}]}
+        ],
+    )["Subnet"]["SubnetId"]
+    assert templates.subnets(pool(launch={"subnetSelector": {"tier": "*"}})) == {
+        "us-east-1c": private
+    }
+
+
+def test_prune_deletes_only_this_clusters_templates_no_pool_uses(
+    templates: LaunchTemplates, ec2: Any
+) -> None:
+    keep, drop = pool("keep", capacityTypes=["spot"]), pool("drop")
+    templates.ensure(keep)
+    templates.ensure(drop)
+    ec2.create_launch_template(
+        LaunchTemplateName="someone-elses", LaunchTemplateData={"ImageId": "ami-12345678"}
+    )
+    assert templates.prune([keep]) == (
+        f"spotwise-{CLUSTER}-drop-on-demand",
+        f"spotwise-{CLUSTER}-drop-spot",
+    )
+    names = {t["LaunchTemplateName"] for t in ec2.describe_launch_templates()["LaunchTemplates"]}
+    assert names == {f"spotwise-{CLUSTER}-keep-spot", "someone-elses"}
+    assert templates.prune([keep]) == ()
