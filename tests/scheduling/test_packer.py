@@ -1,5 +1,6 @@
 """The packer's decisions, one Kubernetes rule or packing goal per test."""
 
+import dataclasses
 from collections import Counter
 
 from scheduling.builders import node, pod_list, pool, spec
@@ -162,12 +163,7 @@ def test_zone_spread_balances_replicas_counting_existing_pods():
     spread = TopologySpreadConstraint(1, ZONE, WhenUnsatisfiable.DO_NOT_SCHEDULE, WEB)
     s = spec(spread=(spread,))
     existing = node("n1", "m5.large", "us-east-1a", bound=tuple(pod_list(s, 2, prefix="old")))
-    full = existing.__class__(
-        **{
-            **{f: getattr(existing, f) for f in existing.__dataclass_fields__},
-            "unschedulable": True,
-        }
-    )
+    full = dataclasses.replace(existing, unschedulable=True)
     plan = plan_for(pod_list(s, 7), nodes=[full])
     counts = zones_of(plan)
     counts["us-east-1a"] += 2

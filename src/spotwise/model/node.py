@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from spotwise.model.instance_type import CapacityType
 from spotwise.model.labels import HOSTNAME, INSTANCE_TYPE, ZONE
 from spotwise.model.labelset import LabelSet
-from spotwise.model.pod import Pod
+from spotwise.model.pod import Pod, PodSpec
 from spotwise.model.resources import Resources
 from spotwise.model.scheduling_terms import Taint
 
@@ -35,6 +35,25 @@ class Node:
     capacity_type: CapacityType | None = None
     price: float | None = None
     unschedulable: bool = False
+    _requested: Resources = field(default=Resources(), init=False, repr=False, compare=False)
+    _specs: tuple[tuple[PodSpec, int], ...] = field(
+        default=(), init=False, repr=False, compare=False
+    )
+
+    def __post_init__(self) -> None:
+        # Summed once: the packer asks for every node's usage and pod kinds on every plan.
+        total = Resources()
+        counts: dict[PodSpec, int] = {}
+        for pod in self.pods:
+            total = total + pod.spec.requests
+            counts[pod.spec] = counts.get(pod.spec, 0) + 1
+        object.__setattr__(self, "_requested", total)
+        object.__setattr__(self, "_specs", tuple(counts.items()))
+
+    @property
+    def pod_specs(self) -> tuple[tuple[PodSpec, int], ...]:
+        """The distinct specs of its pods, with how many pods have each."""
+        return self._specs
 
     @property
     def zone(self) -> str | None:
@@ -54,7 +73,4 @@ class Node:
     @property
     def requested(self) -> Resources:
         """The sum of the requests of the pods bound to it."""
-        total = Resources()
-        for pod in self.pods:
-            total = total + pod.spec.requests
-        return total
+        return self._requested

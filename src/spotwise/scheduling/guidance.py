@@ -49,6 +49,10 @@ def solve(
 ) -> Guidance | None:
     """Solve the assignment LP.
 
+    A column is a shape at a price: a group that may only run on-demand sees a shape at
+    its on-demand price, one that may run on spot at its spot price, and the two never
+    share a column, so the LP cannot put on-demand pods on capacity priced as spot.
+
     Args:
         requests: Each group's per-pod request.
         counts: Each group's number of pods.
@@ -61,13 +65,13 @@ def solve(
     candidates = _candidates(requests, allowed, allocatable)
     if not candidates:
         return None
-    index_of = {shape: i for i, shape in enumerate(candidates)}
-    prices = [min(a[s] for a in allowed if s in a) for s in candidates]
+    index_of = {column: i for i, column in enumerate(candidates)}
+    prices = [price for _, price in candidates]
     pairs = [
-        (g, s)
+        (g, (s, price))
         for g, options in enumerate(allowed)
-        for s in options
-        if s in index_of and fit_count(allocatable[s], requests[g]) >= 1
+        for s, price in options.items()
+        if (s, price) in index_of and fit_count(allocatable[s], requests[g]) >= 1
     ]
     n_x = len(candidates)
     rows: list[int] = []
@@ -80,15 +84,15 @@ def solve(
         vals.append(-1.0)
     bounds += [-float(c) for c in counts]
     base = len(counts)
-    for j, (g, s) in enumerate(pairs):  # a type's room covers what it hosts
+    for j, (g, column) in enumerate(pairs):  # a type's room covers what it hosts
         r = requests[g]
-        row = base + 3 * index_of[s]
+        row = base + 3 * index_of[column]
         for offset, amount in enumerate((r.cpu_milli, r.memory_bytes / MIB, r.pods)):
             if amount:
                 rows.append(row + offset)
                 cols.append(n_x + j)
                 vals.append(float(amount))
-    for i, s in enumerate(candidates):
+    for i, (s, _) in enumerate(candidates):
         a = allocatable[s]
         for offset, amount in enumerate((a.cpu_milli, a.memory_bytes / MIB, a.pods)):
             rows.append(base + 3 * i + offset)
@@ -103,7 +107,7 @@ def solve(
     if not result.success:
         return None
     shares: dict[int, list[tuple[float, int]]] = {}
-    for j, (g, s) in enumerate(pairs):
+    for j, (g, (s, _)) in enumerate(pairs):
         share = float(result.x[n_x + j])
         if share > 1e-6:
             shares.setdefault(g, []).append((-share, s))
@@ -116,14 +120,14 @@ def _candidates(
     requests: Sequence[Resources],
     allowed: Sequence[dict[int, float]],
     allocatable: Sequence[Resources],
-) -> list[int]:
-    """The union of every group's cheapest types per pod: the LP's columns."""
-    chosen: set[int] = set()
+) -> list[tuple[int, float]]:
+    """The union of every group's cheapest (shape, price) columns per pod."""
+    chosen: set[tuple[int, float]] = set()
     for request, options in zip(requests, allowed, strict=True):
         ranked = sorted(
-            (price / max(fit_count(allocatable[s], request), 1), s)
+            (price / max(fit_count(allocatable[s], request), 1), s, price)
             for s, price in options.items()
             if fit_count(allocatable[s], request) >= 1
         )
-        chosen.update(s for _, s in ranked[:CANDIDATES_PER_GROUP])
+        chosen.update((s, price) for _, s, price in ranked[:CANDIDATES_PER_GROUP])
     return sorted(chosen)

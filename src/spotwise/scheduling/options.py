@@ -7,8 +7,10 @@ spread...). These functions compute on options without touching the packer's sta
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 
+from spotwise.model.instance_type import CapacityType
+from spotwise.model.labels import ZONE, capacity_type_labels
 from spotwise.model.labelset import LabelSet
 from spotwise.model.resources import Resources
 from spotwise.scheduling.bins import Placement
@@ -74,6 +76,16 @@ def require(
     pool: Pool, options: dict[int, frozenset[Placement]], key: str, value: str
 ) -> dict[int, frozenset[Placement]]:
     """Keep the placements whose node label ``key`` is ``value``."""
+    by_placement = _PLACEMENT_KEYS.get(key)
+    if by_placement is not None:
+        # The zone and capacity-type labels are functions of the placement itself, so
+        # these, the common cases, need no label lookups.
+        out = {}
+        for index, placements in options.items():
+            kept = frozenset(p for p in placements if by_placement(p) == value)
+            if kept:
+                out[index] = kept
+        return out
     out = {}
     for index, placements in options.items():
         kept = frozenset(
@@ -84,6 +96,19 @@ def require(
         if kept:
             out[index] = kept
     return out
+
+
+def _capacity_label(convention: str) -> Callable[[Placement], str]:
+    def label(placement: Placement) -> str:
+        return capacity_type_labels(placement[1])[convention]
+
+    return label
+
+
+_PLACEMENT_KEYS: dict[str, Callable[[Placement], str]] = {
+    ZONE: lambda placement: placement[0],
+    **{key: _capacity_label(key) for key in capacity_type_labels(CapacityType.SPOT)},
+}
 
 
 def label_values(pool: Pool, options: dict[int, frozenset[Placement]], key: str) -> set[str]:
@@ -131,3 +156,8 @@ def cheapest(pool: Pool, index: int, placements: frozenset[Placement]) -> float:
         (o.price for o in pool.shapes[index].offers if (o.zone, o.capacity_type) in placements),
         default=math.inf,
     )
+
+
+def grows_on_spot(options: dict[int, frozenset[Placement]]) -> bool:
+    """Whether some option may be bought as spot."""
+    return any(ct is CapacityType.SPOT for placements in options.values() for _, ct in placements)

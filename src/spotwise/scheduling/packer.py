@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from spotwise.model.labels import NODE_POOL
 from spotwise.model.labelset import LabelSet
@@ -31,6 +31,7 @@ from spotwise.scheduling.options import (
     agreed_labels,
     cheapest,
     dominant_shapes,
+    grows_on_spot,
     intersect,
     label_values,
     require,
@@ -45,6 +46,8 @@ from spotwise.scheduling.topology import HOSTNAME_KEY, CounterKey, TopologyCount
 EFFICIENCY_SLACK = 0.15
 UNLIMITED = 10**9
 MAX_PACKING_SHAPES = 60
+# Below this many pods the greedy choice is as good and the LP costs more than it saves.
+GUIDANCE_MIN_PODS = 50
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,6 +65,22 @@ class PackInput:
     nodes: tuple[Node, ...] = ()
     pools: tuple[Pool, ...] = ()
     daemonsets: tuple[PodSpec, ...] = ()
+    memo: PackMemo | None = field(default=None, compare=False, repr=False)
+
+
+class PackMemo:
+    """Answers that depend only on the pools and DaemonSets, kept between `pack` calls.
+
+    A controller or simulator that plans every few seconds over the same pools passes one
+    memo to every call and a new one when its pools or DaemonSets change; decisions are
+    the same with or without it, only faster.
+    """
+
+    def __init__(self) -> None:
+        self.allocatable: dict[str, tuple[Resources, ...]] = {}
+        self.placements: dict[compat.NodeKey, dict[str, dict[int, frozenset[Placement]]]] = {}
+        self.fitting: dict[object, dict[str, dict[int, frozenset[Placement]]]] = {}
+        self.efficient: dict[object, dict[int, frozenset[Placement]]] = {}
 
 
 def pack(request: PackInput) -> Plan:
@@ -96,7 +115,11 @@ class _Packer:
     def __init__(self, request: PackInput) -> None:
         self.request = request
         self.pools = sorted(request.pools, key=lambda p: (-p.weight, p.name))
-        self.allocatable = {p.name: _daemon_adjusted(p, request.daemonsets) for p in self.pools}
+        self.memo = request.memo if request.memo is not None else PackMemo()
+        self.allocatable = self.memo.allocatable
+        for pool in self.pools:
+            if pool.name not in self.allocatable:
+                self.allocatable[pool.name] = _daemon_adjusted(pool, request.daemonsets)
         self.existing = [_existing_bin(n) for n in request.nodes]
         self.claims: list[Claim] = []
         self.claim_serial: dict[str, int] = defaultdict(int)
@@ -112,27 +135,29 @@ class _Packer:
         )
         self.unschedulable: list[Unschedulable] = []
         self.notes: list[str] = []
-        self._placements: dict[compat.NodeKey, dict[str, dict[int, frozenset[Placement]]]] = {}
-        self._efficient_cache: dict[object, dict[int, frozenset[Placement]]] = {}
-        self._fitting: dict[object, dict[str, dict[int, frozenset[Placement]]]] = {}
+        self._placements = self.memo.placements
+        self._efficient_cache = self.memo.efficient
+        self._fitting = self.memo.fitting
         self._guidance: dict[tuple[str, PodSpec], tuple[int, ...]] = {}
 
     # -- set-up ----------------------------------------------------------------------
 
     def _register_counters(self) -> None:
-        specs = list(self.groups) + [p.spec for n in self.request.nodes for p in n.pods]
+        bound = {spec for n in self.request.nodes for spec, _ in n.pod_specs}
         for spec in self.groups:
             strict = Constraints.strict(spec)
             for term in strict.affinity + strict.anti_affinity:
                 self.topology.register(CounterKey.of_term(term, spec.namespace))
             for constraint in spec.spread:
                 self.topology.register(CounterKey.of_spread(constraint, spec.namespace))
-        for spec in specs:
+        for spec in [*self.groups, *bound]:
             for term in spec.anti_affinity:
                 self.topology.register_holder(CounterKey.of_term(term, spec.namespace))
+        if not (any(True for _ in self.topology.keys) or self.topology.holders):
+            return  # nothing counts pods: no need to look at the bound ones
         for node in self.request.nodes:
-            for pod in node.pods:
-                self.topology.add(pod.spec, node.labels, 1, node.hostname)
+            for spec, count in node.pod_specs:
+                self.topology.add(spec, node.labels, count, node.hostname)
 
     # -- the run ---------------------------------------------------------------------
 
@@ -167,6 +192,8 @@ class _Packer:
         Groups that request the same and accept the same offerings are one row of the LP
         (their labels matter to topology, not to cost), which keeps it small.
         """
+        if len(self.request.pods) < GUIDANCE_MIN_PODS:
+            return
         for pool in self.pools:
             rows: dict[tuple[Resources, int], list[PodSpec]] = {}
             options_of: dict[tuple[Resources, int], dict[int, frozenset[Placement]]] = {}
@@ -374,6 +401,12 @@ class _Packer:
         if spec.host_ports and _port_conflict(spec, claim.ports):
             return 0
         placements = self._placements_for(cons)[claim.pool.name]
+        if not grows_on_spot(claim.options) and grows_on_spot(
+            require(claim.pool, placements, *requirement) if requirement else placements
+        ):
+            # A node that must be on-demand would grow at on-demand prices for pods that
+            # could run on spot for a third of it: they get a spot node instead.
+            return 0
         seen = any(placements is done for done in claim.intersected)
         narrowed = claim.options if seen else intersect(claim.options, placements)
         if requirement:
