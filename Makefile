@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 PIP := $(BIN)/python -m pip install --quiet --disable-pip-version-check -c constraints.txt
 
-.PHONY: demo test install dev lint typecheck unit bench bench-ray catalog clean
+.PHONY: demo test install dev lint typecheck unit browser bench bench-ray catalog clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -35,8 +35,12 @@ lint: dev
 typecheck: dev
 	$(BIN)/mypy
 
-unit: dev
+unit: dev browser
 	$(BIN)/pytest
+
+# The report's browser test renders in Debian's Chromium (no browser download at test time).
+browser:
+	command -v chromium >/dev/null || (apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends chromium)
 
 test: lint typecheck unit
 
