@@ -39,6 +39,7 @@ class Node:
     _specs: tuple[tuple[PodSpec, int], ...] = field(
         default=(), init=False, repr=False, compare=False
     )
+    _free: Resources = field(default=Resources(), init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         # Summed once: the packer asks for every node's usage and pod kinds on every plan.
@@ -49,6 +50,12 @@ class Node:
             counts[pod.spec] = counts.get(pod.spec, 0) + 1
         object.__setattr__(self, "_requested", total)
         object.__setattr__(self, "_specs", tuple(counts.items()))
+        object.__setattr__(self, "_free", _minus(self.allocatable, total))
+
+    @property
+    def free(self) -> Resources:
+        """What is left of its allocatable (may be negative when over-committed)."""
+        return self._free
 
     @property
     def pod_specs(self) -> tuple[tuple[PodSpec, int], ...]:
@@ -74,3 +81,12 @@ class Node:
     def requested(self) -> Resources:
         """The sum of the requests of the pods bound to it."""
         return self._requested
+
+
+def _minus(a: Resources, b: Resources) -> Resources:
+    return Resources(
+        a.cpu_milli - b.cpu_milli,
+        a.memory_bytes - b.memory_bytes,
+        a.pods - b.pods,
+        tuple((n, c - b.get(n)) for n, c in a.extended),
+    )

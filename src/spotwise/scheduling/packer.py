@@ -81,6 +81,7 @@ class PackMemo:
         self.placements: dict[compat.NodeKey, dict[str, dict[int, frozenset[Placement]]]] = {}
         self.fitting: dict[object, dict[str, dict[int, frozenset[Placement]]]] = {}
         self.efficient: dict[object, dict[int, frozenset[Placement]]] = {}
+        self.required: dict[object, dict[int, frozenset[Placement]]] = {}
 
 
 def pack(request: PackInput) -> Plan:
@@ -171,6 +172,8 @@ class _Packer:
         for spec, pods in order:
             self._place_group(spec, pods)
         for pool in self.pools:
+            if not (pool.headroom.units or pool.headroom.percent):
+                continue
             spare = headroom_pods(pool, self._requested_in(pool))
             if spare:
                 before = len(self.unschedulable)
@@ -513,7 +516,12 @@ class _Packer:
         for pool in self.pools:
             pool_options = options[pool.name]
             if requirement:
-                pool_options = require(pool, pool_options, *requirement)
+                # Memoized by the identity of the (memoized) options: same map, same answer.
+                key = (pool.name, id(pool_options), requirement)
+                narrowed = self.memo.required.get(key)
+                if narrowed is None:
+                    narrowed = self.memo.required[key] = require(pool, pool_options, *requirement)
+                pool_options = narrowed
             pool_options = self._within_limits(pool, pool_options)
             if not pool_options:
                 continue
@@ -667,8 +675,8 @@ _NO_LABELS = LabelSet()
 
 
 def _existing_bin(node: Node) -> ExistingBin:
-    free = minus(node.allocatable, node.requested)
-    ports = [port for pod in node.pods for port in pod.spec.host_ports]
+    free = node.free
+    ports = [port for spec, _ in node.pod_specs for port in spec.host_ports]
     return ExistingBin(node, free, ports)
 
 

@@ -1,0 +1,212 @@
+"""The simulated cluster: pods and nodes and what happens to them, in virtual time.
+
+This is the simulator's stand-in for the Kubernetes API: it keeps each pod's phase and
+node, builds the scheduler's `Node` values from it, and records what a person would want
+to know afterwards (evictions, force deletions, time pending). Scheduling decisions are
+not made here: the binder and the provisioner are the packer, called by the engine.
+"""
+
+from __future__ import annotations
+
+import enum
+import heapq
+from collections import Counter
+from dataclasses import dataclass, field
+
+from spotwise.model.instance_type import CapacityType
+from spotwise.model.labelset import LabelSet
+from spotwise.model.node import Node
+from spotwise.model.pod import Pod
+from spotwise.model.resources import Resources
+from spotwise.model.scheduling_terms import Taint
+
+
+class Phase(enum.Enum):
+    """Where a pod is in its life."""
+
+    PENDING = "pending"
+    STARTING = "starting"  # bound, containers starting
+    RUNNING = "running"
+    TERMINATING = "terminating"
+    SUCCEEDED = "succeeded"
+    GONE = "gone"  # deleted (scaled down, or replaced after its node vanished)
+
+
+@dataclass(slots=True)
+class SimPod:
+    """A pod's life in the simulation."""
+
+    pod: Pod
+    created_at: float
+    owner: str
+    phase: Phase = Phase.PENDING
+    node: str | None = None
+    ready_at: float | None = None
+    ends_at: float | None = None  # jobs: when the work is done; terminating: when gone
+    work_seconds: float | None = None  # jobs: how long the work takes once running
+    pending_reason: str = ""
+    nominated: str | None = None  # a booting node planned for it, as Karpenter nominates
+
+
+@dataclass(slots=True)
+class SimNode:
+    """A node: its instance, its labels and capacity, and the pods bound to it."""
+
+    name: str
+    instance_id: str
+    instance_type: str
+    zone: str
+    capacity_type: CapacityType
+    pool: str
+    labels: LabelSet
+    allocatable: Resources
+    price: float
+    on_demand_price: float
+    launched_at: float
+    ready_at: float
+    taints: tuple[Taint, ...] = ()
+    pods: set[str] = field(default_factory=set)
+    empty_since: float | None = None
+    warned_at: float | None = None
+    rebalance_at: float | None = None
+
+    def is_ready(self, now: float) -> bool:
+        """Whether the kubelet has joined and the node takes pods."""
+        return now >= self.ready_at
+
+
+class SimCluster:
+    """Pods and nodes by name, with the indexes the loop needs every tick.
+
+    Finished pods stay in ``pods`` for the end-of-run accounting. The indexes keep the
+    per-tick work proportional to what changes: live and pending pods, the active
+    (not terminating) and running pods of each owner, a timer heap of phase changes,
+    and ``Node`` values rebuilt only for nodes whose pods changed.
+    """
+
+    def __init__(self) -> None:
+        self.pods: dict[str, SimPod] = {}
+        self.nodes: dict[str, SimNode] = {}
+        self.live: set[str] = set()
+        self.pending_keys: set[str] = set()
+        self.active: dict[str, set[str]] = {}
+        self.running: Counter[str] = Counter()
+        self.timers: list[tuple[float, int, str, Phase]] = []
+        self._serial = 0
+        self._node_values: dict[str, Node] = {}
+
+    def add_pod(self, pod: SimPod) -> None:
+        """Create a pod (pending)."""
+        key = pod.pod.key
+        self.pods[key] = pod
+        self.live.add(key)
+        self.pending_keys.add(key)
+        self.active.setdefault(pod.owner, set()).add(key)
+
+    def active_pods(self, owner: str) -> list[SimPod]:
+        """The pods of one workload that are not terminating."""
+        return [self.pods[k] for k in self.active.get(owner, ())]
+
+    def active_count(self, owner: str) -> int:
+        """How many pods of one workload are not terminating."""
+        return len(self.active.get(owner, ()))
+
+    def pending(self) -> list[SimPod]:
+        """Pods waiting for a node, oldest first."""
+        found = [self.pods[k] for k in self.pending_keys]
+        found.sort(key=lambda p: (p.created_at, p.pod.key))
+        return found
+
+    def at(self, when: float, key: str, phase: Phase) -> None:
+        """Look at pod ``key`` again at ``when``, if it is still in ``phase`` then."""
+        self._serial += 1
+        heapq.heappush(self.timers, (when, self._serial, key, phase))
+
+    def due(self, now: float) -> list[tuple[str, Phase]]:
+        """The timers that are due, in time order."""
+        found = []
+        while self.timers and self.timers[0][0] <= now:
+            _, _, key, phase = heapq.heappop(self.timers)
+            found.append((key, phase))
+        return found
+
+    def bind(self, key: str, node: str, ready_at: float) -> None:
+        """Bind a pending pod to a node; it is ready at ``ready_at``."""
+        pod = self.pods[key]
+        pod.phase, pod.node, pod.ready_at = Phase.STARTING, node, ready_at
+        self.pending_keys.discard(key)
+        self.nodes[node].pods.add(key)
+        self.nodes[node].empty_since = None
+        self._node_values.pop(node, None)
+        self.at(ready_at, key, Phase.STARTING)
+
+    def set_running(self, key: str) -> None:
+        """The pod's containers are ready."""
+        pod = self.pods[key]
+        pod.phase = Phase.RUNNING
+        self.running[pod.owner] += 1
+
+    def set_terminating(self, key: str, until: float) -> None:
+        """The pod was deleted; it stops at ``until`` (its grace period)."""
+        pod = self.pods[key]
+        if pod.phase is Phase.RUNNING:
+            self.running[pod.owner] -= 1
+        pod.phase, pod.ends_at = Phase.TERMINATING, until
+        self.active.get(pod.owner, set()).discard(key)
+        self.at(until, key, Phase.TERMINATING)
+
+    def delete_pending(self, key: str) -> None:
+        """Delete a pod that never got a node."""
+        self._finish(key, Phase.GONE)
+
+    def release(self, key: str, phase: Phase, now: float) -> None:
+        """Take a pod off its node into ``phase`` (gone, succeeded)."""
+        pod = self.pods[key]
+        if pod.node is not None and pod.node in self.nodes:
+            node = self.nodes[pod.node]
+            node.pods.discard(key)
+            self._node_values.pop(node.name, None)
+            if not node.pods:
+                node.empty_since = now
+        pod.node = None
+        self._finish(key, phase)
+
+    def remove_node(self, name: str) -> None:
+        """Forget a node (its pods must have been released)."""
+        del self.nodes[name]
+        self._node_values.pop(name, None)
+
+    def _finish(self, key: str, phase: Phase) -> None:
+        pod = self.pods[key]
+        if pod.phase is Phase.RUNNING:
+            self.running[pod.owner] -= 1
+        pod.phase = phase
+        pod.ends_at = None
+        self.live.discard(key)
+        self.pending_keys.discard(key)
+        self.active.get(pod.owner, set()).discard(key)
+
+    def scheduler_nodes(self, now: float) -> tuple[Node, ...]:
+        """The nodes as the packer sees them, ready ones first, with their bound pods.
+
+        Nodes still booting are included, so that the provisioner does not launch twice
+        for the same pods; the engine binds only to ready ones.
+        """
+        ordered = sorted(self.nodes.values(), key=lambda n: (not n.is_ready(now), n.name))
+        return tuple(self._node_value(n) for n in ordered)
+
+    def _node_value(self, node: SimNode) -> Node:
+        value = self._node_values.get(node.name)
+        if value is None:
+            bound = tuple(self.pods[k].pod for k in sorted(node.pods))
+            value = Node(
+                node.name,
+                node.labels,
+                node.taints,
+                node.allocatable,
+                bound,
+                node.capacity_type,
+                node.price,
+            )
+            self._node_values[node.name] = value
+        return value

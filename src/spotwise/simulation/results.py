@@ -1,0 +1,98 @@
+"""What a simulation run measured: the summary figures and the timeline behind the plots."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass(slots=True)
+class Sample:
+    """The cluster at one moment, for the report's plots."""
+
+    hours: float
+    cost_per_hour: float
+    spot_nodes: int
+    on_demand_nodes: int
+    pending_pods: int
+    running_pods: int
+    nodes_by_type: dict[str, int]
+
+
+@dataclass(slots=True)
+class TimelineEvent:
+    """Something worth a mark on the interruption timeline."""
+
+    hours: float
+    kind: str
+    node: str
+    detail: str
+
+
+@dataclass(slots=True)
+class Totals:
+    """Running totals of one strategy's run."""
+
+    cost: float = 0.0
+    on_demand_cost: float = 0.0
+    node_seconds_spot: float = 0.0
+    node_seconds_on_demand: float = 0.0
+    interruptions: dict[str, int] = field(
+        default_factory=lambda: {
+            "rebalance-recommendation": 0,
+            "interruption-warning": 0,
+            "termination": 0,
+        }
+    )
+    pods_created: int = 0
+    pods_evicted: int = 0
+    pods_force_deleted: int = 0
+    pods_lost: int = 0
+    replaced_ready: int = 0
+    pending_pod_seconds: float = 0.0
+    launches: int = 0
+    fallbacks: int = 0
+    launch_failures: int = 0
+    nodes_removed_empty: int = 0
+    below_pdb_seconds: dict[str, float] = field(default_factory=dict)
+
+
+@dataclass(slots=True)
+class RunResult:
+    """One strategy's run: totals, timeline, and the pods' end states."""
+
+    strategy: str
+    totals: Totals
+    samples: list[Sample]
+    events: list[TimelineEvent]
+    end_states: dict[str, int]
+    simulated_hours: float
+
+    def summary(self) -> dict[str, Any]:
+        """The figures of ``--json`` for this strategy."""
+        t = self.totals
+        disrupted = t.pods_evicted + t.pods_force_deleted
+        savings = 100 * (1 - t.cost / t.on_demand_cost) if t.on_demand_cost else 0.0
+        return {
+            "name": self.strategy,
+            "cost": round(t.cost, 4),
+            "on_demand_cost": round(t.on_demand_cost, 4),
+            "savings_percent": round(savings, 2),
+            "node_hours_spot": round(t.node_seconds_spot / 3600, 3),
+            "node_hours_on_demand": round(t.node_seconds_on_demand / 3600, 3),
+            "interruptions": dict(t.interruptions),
+            "pods_created": t.pods_created,
+            "pods_evicted": t.pods_evicted,
+            "pods_force_deleted": t.pods_force_deleted,
+            "pods_lost": t.pods_lost,
+            "pending_pod_seconds": round(t.pending_pod_seconds, 1),
+            "replacement_ready_percent": round(100 * t.replaced_ready / disrupted, 1)
+            if disrupted
+            else 100.0,
+            "longest_below_pdb_seconds": round(max(t.below_pdb_seconds.values(), default=0.0), 1),
+            "launches": t.launches,
+            "on_demand_fallbacks": t.fallbacks,
+            "launch_failures": t.launch_failures,
+            "nodes_removed_empty": t.nodes_removed_empty,
+            "end_states": dict(sorted(self.end_states.items())),
+        }
