@@ -7,6 +7,7 @@ ceiling) become options; everything the packer may choose is here.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Collection, Sequence
 
 from spotwise.catalog.catalog import Catalog
@@ -120,3 +121,26 @@ def build_pool(
         ),
         price_ceiling=spec.price_ceiling,
     )
+
+
+def without(pools: Sequence[Pool], unavailable: Collection[OfferingKey]) -> tuple[Pool, ...]:
+    """``pools`` minus the offerings in ``unavailable``; untouched shapes are shared.
+
+    Far cheaper than building the pools again when EC2 refuses a few offerings.
+    """
+    skipped = set(unavailable)
+    if not skipped:
+        return tuple(pools)
+    result = []
+    for pool in pools:
+        shapes = []
+        for shape in pool.shapes:
+            offers = tuple(
+                o for o in shape.offers if (shape.name, o.zone, o.capacity_type) not in skipped
+            )
+            if len(offers) == len(shape.offers):
+                shapes.append(shape)
+            elif offers:
+                shapes.append(dataclasses.replace(shape, offers=offers))
+        result.append(dataclasses.replace(pool, shapes=tuple(shapes)))
+    return tuple(result)

@@ -12,7 +12,7 @@ from collections.abc import Mapping, Sequence
 from spotwise.model.pod import Pod
 from spotwise.model.quantity import format_bytes
 from spotwise.model.resources import Resources
-from spotwise.scheduling.bins import ExistingBin, fit_count
+from spotwise.scheduling.bins import fit_count
 from spotwise.scheduling.constraints import Constraints
 from spotwise.scheduling.pool import Pool
 
@@ -22,18 +22,21 @@ def explain(
     pod: Pod,
     pools: Sequence[Pool],
     allocatable: Mapping[str, tuple[Resources, ...]],
-    existing: Sequence[ExistingBin],
+    free: Mapping[str, Resources],
 ) -> str:
-    """One sentence (or one per pool, joined by '; ') saying why ``pod`` has no place."""
+    """One sentence (or one per pool, joined by '; ') saying why ``pod`` has no place.
+
+    ``free`` is what each existing node has left, by node name.
+    """
     spec = cons.spec
     if spec.node is not None:
         volumes = ", ".join(pod.volumes) or "its volume"
-        node = next((b for b in existing if b.node.name == spec.node), None)
-        if node is None:
+        room = free.get(spec.node)
+        if room is None:
             return f"{volumes} is attached to node {spec.node}, which is not in the cluster"
         return (
             f"{volumes} is attached to node {spec.node}, which has no room "
-            f"(needs {_describe(spec.requests)}; {_describe(node.free)} free)"
+            f"(needs {_describe(spec.requests)}; {_describe(room)} free)"
         )
     if not pools:
         return "no existing node fits and no node pool is configured to launch one"

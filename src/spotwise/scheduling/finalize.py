@@ -28,6 +28,7 @@ def finalize(
     pools: Sequence[Pool],
     existing: Sequence[Node],
     allocatable: Mapping[str, tuple[Resources, ...]],
+    price_orders: dict[str, dict[CapacityType, list[tuple[float, int]]]] | None = None,
 ) -> tuple[tuple[NewNode, ...], list[str]]:
     """The nodes to launch for ``claims``, and notes on the capacity-type split.
 
@@ -36,14 +37,18 @@ def finalize(
         pools: The pools they come from.
         existing: Existing nodes (a pool's split counts its existing on-demand nodes).
         allocatable: Pool -> each shape's allocatable after DaemonSets.
+        price_orders: A cache of each pool's shapes in price order, kept by the caller.
     """
+    orders = price_orders if price_orders is not None else {}
     nodes: list[NewNode] = []
     notes: list[str] = []
     for pool in pools:
         mine = [c for c in claims if c.pool is pool]
         if not mine:
             continue
-        by_price = _shapes_by_price(pool)
+        by_price = orders.get(pool.name)
+        if by_price is None:
+            by_price = orders[pool.name] = _shapes_by_price(pool)
         on_demand = _on_demand_claims(pool, mine, existing)
         forced = sum(1 for c in on_demand if _allows(c, CapacityType.SPOT))
         if forced:

@@ -113,6 +113,9 @@ _PLACEMENT_KEYS: dict[str, Callable[[Placement], str]] = {
 
 def label_values(pool: Pool, options: dict[int, frozenset[Placement]], key: str) -> set[str]:
     """Every value node label ``key`` may take on a node with these options."""
+    by_placement = _PLACEMENT_KEYS.get(key)
+    if by_placement is not None:
+        return {by_placement(p) for placements in options.values() for p in placements}
     values: set[str] = set()
     for index, placements in options.items():
         for o in pool.shapes[index].offers:

@@ -15,6 +15,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
+from spotwise.model.instance_type import CapacityType
 from spotwise.model.labels import NODE_POOL
 from spotwise.model.labelset import LabelSet
 from spotwise.model.node import Node
@@ -82,6 +83,9 @@ class PackMemo:
         self.fitting: dict[object, dict[str, dict[int, frozenset[Placement]]]] = {}
         self.efficient: dict[object, dict[int, frozenset[Placement]]] = {}
         self.required: dict[object, dict[int, frozenset[Placement]]] = {}
+        self.domains: dict[object, frozenset[str]] = {}
+        self.accepts: dict[object, bool] = {}
+        self.by_price: dict[str, dict[CapacityType, list[tuple[float, int]]]] = {}
 
 
 def pack(request: PackInput) -> Plan:
@@ -121,7 +125,10 @@ class _Packer:
         for pool in self.pools:
             if pool.name not in self.allocatable:
                 self.allocatable[pool.name] = _daemon_adjusted(pool, request.daemonsets)
-        self.existing = [_existing_bin(n) for n in request.nodes]
+        smallest = _smallest_request(request.pods)
+        # A node without room for the smallest pending pod can take none of them; leaving
+        # full nodes out keeps each plan proportional to the nodes that matter.
+        self.existing = [_existing_bin(n) for n in request.nodes if smallest.fits_in(n.free)]
         self.claims: list[Claim] = []
         self.claim_serial: dict[str, int] = defaultdict(int)
         self.topology = TopologyCounts()
@@ -183,7 +190,9 @@ class _Packer:
                     # Headroom is a wish, not a workload: say so instead of listing pods.
                     del self.unschedulable[before:]
                     self.notes.append(f"pool {pool.name}: {missing} headroom units do not fit")
-        nodes, split_notes = finalize(self.claims, self.pools, self.request.nodes, self.allocatable)
+        nodes, split_notes = finalize(
+            self.claims, self.pools, self.request.nodes, self.allocatable, self.memo.by_price
+        )
         existing = tuple(
             ExistingPlacement(pod.key, b.node.name) for b in self.existing for pod in b.placed
         )
@@ -228,9 +237,12 @@ class _Packer:
         for claim in self.claims:
             if claim.pool is pool:
                 total = total + claim.used
-        for ebin in self.existing:
-            if ebin.node.labels.get(NODE_POOL) == pool.name:
-                total = total + minus(ebin.node.allocatable, ebin.free)
+        placed = {id(b.node): b for b in self.existing}
+        for node in self.request.nodes:
+            if node.labels.get(NODE_POOL) == pool.name:
+                ebin = placed.get(id(node))
+                free = ebin.free if ebin is not None else node.free
+                total = total + minus(node.allocatable, free)
         return total
 
     def _place_group(self, spec: PodSpec, pods: list[Pod]) -> None:
@@ -250,10 +262,20 @@ class _Packer:
             owner = pods[0].owner or pods[0].key
             self.notes.append(f"{owner}: hostPort {ports} allows one pod per node")
         if remaining:
+            free = {b.node.name: b.free for b in self.existing}
+            nodes = {n.name: free.get(n.name, n.free) for n in self.request.nodes}
             reason = explain(
-                Constraints.strict(spec), remaining[0], self.pools, self.allocatable, self.existing
+                Constraints.strict(spec), remaining[0], self.pools, self.allocatable, nodes
             )
             self.unschedulable.extend(Unschedulable(p.key, reason) for p in remaining)
+
+    def _accepts(self, cons: Constraints, node: Node) -> bool:
+        """`compat.node_accepts`, memoized on what it reads of the node and the pods."""
+        key = (node.name, node.labels, node.taints, node.unschedulable, compat.node_key(cons))
+        found = self.memo.accepts.get(key)
+        if found is None:
+            found = self.memo.accepts[key] = compat.node_accepts(cons, node)
+        return found
 
     def _placements_for(self, cons: Constraints) -> dict[str, dict[int, frozenset[Placement]]]:
         """Pool -> shape -> placements these pods' node predicates accept (cached by key).
@@ -282,7 +304,7 @@ class _Packer:
 
     def _place(self, cons: Constraints, pods: list[Pod]) -> list[Pod]:
         """Place as many pods as ``cons`` allows; return the ones left over."""
-        existing = [b for b in self.existing if compat.node_accepts(cons, b.node)]
+        existing = [b for b in self.existing if self._accepts(cons, b.node)]
         options = self._fitting_options(cons)
         left: list[Pod] = []
         start = 0
@@ -313,7 +335,8 @@ class _Packer:
             key = CounterKey.of_spread(constraint, spec.namespace)
             if key.topology_key == HOSTNAME_KEY or not self.topology.counted_by(key, spec):
                 continue
-            domains = self._domains(key.topology_key, existing, options)
+            eligible = [n for n in self.request.nodes if self._accepts(cons, n)]
+            domains = self._domains(key.topology_key, eligible, options)
             if not domains:
                 return [(None, n)]
             counts = {d: self.topology.count(key, d) for d in domains}
@@ -324,16 +347,20 @@ class _Packer:
     def _domains(
         self,
         topology_key: str,
-        existing: list[ExistingBin],
+        eligible: list[Node],
         options: dict[str, dict[int, frozenset[Placement]]],
     ) -> list[str]:
         """The values ``topology_key`` takes on nodes these pods could use, sorted."""
-        values = {b.labels.get(topology_key) for b in existing}
+        values = {n.labels.get(topology_key) for n in eligible}
         for pool in self.pools:
-            for index, placements in options[pool.name].items():
-                for offer in pool.shapes[index].offers:
-                    if (offer.zone, offer.capacity_type) in placements:
-                        values.add(offer.labels.get(topology_key))
+            pool_options = options[pool.name]
+            key = (pool.name, id(pool_options), topology_key)
+            found = self.memo.domains.get(key)
+            if found is None:
+                found = self.memo.domains[key] = frozenset(
+                    label_values(pool, pool_options, topology_key)
+                )
+            values |= found
         return sorted(v for v in values if v is not None)
 
     # -- filling bins --------------------------------------------------------------------
@@ -664,7 +691,7 @@ class _Packer:
         """The least populated domain's count; a new node is an empty hostname domain."""
         if key.topology_key == HOSTNAME_KEY:
             return 0
-        values = {b.labels.get(key.topology_key) for b in self.existing}
+        values = {n.labels.get(key.topology_key) for n in self.request.nodes}
         for pool in self.pools:
             for shape in pool.shapes:
                 values.update(o.labels.get(key.topology_key) for o in shape.offers)
@@ -672,6 +699,17 @@ class _Packer:
 
 
 _NO_LABELS = LabelSet()
+
+
+def _smallest_request(pods: Sequence[Pod]) -> Resources:
+    """The least CPU and the least memory any of ``pods`` requests (one pod slot)."""
+    if not pods:
+        return Resources(pods=1)
+    return Resources(
+        min(p.spec.requests.cpu_milli for p in pods),
+        min(p.spec.requests.memory_bytes for p in pods),
+        1,
+    )
 
 
 def _existing_bin(node: Node) -> ExistingBin:

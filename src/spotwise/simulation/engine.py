@@ -39,7 +39,7 @@ from spotwise.provisioning.launcher import (
     settings_for,
 )
 from spotwise.provisioning.node_labels import node_labels, type_labels
-from spotwise.provisioning.pools import OfferingKey, build_pools
+from spotwise.provisioning.pools import OfferingKey, build_pools, without
 from spotwise.provisioning.unavailable import UnavailableOfferings
 from spotwise.scheduling.bins import minus
 from spotwise.scheduling.overhead import allocatable
@@ -103,11 +103,12 @@ class Simulation:
             frozenset(),
             frozenset(),
         )
-        self._pools = build_pools(strategy.nodepools, catalog)
+        self._all_pools = build_pools(strategy.nodepools, catalog)
+        self._pools = self._all_pools
         # Every offering the strategy could use, so capacity-type-wide marks expand to them.
         self._offerings = [
             (shape.name, offer.zone, offer.capacity_type)
-            for pool in self._pools
+            for pool in self._all_pools
             for shape in pool.shapes
             for offer in shape.offers
         ]
@@ -428,7 +429,7 @@ class Simulation:
         if marks != self._marks:
             self._marks = marks
             unavailable = self.unavailable.unavailable(now, self._offerings)
-            self._pools = build_pools(self.strategy.nodepools, self.catalog, unavailable)
+            self._pools = without(self._all_pools, unavailable)
             self._memo = PackMemo()
         return self._pools
 
