@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 from pathlib import Path
 from typing import Annotated
 
@@ -60,6 +61,8 @@ def simulate(
     chosen = strategies(catalog, scenario.nodepools, compare)
     trace_handle = trace.open("w") if trace else None
     err = stderr()
+    # Launch refusals are part of the run; they belong in --trace, not on the terminal.
+    logging.getLogger("spotwise").setLevel(logging.CRITICAL)
     try:
         with Progress(
             TextColumn("{task.description:<34}"),

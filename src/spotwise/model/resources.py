@@ -62,11 +62,18 @@ class Resources:
         return 0
 
     def __add__(self, other: Resources) -> Resources:
+        # Most vectors have no extended resources; skip the merge for them (hot path).
+        if not other.extended:
+            extended = self.extended
+        elif not self.extended:
+            extended = other.extended
+        else:
+            extended = _extended((*self.extended, *other.extended))
         return Resources(
             self.cpu_milli + other.cpu_milli,
             self.memory_bytes + other.memory_bytes,
             self.pods + other.pods,
-            _extended((*self.extended, *other.extended)),
+            extended,
         )
 
     def fits_in(self, capacity: Resources) -> bool:

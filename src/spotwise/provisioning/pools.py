@@ -126,7 +126,9 @@ def build_pool(
 def without(pools: Sequence[Pool], unavailable: Collection[OfferingKey]) -> tuple[Pool, ...]:
     """``pools`` minus the offerings in ``unavailable``; untouched shapes are shared.
 
-    Far cheaper than building the pools again when EC2 refuses a few offerings.
+    Far cheaper than building the pools again when EC2 refuses a few offerings. Shapes
+    left without offers stay (with none), so shape indexes match the original pools and
+    what is derived per shape (allocatable after DaemonSets) can be kept.
     """
     skipped = set(unavailable)
     if not skipped:
@@ -140,7 +142,7 @@ def without(pools: Sequence[Pool], unavailable: Collection[OfferingKey]) -> tupl
             )
             if len(offers) == len(shape.offers):
                 shapes.append(shape)
-            elif offers:
+            else:
                 shapes.append(dataclasses.replace(shape, offers=offers))
         result.append(dataclasses.replace(pool, shapes=tuple(shapes)))
     return tuple(result)

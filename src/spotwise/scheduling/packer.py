@@ -77,8 +77,8 @@ class PackMemo:
     the same with or without it, only faster.
     """
 
-    def __init__(self) -> None:
-        self.allocatable: dict[str, tuple[Resources, ...]] = {}
+    def __init__(self, allocatable: dict[str, tuple[Resources, ...]] | None = None) -> None:
+        self.allocatable: dict[str, tuple[Resources, ...]] = allocatable or {}
         self.placements: dict[compat.NodeKey, dict[str, dict[int, frozenset[Placement]]]] = {}
         self.fitting: dict[object, dict[str, dict[int, frozenset[Placement]]]] = {}
         self.efficient: dict[object, dict[int, frozenset[Placement]]] = {}
@@ -163,9 +163,11 @@ class _Packer:
                 self.topology.register_holder(CounterKey.of_term(term, spec.namespace))
         if not (any(True for _ in self.topology.keys) or self.topology.holders):
             return  # nothing counts pods: no need to look at the bound ones
+        counted = {spec for spec in bound if self.topology.counters_of(spec) or spec.anti_affinity}
         for node in self.request.nodes:
             for spec, count in node.pod_specs:
-                self.topology.add(spec, node.labels, count, node.hostname)
+                if spec in counted:
+                    self.topology.add(spec, node.labels, count, node.hostname)
 
     # -- the run ---------------------------------------------------------------------
 

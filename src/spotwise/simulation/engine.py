@@ -430,7 +430,8 @@ class Simulation:
             self._marks = marks
             unavailable = self.unavailable.unavailable(now, self._offerings)
             self._pools = without(self._all_pools, unavailable)
-            self._memo = PackMemo()
+            # Offers changed, shapes did not: keep what depends on shapes alone.
+            self._memo = PackMemo(allocatable=self._memo.allocatable)
         return self._pools
 
     def _daemonsets(self) -> tuple[PodSpec, ...]:
