@@ -22,11 +22,8 @@ install: $(VENV)/.installed
 dev: $(VENV)/.dev-installed
 
 demo: install
-	$(BIN)/spotwise select --vcpus-min 2 --vcpus-max 4 --memory-min 4 --memory-max 16 \
-		--cpu-architecture x86_64 --current-generation --max-interruption 10 \
-		--sort-by spot-price --max-results 10 -o table
-	$(BIN)/spotwise select --vcpus 4 --cpu-architecture x86_64 --max-interruption 15 \
-		--emit kops --groups 2 --cluster demo.k8s.local --usage-class spot --taint-spot
+	mkdir -p out
+	$(BIN)/spotwise simulate --compare --report out/report.html
 
 lint: dev
 	$(BIN)/ruff check .

@@ -115,7 +115,8 @@ def node_groups(catalog: Catalog) -> Strategy:
                 instanceTypes=gpus,
                 capacityTypes=["spot", "on-demand"],
                 spotAllocationStrategy="capacity-optimized",
-                weight=10,
+                # Below the general groups: only pods that need a GPU should land here.
+                weight=5,
             )
         )
     return Strategy(
