@@ -51,6 +51,8 @@ def simulate(
             raise UserError("--hours", f"{hours:g} is out of range", "give 0 < hours <= 744")
         scenario = scenario.with_hours(hours)
     if seed is not None:
+        if seed < 0:
+            raise UserError("--seed", f"{seed} is negative", "give 0 or more")
         scenario = scenario.with_seed(seed)
     for path in (report, trace):
         if path is not None and not path.parent.exists():
@@ -62,7 +64,9 @@ def simulate(
     trace_handle = trace.open("w") if trace else None
     err = stderr()
     # Launch refusals are part of the run; they belong in --trace, not on the terminal.
-    logging.getLogger("spotwise").setLevel(logging.CRITICAL)
+    logger = logging.getLogger("spotwise")
+    level = logger.level
+    logger.setLevel(logging.CRITICAL)
     try:
         with Progress(
             TextColumn("{task.description:<34}"),
@@ -81,6 +85,7 @@ def simulate(
                 trace=trace_writer(trace_handle) if trace_handle else None,
             )
     finally:
+        logger.setLevel(level)
         if trace_handle:
             trace_handle.close()
     if as_json:

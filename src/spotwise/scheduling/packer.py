@@ -433,8 +433,9 @@ class _Packer:
         if spec.host_ports and _port_conflict(spec, claim.ports):
             return 0
         placements = self._placements_for(cons)[claim.pool.name]
+        fitting = options[claim.pool.name]
         if not grows_on_spot(claim.options) and grows_on_spot(
-            require(claim.pool, placements, *requirement) if requirement else placements
+            require(claim.pool, fitting, *requirement) if requirement else fitting
         ):
             # A node that must be on-demand would grow at on-demand prices for pods that
             # could run on spot for a third of it: they get a spot node instead.

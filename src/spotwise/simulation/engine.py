@@ -1,6 +1,6 @@
 """The simulation loop: a cluster on a modelled spot market, in virtual time.
 
-Every tick (10 virtual seconds) the loop does what the cluster and the controller would:
+Every tick (15 virtual seconds) the loop does what the cluster and the controller would:
 workloads create and delete pods; the market sends notices and takes instances back;
 the binder (the packer with no pools: kube-scheduler's predicates over ready nodes) binds
 pending pods; the provisioner (the packer with the strategy's pools, as the controller
@@ -192,7 +192,10 @@ class Simulation:
             if have > wanted:
                 # Scale-down removes the newest pods first, pending ones before running ones.
                 mine = self.cluster.active_pods(owner)
-                mine.sort(key=lambda p: (p.phase is Phase.PENDING, p.created_at), reverse=True)
+                # The key breaks ties: sets iterate in hash order, which varies per process.
+                mine.sort(
+                    key=lambda p: (p.phase is Phase.PENDING, p.created_at, p.pod.key), reverse=True
+                )
                 for pod in mine[: have - wanted]:
                     self._delete(pod, now, deployment.grace_seconds)
         while self._jobs and self._jobs[0][0] <= now:
