@@ -214,3 +214,21 @@ def test_template_names_per_pool_and_capacity_type() -> None:
     long_b = template_name("c" * 100, "a" * 62 + "b", ON_DEMAND)
     assert len(long_a) == 128
     assert long_a != long_b
+
+
+def test_an_on_demand_request_with_reservations_uses_them_first() -> None:
+    req = request(ON_DEMAND, capacity_reservations=("cr-0123456789abcdef0",))
+    params = fleet_request(req, TEMPLATE, placements(req))
+    assert params["TargetCapacitySpecification"]["DefaultTargetCapacityType"] == "on-demand"
+    assert params["OnDemandOptions"] == {
+        "AllocationStrategy": "lowest-price",
+        "CapacityReservationOptions": {"UsageStrategy": "use-capacity-reservations-first"},
+    }
+
+
+def test_reservations_are_left_out_of_spot_and_of_requests_without_them() -> None:
+    spot = request(SPOT, capacity_reservations=("cr-0123456789abcdef0",))
+    plain = request(ON_DEMAND)
+    for req in (spot, plain):
+        params = fleet_request(req, TEMPLATE, placements(req))
+        assert params["OnDemandOptions"] == {"AllocationStrategy": "lowest-price"}

@@ -11,9 +11,11 @@ from spotwise.model.instance_type import CapacityType
 from spotwise.model.resources import Resources
 from spotwise.model.scheduling_terms import Taint, TaintEffect
 from spotwise.ports.clock import ManualClock
-from spotwise.ports.cloud import CloudError, OfferingError
+from spotwise.ports.cloud import TAG_CAPACITY_RESERVATION, CloudError, OfferingError
 from spotwise.provisioning.events import EventReason, EventType, RecordingEventSink
 from spotwise.provisioning.launcher import (
+    RESERVED,
+    CapacityStep,
     Failed,
     FailureCause,
     FellBack,
@@ -24,6 +26,7 @@ from spotwise.provisioning.launcher import (
     Retry,
     RetryReason,
     SkipReason,
+    capacity_order,
     client_token,
     launch_request,
     settings_for,
@@ -399,3 +402,76 @@ def test_settings_come_from_the_nodepool():
     assert settings.on_demand_strategy is OnDemandAllocationStrategy.PRIORITIZED
     assert dict(settings.labels) == {"team": "shop"}
     assert settings.taints == (Taint("spotInstance", "true", TaintEffect.PREFER_NO_SCHEDULE),)
+
+
+RESERVATION = "cr-0123456789abcdef0"
+RESERVED_SETTINGS = LaunchSettings(capacity_reservations=(RESERVATION,))
+
+
+def test_capacity_order_puts_reservations_first_then_spot_then_on_demand():
+    plain = (CapacityStep(SPOT), CapacityStep(ON_DEMAND))
+    assert capacity_order(intent()) == plain
+    assert capacity_order(intent(), LaunchSettings()) == plain
+    assert capacity_order(intent(), RESERVED_SETTINGS) == (RESERVED, *plain)
+    assert capacity_order(intent(ON_DEMAND), RESERVED_SETTINGS) == (
+        RESERVED,
+        CapacityStep(ON_DEMAND),
+    )
+    assert CapacityStep(ON_DEMAND, reserved=True) == RESERVED
+    assert capacity_order(intent(allows_on_demand=False), RESERVED_SETTINGS) == (
+        CapacityStep(SPOT),
+    )
+
+
+def test_a_reserved_attempt_launches_into_the_pools_reservation():
+    world = World(reservations={RESERVATION: ("m5.large", "us-east-1b", 1)})
+    outcome = world.launch(intent(), RESERVED_SETTINGS)
+    assert isinstance(outcome, Launched) and outcome.reserved
+    assert outcome.capacity_type is ON_DEMAND
+    assert outcome.instance.tags[TAG_CAPACITY_RESERVATION] == RESERVATION
+    (sent,) = world.cloud.requests
+    assert sent.capacity_type is ON_DEMAND and sent.capacity_reservations == (RESERVATION,)
+    assert world.launches("reserved", "launched") == 1
+    assert world.launches("spot", "launched") == 0
+
+
+def test_a_full_reservation_with_no_on_demand_falls_through_to_spot():
+    world = World(reservations={RESERVATION: ("m5.large", "us-east-1b", 0)})
+    world.sim.inject(None, None, ON_DEMAND, ICE)
+    outcome = world.launch(intent(), RESERVED_SETTINGS)
+    # Spot is what the node was planned as: launched as planned, not a fallback.
+    assert isinstance(outcome, Launched) and not outcome.reserved
+    assert outcome.capacity_type is SPOT
+    assert [(r.capacity_type, r.capacity_reservations) for r in world.cloud.requests] == [
+        (ON_DEMAND, (RESERVATION,)),
+        (SPOT, ()),
+    ]
+    assert world.launches("reserved", "unavailable") == 1
+    assert world.fallbacks() == 0
+
+
+def test_pods_that_forbid_on_demand_skip_the_reserved_attempt():
+    world = World(reservations={RESERVATION: ("m5.large", "us-east-1b", 1)})
+    outcome = world.launch(intent(allows_on_demand=False), RESERVED_SETTINGS)
+    assert isinstance(outcome, Launched) and not outcome.reserved
+    assert [(r.capacity_type, r.capacity_reservations) for r in world.cloud.requests] == [
+        (SPOT, ())
+    ]
+
+
+def test_reservations_come_from_the_nodepool():
+    pool = NodePool.model_validate(
+        {
+            "apiVersion": "spotwise.io/v1alpha1",
+            "kind": "NodePool",
+            "metadata": {"name": "web"},
+            "spec": {
+                "launch": {
+                    "ami": {"id": "ami-0123456789abcdef0"},
+                    "instanceProfile": "NodeProfile",
+                    "reservedCapacity": [RESERVATION],
+                }
+            },
+        }
+    )
+    assert settings_for(pool).capacity_reservations == (RESERVATION,)

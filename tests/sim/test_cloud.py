@@ -1,11 +1,12 @@
 import re
+from dataclasses import replace
 
 import pytest
 
 from sim.builders import ON_DEMAND, SPOT, ZONES, request, sim_cloud
 from spotwise.model.allocation import OnDemandAllocationStrategy, SpotAllocationStrategy
 from spotwise.ports.clock import ManualClock
-from spotwise.ports.cloud import TAG_CLUSTER, CloudError, InstanceState
+from spotwise.ports.cloud import TAG_CAPACITY_RESERVATION, TAG_CLUSTER, CloudError, InstanceState
 from spotwise.sim.capacity import CapacityDefaults
 
 TYPES = ("m5.large", "c5.large", "r5.large", "m5.xlarge")
@@ -225,3 +226,39 @@ def test_owned_instances_are_the_clusters_live_ones():
     assert [(i.instance_id, i.state) for i in described] == [
         (gone.instance_id, InstanceState.TERMINATED)
     ]
+
+
+def reserved_request(types=("m5.large",), reservations=("cr-a",), capacity_type=ON_DEMAND):
+    return replace(request(types, capacity_type=capacity_type), capacity_reservations=reservations)
+
+
+def test_an_on_demand_request_launches_into_its_reservation_first_and_frees_it_on_terminate():
+    cloud = sim_cloud(reservations={"cr-a": ("m5.large", "us-east-1b", 1)})
+    result = cloud.launch(reserved_request())
+    assert launched_pool(result) == ("m5.large", "us-east-1b")
+    assert result.instance.capacity_type is ON_DEMAND
+    assert result.instance.tags[TAG_CAPACITY_RESERVATION] == "cr-a"
+    assert cloud.reserved_free("cr-a") == 0
+    cloud.terminate([result.instance.instance_id])
+    assert cloud.reserved_free("cr-a") == 1
+
+
+def test_a_full_reservation_falls_through_to_ordinary_on_demand():
+    cloud = sim_cloud(reservations={"cr-a": ("m5.large", "us-east-1b", 1)})
+    cloud.launch(reserved_request())
+    result = cloud.launch(reserved_request())
+    assert result.instance is not None
+    assert TAG_CAPACITY_RESERVATION not in result.instance.tags
+
+
+def test_reservations_are_used_only_when_named_matching_and_on_demand():
+    cloud = sim_cloud(
+        reservations={"cr-a": ("m5.large", "us-east-1b", 5), "cr-b": ("r5.large", "us-east-1a", 5)}
+    )
+    launched = [
+        cloud.launch(reserved_request(reservations=())).instance,
+        cloud.launch(reserved_request(reservations=("cr-b",))).instance,
+        cloud.launch(reserved_request(capacity_type=SPOT)).instance,
+    ]
+    assert all(TAG_CAPACITY_RESERVATION not in i.tags for i in launched)
+    assert cloud.reserved_free("cr-a") == cloud.reserved_free("cr-b") == 5

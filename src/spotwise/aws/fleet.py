@@ -89,6 +89,15 @@ def fleet_request(
             entry["Priority"] = float(override.priority if override.priority is not None else index)
         overrides.append(entry)
     tags = [{"Key": k, "Value": v} for k, v in instance_tags(request).items()]
+    on_demand: dict[str, Any] = {"AllocationStrategy": request.on_demand_strategy.value}
+    if request.capacity_type is CapacityType.ON_DEMAND and request.capacity_reservations:
+        # Open reservations matching an override are used first, then plain on-demand.
+        # CreateFleet cannot name reservation ids (overrides have no such field): only a
+        # targeted reservation's resource group, in the launch template, could; see
+        # docs/launching.md.
+        on_demand["CapacityReservationOptions"] = {
+            "UsageStrategy": "use-capacity-reservations-first"
+        }
     return {
         "Type": "instant",
         "ClientToken": request.client_token,
@@ -97,7 +106,7 @@ def fleet_request(
             "DefaultTargetCapacityType": request.capacity_type.value,
         },
         "SpotOptions": {"AllocationStrategy": request.spot_strategy.value},
-        "OnDemandOptions": {"AllocationStrategy": request.on_demand_strategy.value},
+        "OnDemandOptions": on_demand,
         "LaunchTemplateConfigs": [
             {
                 "LaunchTemplateSpecification": {

@@ -13,6 +13,11 @@ Assumptions every implementation honours (Ray autoscaler v2's habit of writing t
 * Implementations raise `CloudError` for failures of the call itself (credentials,
   throttling after retries, malformed requests); per-offering capacity errors are data,
   in `LaunchResult.errors`.
+* An on-demand request with ``capacity_reservations`` launches into one of those
+  On-Demand Capacity Reservations first (EC2's ``use-capacity-reservations-first``) and,
+  when none has room for any override, as ordinary on-demand, in the same call. An
+  instance launched into a reservation is tagged with its id (`TAG_CAPACITY_RESERVATION`)
+  where the implementation knows it. Spot requests ignore reservations.
 """
 
 from __future__ import annotations
@@ -32,6 +37,7 @@ TAG_CLUSTER = "spotwise.io/cluster"
 TAG_POOL = "spotwise.io/node-pool"
 TAG_NODE = "spotwise.io/node-name"
 TAG_CAPACITY_TYPE = "spotwise.io/capacity-type"
+TAG_CAPACITY_RESERVATION = "spotwise.io/capacity-reservation"
 
 
 class ErrorKind(enum.Enum):
@@ -129,6 +135,8 @@ class LaunchRequest:
         labels: Node labels the kubelet registers with.
         taints: Node taints the kubelet registers with.
         tags: Extra instance tags.
+        capacity_reservations: Capacity reservation ids an on-demand launch uses first
+            (see the module's assumptions); ignored for spot.
     """
 
     client_token: str
@@ -142,6 +150,7 @@ class LaunchRequest:
     labels: Mapping[str, str] = field(default_factory=dict)
     taints: tuple[Taint, ...] = ()
     tags: Mapping[str, str] = field(default_factory=dict)
+    capacity_reservations: tuple[str, ...] = ()
 
     def all_tags(self) -> dict[str, str]:
         """The tags the instance gets: spotwise's own, then the extra ones."""

@@ -17,6 +17,7 @@ from spotwise.catalog.catalog import Catalog
 from spotwise.model.instance_type import CapacityType
 from spotwise.ports.clock import Clock, ManualClock
 from spotwise.ports.cloud import (
+    TAG_CAPACITY_RESERVATION,
     TAG_CLUSTER,
     CloudError,
     Instance,
@@ -47,6 +48,9 @@ class SimulatedCloud:
         defaults: The capacity of pools not in ``capacity``.
         vcpu_quotas: Account vCPU limits per capacity type; none by default.
         boot_seconds: How long an instance stays pending.
+        reservations: Capacity reservations: id -> (instance type, zone, instance count).
+            An on-demand request naming one launches into it first (at the on-demand
+            price, tagged with its id); terminating the instance frees the slot.
     """
 
     def __init__(
@@ -59,6 +63,7 @@ class SimulatedCloud:
         defaults: CapacityDefaults = DEFAULT_CAPACITY,
         vcpu_quotas: Mapping[CapacityType, int] | None = None,
         boot_seconds: float = 30.0,
+        reservations: Mapping[str, tuple[str, str, int]] | None = None,
     ) -> None:
         self.catalog = catalog
         self.clock: Clock = clock if clock is not None else ManualClock()
@@ -69,6 +74,11 @@ class SimulatedCloud:
         self._rng = random.Random(seed)
         self._instances: dict[str, Instance] = {}
         self._by_token: dict[str, tuple[LaunchRequest, LaunchResult]] = {}
+        self._reservations = {
+            rid: (instance_type, zone)
+            for rid, (instance_type, zone, _) in (reservations or {}).items()
+        }
+        self._reserved_free = {rid: count for rid, (_, _, count) in (reservations or {}).items()}
 
     # -- the port -------------------------------------------------------------------------
 
@@ -101,7 +111,11 @@ class SimulatedCloud:
             if instance is None or instance.state in _GONE:
                 continue
             self._instances[instance_id] = replace(instance, state=InstanceState.TERMINATED)
-            self.capacity.give_back(_key(instance))
+            reservation = instance.tags.get(TAG_CAPACITY_RESERVATION)
+            if reservation in self._reserved_free:
+                self._reserved_free[reservation] += 1
+            else:
+                self.capacity.give_back(_key(instance))
             self.quotas.release(instance.capacity_type, self._vcpus(instance.instance_type))
 
     def describe(self, instance_ids: Sequence[str]) -> tuple[Instance, ...]:
@@ -143,6 +157,10 @@ class SimulatedCloud:
         """How many more instances a pool can hand out."""
         return self.capacity.spare((instance_type, zone, capacity_type))
 
+    def reserved_free(self, reservation_id: str) -> int:
+        """How many more instances a capacity reservation can hold."""
+        return self._reserved_free[reservation_id]
+
     def price(self, instance_type: str, zone: str, capacity_type: CapacityType) -> float | None:
         """The catalog price of an offering, or None when it is not offered."""
         offered = self.catalog.offerings_of(instance_type, capacity_type, (zone,))
@@ -153,6 +171,10 @@ class SimulatedCloud:
     def _launch(self, request: LaunchRequest) -> LaunchResult:
         now = self.clock.now()
         ct = request.capacity_type
+        if ct is CapacityType.ON_DEMAND:
+            reserved = self._launch_reserved(request, now)
+            if reserved is not None:
+                return LaunchResult(reserved)
         errors: list[OfferingError] = []
         candidates = []
         for index, override in enumerate(request.overrides):
@@ -177,13 +199,34 @@ class SimulatedCloud:
             errors.append(_error(key, code or INSUFFICIENT_CAPACITY, "refused by the simulator"))
         return LaunchResult(None, tuple(errors))
 
+    def _launch_reserved(self, request: LaunchRequest, now: float) -> Instance | None:
+        """Launch into the first named reservation with room that matches an override."""
+        offered = {(o.instance_type, o.zone) for o in request.overrides}
+        for rid in request.capacity_reservations:
+            pool = self._reservations.get(rid)
+            if pool is None or pool not in offered or self._reserved_free[rid] <= 0:
+                continue
+            key = (*pool, CapacityType.ON_DEMAND)
+            # Reserved capacity is there by definition, but the account's quota still counts.
+            if self._refusal(key, now) is not None:
+                continue
+            self._reserved_free[rid] -= 1
+            return self._start(request, key, now, {TAG_CAPACITY_RESERVATION: rid})
+        return None
+
     def _refusal(self, key: PoolKey, now: float) -> str | None:
         fault = self.faults.find(key, now)
         if fault is not None:
             return fault.code
         return self.quotas.refusal(key[2], self._vcpus(key[0]))
 
-    def _start(self, request: LaunchRequest, key: PoolKey, now: float) -> Instance:
+    def _start(
+        self,
+        request: LaunchRequest,
+        key: PoolKey,
+        now: float,
+        extra_tags: Mapping[str, str] | None = None,
+    ) -> Instance:
         instance_type, zone, capacity_type = key
         instance_id = f"i-{self._rng.getrandbits(68):017x}"
         address = "-".join(str(self._rng.randrange(1, 255)) for _ in range(3))
@@ -194,7 +237,7 @@ class SimulatedCloud:
             capacity_type=capacity_type,
             state=InstanceState.PENDING,
             launch_time=now,
-            tags=request.all_tags(),
+            tags={**request.all_tags(), **(extra_tags or {})},
             private_dns_name=f"ip-10-{address}.ec2.internal",
         )
         self._instances[instance_id] = instance

@@ -42,6 +42,8 @@ class LaunchSettings:
         labels: The pool's own node labels.
         taints: The pool's node taints.
         tags: Extra instance tags.
+        capacity_reservations: The pool's capacity reservation ids, tried first (as
+            on-demand) for nodes whose pods run on on-demand.
     """
 
     spot_strategy: SpotAllocationStrategy = SpotAllocationStrategy.PRICE_CAPACITY_OPTIMIZED
@@ -49,6 +51,7 @@ class LaunchSettings:
     labels: Mapping[str, str] = field(default_factory=lambda: _EMPTY)
     taints: tuple[Taint, ...] = ()
     tags: Mapping[str, str] = field(default_factory=lambda: _EMPTY)
+    capacity_reservations: tuple[str, ...] = ()
 
 
 def settings_for(nodepool: NodePool) -> LaunchSettings:
@@ -59,4 +62,5 @@ def settings_for(nodepool: NodePool) -> LaunchSettings:
         on_demand_strategy=spec.on_demand_allocation_strategy,
         labels=MappingProxyType(dict(spec.labels)),
         taints=tuple(Taint(t.key, t.value, t.effect) for t in spec.taints),
+        capacity_reservations=() if spec.launch is None else spec.launch.reserved_capacity,
     )

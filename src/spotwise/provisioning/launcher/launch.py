@@ -6,7 +6,6 @@ from collections.abc import Mapping
 
 from prometheus_client import CollectorRegistry
 
-from spotwise.model.instance_type import CapacityType
 from spotwise.ports.clock import Clock
 from spotwise.ports.cloud import Cloud, CloudError
 from spotwise.provisioning.events import EventSink, NullEventSink
@@ -19,7 +18,12 @@ from spotwise.provisioning.launcher.outcome import (
     judge,
 )
 from spotwise.provisioning.launcher.report import record_unavailable, report
-from spotwise.provisioning.launcher.request import SkipReason, capacity_order, launch_request
+from spotwise.provisioning.launcher.request import (
+    CapacityStep,
+    SkipReason,
+    capacity_order,
+    launch_request,
+)
 from spotwise.provisioning.metrics import AttemptResult, launch_metrics
 from spotwise.provisioning.unavailable import UnavailableOfferings
 
@@ -60,10 +64,11 @@ class Launcher:
     def launch(self, intent: LaunchIntent, settings: LaunchSettings) -> LaunchOutcome:
         """Launch one node: the planned capacity type, then the fallback if allowed."""
         attempts = []
-        for capacity_type in capacity_order(intent):
-            attempt = self._attempt(intent, capacity_type, settings)
+        for step in capacity_order(intent, settings):
+            attempt = self._attempt(intent, step, settings)
             attempts.append(attempt)
-            self.metrics.attempt(intent.node.pool, capacity_type, attempt.result)
+            # The reserved attempt is counted under the capacity_type label "reserved".
+            self.metrics.launches.labels(intent.node.pool, step.label, attempt.result.value).inc()
             if not falls_through(attempt.result):
                 break
         now = self.clock.now()
@@ -76,25 +81,33 @@ class Launcher:
         return outcome
 
     def _attempt(
-        self, intent: LaunchIntent, capacity_type: CapacityType, settings: LaunchSettings
+        self, intent: LaunchIntent, step: CapacityStep, settings: LaunchSettings
     ) -> Attempt:
+        capacity_type, reserved = step.capacity_type, step.reserved
         request = launch_request(
             intent,
             capacity_type,
+            reserved=reserved,
             cluster=self.cluster,
             settings=settings,
             subnets=self.subnets,
             unavailable=self.unavailable.snapshot(self.clock.now()),
         )
         if isinstance(request, SkipReason):
-            return Attempt(capacity_type, AttemptResult.SKIPPED, skipped=request)
+            return Attempt(capacity_type, AttemptResult.SKIPPED, skipped=request, reserved=reserved)
         try:
             response = self.cloud.launch(request)
         except CloudError as error:
-            return Attempt(capacity_type, AttemptResult.CLOUD_ERROR, request, detail=str(error))
+            return Attempt(
+                capacity_type,
+                AttemptResult.CLOUD_ERROR,
+                request,
+                detail=str(error),
+                reserved=reserved,
+            )
         now = self.clock.now()
         self.unavailable.mark_all(response.errors, now)
         if response.instance is not None:
             i = response.instance
             self.unavailable.mark_launched(i.instance_type, i.zone, i.capacity_type, now)
-        return Attempt(capacity_type, judge(response), request, response)
+        return Attempt(capacity_type, judge(response), request, response, reserved=reserved)

@@ -33,11 +33,16 @@ class RetryReason(enum.Enum):
 
 @dataclass(frozen=True, slots=True)
 class Launched:
-    """The node launched as planned."""
+    """The node launched as planned, or from the pool's capacity reservations.
+
+    ``reserved`` says the instance came from the reserved attempt (on-demand, into a
+    reservation if one had room, else ordinary on-demand: EC2 does not say which).
+    """
 
     instance: Instance
     capacity_type: CapacityType
     errors: tuple[OfferingError, ...] = ()
+    reserved: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,6 +98,8 @@ class Attempt:
         response: The cloud's answer; None when skipped or the call failed.
         skipped: Why no request was made, if none was.
         detail: The cloud error, when the call failed.
+        reserved: Whether this was the reserved attempt (on-demand into the pool's
+            capacity reservations first).
     """
 
     capacity_type: CapacityType
@@ -101,6 +108,7 @@ class Attempt:
     response: LaunchResult | None = None
     skipped: SkipReason | None = None
     detail: str = ""
+    reserved: bool = False
 
     @property
     def errors(self) -> tuple[OfferingError, ...]:
@@ -176,10 +184,12 @@ def conclude(
         )
     last = attempts[-1]
     instance = None if last.response is None else last.response.instance
+    # The reserved attempt is a preface: falling back is judged from the planned attempts.
+    planned = [a for a in attempts if not a.reserved]
     if instance is not None:
-        if len(attempts) == 1:
-            return Launched(instance, last.capacity_type, errors)
-        first = attempts[0]
+        if last.reserved or len(planned) == 1:
+            return Launched(instance, last.capacity_type, errors, reserved=last.reserved)
+        first = planned[0]
         return FellBack(
             instance,
             first.capacity_type,
@@ -200,7 +210,7 @@ def conclude(
             f"{intent.node.name} has no instance type x zone with a subnet to launch in",
             errors,
         )
-    tried = tuple(a.capacity_type for a in attempts)
+    tried = tuple(dict.fromkeys(a.capacity_type for a in [*planned, *attempts]))
     reason = (
         RetryReason.SPOT_UNAVAILABLE
         if tried == (CapacityType.SPOT,)

@@ -50,8 +50,8 @@ def report(
     fields: dict[str, object] = {"node": node.name, "pool": node.pool}
     codes = sorted({e.code for a in attempts for e in a.errors})
     match outcome:
-        case Launched(instance=instance):
-            fields |= _instance_fields(instance) | {"event": "launched"}
+        case Launched(instance=instance, reserved=reserved):
+            fields |= _instance_fields(instance) | {"event": "launched", "reserved": reserved}
             logger.info("launched %s for node %s", instance.instance_id, node.name, extra=fields)
         case FellBack(instance, planned, launched, tried):
             metrics.fallback(node.pool, planned, launched)

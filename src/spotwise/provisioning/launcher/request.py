@@ -5,6 +5,7 @@ from __future__ import annotations
 import enum
 import hashlib
 from collections.abc import Mapping
+from dataclasses import dataclass
 
 from spotwise.model import labels as keys
 from spotwise.model.allocation import OnDemandAllocationStrategy, SpotAllocationStrategy
@@ -22,30 +23,68 @@ class SkipReason(enum.Enum):
     ALL_UNAVAILABLE = "all-unavailable"  # every one is marked unavailable
 
 
-def capacity_order(intent: LaunchIntent) -> tuple[CapacityType, ...]:
-    """The capacity types to try, in order: the planned one, then on-demand for spot.
+@dataclass(frozen=True, slots=True)
+class CapacityStep:
+    """One capacity type to try for a node.
 
-    Falling back only goes from spot to on-demand: a node planned on-demand is on-demand
-    for a reason (the pool's base or split, or pods that need it).
+    Attributes:
+        capacity_type: The capacity type requested.
+        reserved: Whether the request uses the pool's capacity reservations first (always
+            on-demand).
+    """
+
+    capacity_type: CapacityType
+    reserved: bool = False
+
+    @property
+    def label(self) -> str:
+        """The capacity-type label of metrics and logs: ``reserved`` for a reserved step."""
+        return "reserved" if self.reserved else self.capacity_type.value
+
+
+RESERVED = CapacityStep(CapacityType.ON_DEMAND, reserved=True)
+
+
+def capacity_order(
+    intent: LaunchIntent, settings: LaunchSettings | None = None
+) -> tuple[CapacityStep, ...]:
+    """The capacity types to try, in order: reserved, the planned one, then on-demand.
+
+    A reserved step (on-demand into the pool's capacity reservations) comes first when the
+    pool has reservations and the pods run on on-demand. Falling back only goes from spot
+    to on-demand: a node planned on-demand is on-demand for a reason (the pool's base or
+    split, or pods that need it).
     """
     planned = intent.node.capacity_type
     order = []
+    if settings is not None and settings.capacity_reservations and intent.allows_on_demand:
+        order.append(RESERVED)
     if planned is CapacityType.SPOT and intent.allows_spot:
-        order.append(CapacityType.SPOT)
+        order.append(CapacityStep(CapacityType.SPOT))
     if intent.allows_on_demand:
         # Also when a spot node's pods refuse spot (a plan older than its pods): on-demand.
-        order.append(CapacityType.ON_DEMAND)
+        order.append(CapacityStep(CapacityType.ON_DEMAND))
     return tuple(order)
 
 
-def client_token(cluster: str, node_name: str, capacity_type: CapacityType, attempt: int) -> str:
+def client_token(
+    cluster: str,
+    node_name: str,
+    capacity_type: CapacityType,
+    attempt: int,
+    *,
+    reserved: bool = False,
+) -> str:
     """The idempotency token of one launch: the same for the same node, type and attempt.
 
     A controller that restarts mid-launch and launches the same node again gets the
-    instance it already has. The capacity type is in it because a fallback is another
-    request, which EC2 would refuse under the first one's token.
+    instance it already has. The capacity type (and whether reservations are used) is in
+    it because a fallback is another request, which EC2 would refuse under the first
+    one's token.
     """
     text = f"{cluster}\n{node_name}\n{capacity_type.value}\n{attempt}"
+    if reserved:
+        text += "\nreserved"
     return "spotwise-" + hashlib.sha256(text.encode()).hexdigest()[:40]
 
 
@@ -89,6 +128,7 @@ def launch_request(
     settings: LaunchSettings,
     subnets: Mapping[str, str] | None = None,
     unavailable: UnavailableSnapshot | None = None,
+    reserved: bool = False,
 ) -> LaunchRequest | SkipReason:
     """The request that launches the node as ``capacity_type``, or why none is made.
 
@@ -98,7 +138,9 @@ def launch_request(
         cluster: The cluster's name, tagged on the instance.
         settings: The pool's launch settings.
         subnets: Subnet id by zone; None lets the cloud choose.
-        unavailable: Marks in force; marked offerings are left out.
+        unavailable: Marks in force; marked offerings are left out, except from a
+            reserved request (a reservation may have room where on-demand has none).
+        reserved: Use the pool's capacity reservations first (on-demand only).
     """
     node = intent.node
     every = candidate_overrides(node, capacity_type, settings, subnets)
@@ -108,12 +150,15 @@ def launch_request(
         o
         for o in every
         if unavailable is None
+        or reserved
         or not unavailable.is_unavailable(o.instance_type, o.zone, capacity_type)
     )
     if not usable:
         return SkipReason.ALL_UNAVAILABLE
     return LaunchRequest(
-        client_token=client_token(cluster, node.name, capacity_type, intent.attempt),
+        client_token=client_token(
+            cluster, node.name, capacity_type, intent.attempt, reserved=reserved
+        ),
         cluster=cluster,
         pool=node.pool,
         node_name=node.name,
@@ -128,4 +173,5 @@ def launch_request(
         },
         taints=settings.taints,
         tags=settings.tags,
+        capacity_reservations=settings.capacity_reservations if reserved else (),
     )
