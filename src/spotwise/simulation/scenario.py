@@ -12,17 +12,13 @@ import dataclasses
 import itertools
 import math
 import re
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Annotated, Any, Final, Literal, Self, TypeGuard, get_args
+from typing import Annotated, Any, Final, Literal, Self
 
-import yaml
 from pydantic import (
     AfterValidator,
-    BaseModel,
     BeforeValidator,
-    ConfigDict,
     Discriminator,
     Field,
     StrictBool,
@@ -32,9 +28,16 @@ from pydantic import (
     ValidationError,
     model_validator,
 )
-from pydantic.alias_generators import to_camel
 
-from spotwise.config.nodepool import CpuQuantity, MemoryQuantity, NodePool, first_error
+from spotwise.config.documents import (
+    CpuQuantity,
+    DocumentModel,
+    MemoryQuantity,
+    first_error,
+    matches,
+    read_documents,
+)
+from spotwise.config.nodepool import NodePool
 from spotwise.errors import UserError
 from spotwise.kube import Workload, load_workload
 from spotwise.kube.manifests import ManifestLoader
@@ -56,22 +59,13 @@ from spotwise.simulation.workloads import (
 API_VERSION: Final = "spotwise.io/v1alpha1"
 KIND: Final = "Scenario"
 SCENARIOS = Path(__file__).parent / "scenarios"
-DOCS = "see docs/scenarios.md for the fields and their values"
 
 _DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$")
 _REGION = re.compile(r"^[a-z]{2}(-[a-z]+)+-\d+$")
 _PERCENT = re.compile(r"^[0-9]+%$")
 # Tags of the replicas union; pydantic puts them in error locations, which drop them again.
-_COUNT, _CURVE = "~count", "~curve"
-
-
-def _matches(pattern: re.Pattern[str], what: str) -> Callable[[str], str]:
-    def check(value: str) -> str:
-        if not pattern.match(value):
-            raise ValueError(f"{value!r} is not {what}")
-        return value
-
-    return check
+_TAG = "~"
+_COUNT, _CURVE = f"{_TAG}count", f"{_TAG}curve"
 
 
 def _int_or_percent(value: Any) -> Any:
@@ -88,7 +82,7 @@ def _ordered(bounds: tuple[float, float]) -> tuple[float, float]:
     return bounds
 
 
-DnsLabel = Annotated[str, AfterValidator(_matches(_DNS_LABEL, "a DNS label (a-z, 0-9, '-')"))]
+DnsLabel = Annotated[str, AfterValidator(matches(_DNS_LABEL, "a DNS label (a-z, 0-9, '-')"))]
 NonNegative = Annotated[StrictFloat, Field(ge=0)]
 Share = Annotated[StrictFloat, Field(ge=0, le=1)]
 Count = Annotated[StrictInt, Field(ge=0)]
@@ -96,29 +90,13 @@ Range = Annotated[tuple[NonNegative, NonNegative], AfterValidator(_ordered)]
 IntOrPercent = Annotated[StrictInt | str, BeforeValidator(_int_or_percent)]
 
 
-class _Model(BaseModel):
-    """Camel-case keys in files, snake_case in Python; unknown keys are errors.
-
-    Numbers are strict because YAML already types them: a quoted ``"5"`` or a ``yes``
-    is a mistake to report, not a value to coerce.
-    """
-
-    model_config = ConfigDict(
-        extra="forbid",
-        frozen=True,
-        alias_generator=to_camel,
-        validate_by_alias=True,
-        validate_by_name=True,
-    )
-
-
-class Metadata(_Model):
+class Metadata(DocumentModel):
     """The scenario's identity."""
 
     name: DnsLabel
 
 
-class Requests(_Model):
+class Requests(DocumentModel):
     """What each pod requests."""
 
     cpu: CpuQuantity
@@ -132,7 +110,7 @@ class Requests(_Model):
         return Resources(parse_cpu_millicores(self.cpu), parse_bytes(self.memory), 1, extended)
 
 
-class DiurnalCurve(_Model):
+class DiurnalCurve(DocumentModel):
     """``{diurnal: {min, max, peakHour}}``."""
 
     min_replicas: Count = Field(alias="min")
@@ -148,14 +126,14 @@ class DiurnalCurve(_Model):
         return self
 
 
-class Step(_Model):
+class Step(DocumentModel):
     """One ``{atHour, replicas}`` of a steps curve."""
 
     at_hour: NonNegative
     replicas: Count
 
 
-class SpikeCurve(_Model):
+class SpikeCurve(DocumentModel):
     """``{spike: {base, peak, atHour, durationHours}}``."""
 
     base: Count
@@ -172,7 +150,7 @@ class SpikeCurve(_Model):
         return self
 
 
-class Curve(_Model):
+class Curve(DocumentModel):
     """Replicas that change over the day: exactly one of diurnal, steps or spike."""
 
     diurnal: DiurnalCurve | None = None
@@ -222,7 +200,7 @@ Replicas = Annotated[
 ]
 
 
-class Pdb(_Model):
+class Pdb(DocumentModel):
     """A PodDisruptionBudget over the Deployment's pods: one of the two bounds."""
 
     min_available: IntOrPercent | None = None
@@ -235,7 +213,7 @@ class Pdb(_Model):
         return self
 
 
-class Deployment(_Model):
+class Deployment(DocumentModel):
     """A Deployment whose replicas follow a curve."""
 
     name: DnsLabel
@@ -250,7 +228,7 @@ class Deployment(_Model):
     startup_seconds: NonNegative = 10.0
 
 
-class Job(_Model):
+class Job(DocumentModel):
     """A stream of Jobs with Poisson arrivals."""
 
     name: DnsLabel
@@ -269,7 +247,7 @@ class Job(_Model):
         return self
 
 
-class Market(_Model):
+class Market(DocumentModel):
     """How the simulated spot market behaves."""
 
     boot_seconds: NonNegative = 75.0
@@ -282,11 +260,11 @@ class Market(_Model):
     shortage_minutes: Range = (10.0, 60.0)
 
 
-class ScenarioSpec(_Model):
+class ScenarioSpec(DocumentModel):
     """The run, its load, its market and its pools."""
 
     region: Annotated[
-        str, AfterValidator(_matches(_REGION, "an AWS region (such as us-east-1)"))
+        str, AfterValidator(matches(_REGION, "an AWS region (such as us-east-1)"))
     ] = "us-east-1"
     hours: Annotated[StrictFloat, Field(gt=0, le=24 * 31)] = 24.0
     seed: Count = 1
@@ -298,8 +276,10 @@ class ScenarioSpec(_Model):
     pools: tuple[NodePool, ...] = ()
 
 
-class ScenarioDocument(_Model):
+class ScenarioDocument(DocumentModel):
     """One ``kind: Scenario`` document, as written."""
+
+    docs_page = "docs/scenarios.md"
 
     api_version: Literal["spotwise.io/v1alpha1"]
     kind: Literal["Scenario"]
@@ -404,7 +384,9 @@ def load_scenario(path: Path) -> Scenario:
             schema (unknown keys, bad quantities, bad curves, missing manifests, names
             given twice), or when a manifest it names is malformed.
     """
-    documents = [(n, d) for n, d in enumerate(_documents(path), start=1) if d is not None]
+    # The manifests' loader: safe, and a key given twice is an error, not overwritten.
+    read = read_documents(path, ManifestLoader)
+    documents = [(n, d) for n, d in enumerate(read, start=1) if d is not None]
     if not documents:
         raise UserError(str(path), "holds no Scenario document", "add one (see docs/scenarios.md)")
     if len(documents) > 1:
@@ -422,7 +404,8 @@ def load_scenario(path: Path) -> Scenario:
     try:
         parsed = ScenarioDocument.model_validate(document, by_alias=True, by_name=False)
     except ValidationError as error:
-        field, problem, fix = _first_error(error)
+        # NodePool's wording, so that a pool reads the same inline as in its own file.
+        field, problem, fix = first_error(error, ScenarioDocument, tag_prefix=_TAG)
         raise UserError(f"{where}: {field}", problem, fix) from None
     return _scenario(parsed, where, path.parent)
 
@@ -543,81 +526,3 @@ def _base(manifests: tuple[str, ...], where: str, folder: Path) -> Workload | No
             )
         paths.append(path)
     return load_workload(paths)
-
-
-def _documents(path: Path) -> list[object]:
-    try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as error:
-        raise UserError(
-            str(path), f"cannot be read ({error})", "pass a readable YAML file"
-        ) from None
-    try:
-        # The manifests' loader: safe, and a key given twice is an error, not overwritten.
-        return list(yaml.load_all(text, Loader=ManifestLoader))
-    except yaml.YAMLError as error:
-        mark = getattr(error, "problem_mark", None)
-        where = f" at line {mark.line + 1}" if mark is not None else ""
-        problem = getattr(error, "problem", None) or str(error).splitlines()[0]
-        raise UserError(str(path), f"is not valid YAML{where}: {problem}", "fix the YAML") from None
-
-
-def _first_error(error: ValidationError) -> tuple[str, str, str]:
-    """The first error as (field path, problem, fix), for one line of output."""
-    errors = error.errors(include_url=False)
-    first = errors[0]
-    loc = tuple(p for p in first["loc"] if not (isinstance(p, str) and p.startswith("~")))
-    if first["type"] == "extra_forbidden":
-        problem = "is not a field here"
-        fix = f"use one of {', '.join(_known_fields(loc[:-1]))}"
-        if len(errors) > 1:
-            problem += f" (and {len(errors) - 1} more error{'s' if len(errors) > 2 else ''})"
-    else:
-        # NodePool's wording, so that a pool reads the same inline as in its own file.
-        _, problem, fix = first_error(error)
-        if loc[:2] != ("spec", "pools"):
-            fix = DOCS
-    return _field_path(loc) or "document", problem, fix
-
-
-def _field_path(loc: tuple[int | str, ...]) -> str:
-    path = ""
-    for part in loc:
-        if isinstance(part, int):
-            path += f"[{part}]"
-        elif part == "[key]":
-            continue  # pydantic's marker for a bad dict key; the key itself is already in loc
-        elif re.fullmatch(r"[A-Za-z_]\w*", part):
-            path += f".{part}" if path else part
-        else:
-            path += f"[{part!r}]"
-    return path
-
-
-def _key(name: str, field: Any) -> str:
-    alias = field.alias
-    return alias if isinstance(alias, str) else to_camel(name)
-
-
-def _known_fields(loc: tuple[int | str, ...]) -> list[str]:
-    """The keys the model at ``loc`` accepts, to suggest when a key is unknown."""
-    model: type[BaseModel] = ScenarioDocument
-    for part in loc:
-        if isinstance(part, int):
-            continue  # an index into a list of models, such as deployments[0]
-        field = next((f for n, f in model.model_fields.items() if _key(n, f) == part), None)
-        inner = _models_in(field.annotation) if field is not None else []
-        if not inner:
-            return []
-        model = inner[0]
-    return [_key(n, f) for n, f in model.model_fields.items()]
-
-
-def _models_in(annotation: object) -> list[type[BaseModel]]:
-    if _is_model(annotation):
-        return [annotation]
-    return [m for arg in get_args(annotation) for m in _models_in(arg)]
-
-
-def _is_model(annotation: object) -> TypeGuard[type[BaseModel]]:
-    return isinstance(annotation, type) and issubclass(annotation, BaseModel)

@@ -1,0 +1,203 @@
+"""The ``spec.launch`` section of a NodePool: how its nodes are launched on EC2.
+
+Image, instance profile, network, disks, metadata options and user data; docs/nodepool.md
+documents every field.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated, Any, Literal, Self
+
+from pydantic import AfterValidator, Field, StrictBool, StrictInt, model_validator
+
+from spotwise.config.documents import DocumentModel, MemoryQuantity, matches, unique
+from spotwise.model.quantity import parse_bytes
+
+# EC2's own formats, checked here so that a typo fails when the file is read, not at launch.
+_AMI_ID = re.compile(r"^ami-[0-9a-f]{8,17}$")
+_SNAPSHOT_ID = re.compile(r"^snap-[0-9a-f]{8,17}$")
+_CAPACITY_RESERVATION_ID = re.compile(r"^cr-[0-9a-f]{8,17}$")
+_SSM_PARAMETER = re.compile(r"^(/[A-Za-z0-9_.-]+)+$|^[A-Za-z0-9_.-]+$")
+_DEVICE_NAME = re.compile(r"^/dev/[a-z0-9]+$|^xvd[a-z0-9]+$")
+_INSTANCE_PROFILE = re.compile(
+    r"^[\w+=,.@-]{1,128}$|^arn:aws[\w-]*:iam::\d{12}:instance-profile/[\w+=,.@/-]{1,128}$"
+)
+_MIN_VOLUME_BYTES = 2**30  # EC2 sizes volumes in whole GiB
+_MAX_VOLUME_BYTES = 64 * 2**40
+
+TagKey = Annotated[str, Field(min_length=1, max_length=128)]
+TagValue = Annotated[str, Field(max_length=256)]
+
+
+def _non_empty_tags(tags: dict[str, str] | None) -> dict[str, str] | None:
+    if tags is not None and not tags:
+        raise ValueError("selects nothing when empty; give at least one tag or leave it out")
+    return tags
+
+
+TagSelector = Annotated[dict[TagKey, TagValue], AfterValidator(_non_empty_tags)]
+
+
+def user_data_content_type(text: str) -> str:
+    """The MIME content type of extra user data, judged by how it starts.
+
+    Raises:
+        ValueError: If the text is none of the formats cloud-init and nodeadm accept.
+    """
+    head = text.lstrip()
+    if head.startswith("#cloud-config"):
+        return "text/cloud-config"
+    if head.startswith("#!"):
+        return "text/x-shellscript"
+    if head.lower().startswith("mime-version:"):
+        return "multipart/mixed"
+    if re.search(r"^apiVersion:\s*node\.eks\.aws/", head, re.MULTILINE) and re.search(
+        r"^kind:\s*NodeConfig\s*$", head, re.MULTILINE
+    ):
+        return "application/node.eks.aws"
+    raise ValueError(
+        "is not a shell script (#!), #cloud-config, a nodeadm NodeConfig"
+        " (apiVersion: node.eks.aws/v1alpha1) or a MIME multipart document"
+    )
+
+
+def _user_data(text: str) -> str:
+    user_data_content_type(text)
+    return text
+
+
+class AmiSelector(DocumentModel):
+    """Which image nodes boot: exactly one of an ID, an SSM parameter or a tag selector."""
+
+    id: Annotated[str, AfterValidator(matches(_AMI_ID, "an AMI ID (ami-...)"))] | None = None
+    ssm_parameter: (
+        Annotated[str, AfterValidator(matches(_SSM_PARAMETER, "an SSM parameter name"))] | None
+    ) = None
+    tags: TagSelector | None = None
+    owners: tuple[Annotated[str, Field(min_length=1)], ...] | None = None
+
+    @model_validator(mode="after")
+    def _exactly_one_way(self) -> Self:
+        given = [
+            w
+            for w, v in (("id", self.id), ("ssmParameter", self.ssm_parameter), ("tags", self.tags))
+            if v is not None
+        ]
+        if len(given) != 1:
+            raise ValueError(
+                f"gives {' and '.join(given) or 'no image'}; give exactly one of id,"
+                " ssmParameter or tags"
+            )
+        if self.owners is not None and self.tags is None:
+            raise ValueError("owners only narrows a tags selector; drop it or use tags")
+        return self
+
+    @property
+    def image_owners(self) -> tuple[str, ...]:
+        """Whose images a tag selector searches: as written, else the account's own."""
+        return self.owners or ("self",)
+
+
+VolumeType = Literal["gp3", "gp2", "io1", "io2", "st1", "sc1", "standard"]
+
+
+def _volume_size(value: Any) -> Any:
+    size = parse_bytes(value)
+    if not _MIN_VOLUME_BYTES <= size <= _MAX_VOLUME_BYTES:
+        raise ValueError(
+            f"{value!r} is not between 1Gi and 64Ti (a bare number is bytes; write 100Gi)"
+        )
+    return value
+
+
+class Ebs(DocumentModel):
+    """An EBS volume attached at launch; unset fields take EC2's defaults."""
+
+    volume_size: Annotated[MemoryQuantity, AfterValidator(_volume_size)] | None = None
+    volume_type: VolumeType | None = None
+    iops: StrictInt | None = Field(default=None, ge=100, le=256_000)
+    throughput: StrictInt | None = Field(default=None, ge=125, le=2000)
+    encrypted: StrictBool | None = None
+    kms_key_id: Annotated[str, Field(min_length=1, max_length=2048)] | None = None
+    snapshot_id: (
+        Annotated[str, AfterValidator(matches(_SNAPSHOT_ID, "a snapshot ID (snap-...)"))] | None
+    ) = None
+    delete_on_termination: StrictBool = True
+
+    @model_validator(mode="after")
+    def _options_fit_type(self) -> Self:
+        if self.throughput is not None and self.volume_type != "gp3":
+            raise ValueError("throughput is for gp3 volumes only; set volumeType: gp3")
+        if self.iops is not None and self.volume_type not in ("gp3", "io1", "io2"):
+            raise ValueError("iops is for gp3, io1 and io2 volumes; set volumeType")
+        if self.volume_type in ("io1", "io2") and self.iops is None:
+            raise ValueError(f"{self.volume_type} volumes need iops; add it")
+        if self.kms_key_id is not None and self.encrypted is not True:
+            raise ValueError("kmsKeyId encrypts the volume; add encrypted: true")
+        if self.volume_size is None and self.snapshot_id is None:
+            raise ValueError("a volume needs a volumeSize or a snapshotId; add one")
+        return self
+
+    @property
+    def volume_size_gib(self) -> int | None:
+        """The size in GiB, rounded up, as EC2 takes it."""
+        if self.volume_size is None:
+            return None
+        return -(-parse_bytes(self.volume_size) // 2**30)
+
+
+class BlockDeviceMapping(DocumentModel):
+    """A volume of every node, such as the root volume ``/dev/xvda``."""
+
+    device_name: Annotated[
+        str, AfterValidator(matches(_DEVICE_NAME, "a device name (such as /dev/xvda)"))
+    ]
+    ebs: Ebs
+
+
+class MetadataOptions(DocumentModel):
+    """The instance metadata service (IMDS) of every node.
+
+    IMDSv2 only by default; a hop limit of 2 lets pods on a container network reach it
+    (1 stops the reply one hop short of them).
+    """
+
+    http_tokens: Literal["required", "optional"] = "required"
+    http_put_response_hop_limit: StrictInt = Field(default=2, ge=1, le=64)
+    http_endpoint: Literal["enabled", "disabled"] = "enabled"
+
+
+def _unique_devices(
+    mappings: tuple[BlockDeviceMapping, ...],
+) -> tuple[BlockDeviceMapping, ...]:
+    unique(tuple(m.device_name for m in mappings))
+    return mappings
+
+
+class Launch(DocumentModel):
+    """How the pool's nodes are launched on EC2: image, role, network, disks, user data."""
+
+    ami: AmiSelector
+    instance_profile: Annotated[
+        str, AfterValidator(matches(_INSTANCE_PROFILE, "an instance profile name or ARN"))
+    ]
+    subnet_selector: TagSelector | None = None
+    security_group_selector: TagSelector | None = None
+    block_device_mappings: Annotated[
+        tuple[BlockDeviceMapping, ...], AfterValidator(_unique_devices)
+    ] = ()
+    metadata_options: MetadataOptions = Field(default_factory=MetadataOptions)
+    user_data: Annotated[str, AfterValidator(_user_data)] | None = None
+    reserved_capacity: Annotated[
+        tuple[
+            Annotated[
+                str,
+                AfterValidator(
+                    matches(_CAPACITY_RESERVATION_ID, "a capacity reservation ID (cr-...)")
+                ),
+            ],
+            ...,
+        ],
+        AfterValidator(unique),
+    ] = ()
