@@ -12,7 +12,7 @@ smallest type that fits.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 
 from spotwise.model.instance_type import CapacityType
@@ -85,6 +85,7 @@ class PackMemo:
         self.required: dict[object, dict[int, frozenset[Placement]]] = {}
         self.domains: dict[object, frozenset[str]] = {}
         self.accepts: dict[object, bool] = {}
+        self.spot: dict[object, bool] = {}
         self.by_price: dict[str, dict[CapacityType, list[tuple[float, int]]]] = {}
 
 
@@ -271,13 +272,33 @@ class _Packer:
             )
             self.unschedulable.extend(Unschedulable(p.key, reason) for p in remaining)
 
-    def _accepts(self, cons: Constraints, node: Node) -> bool:
-        """`compat.node_accepts`, memoized on what it reads of the node and the pods."""
-        key = (node.name, node.labels, node.taints, node.unschedulable, compat.node_key(cons))
-        found = self.memo.accepts.get(key)
+    def _could_be_spot(
+        self,
+        pool: Pool,
+        fitting: dict[int, frozenset[Placement]],
+        requirement: tuple[str, str] | None,
+    ) -> bool:
+        """Whether pods with these (memoized) fitting options could run on spot in ``pool``."""
+        key = ("spot", pool.name, id(fitting), requirement)
+        found = self.memo.spot.get(key)
         if found is None:
-            found = self.memo.accepts[key] = compat.node_accepts(cons, node)
+            narrowed = require(pool, fitting, *requirement) if requirement else fitting
+            found = self.memo.spot[key] = grows_on_spot(narrowed)
         return found
+
+    def _acceptance(self, cons: Constraints) -> Callable[[Node], bool]:
+        """`compat.node_accepts` for these pods, memoized on what it reads of a node."""
+        pods_key = compat.node_key(cons)
+        memo = self.memo.accepts
+
+        def accepts(node: Node) -> bool:
+            key = (node.name, node.labels, node.taints, node.unschedulable, pods_key)
+            found = memo.get(key)
+            if found is None:
+                found = memo[key] = compat.node_accepts(cons, node)
+            return found
+
+        return accepts
 
     def _placements_for(self, cons: Constraints) -> dict[str, dict[int, frozenset[Placement]]]:
         """Pool -> shape -> placements these pods' node predicates accept (cached by key).
@@ -306,7 +327,8 @@ class _Packer:
 
     def _place(self, cons: Constraints, pods: list[Pod]) -> list[Pod]:
         """Place as many pods as ``cons`` allows; return the ones left over."""
-        existing = [b for b in self.existing if self._accepts(cons, b.node)]
+        accepts = self._acceptance(cons)
+        existing = [b for b in self.existing if accepts(b.node)]
         options = self._fitting_options(cons)
         left: list[Pod] = []
         start = 0
@@ -337,7 +359,8 @@ class _Packer:
             key = CounterKey.of_spread(constraint, spec.namespace)
             if key.topology_key == HOSTNAME_KEY or not self.topology.counted_by(key, spec):
                 continue
-            eligible = [n for n in self.request.nodes if self._accepts(cons, n)]
+            accepts = self._acceptance(cons)
+            eligible = [n for n in self.request.nodes if accepts(n)]
             domains = self._domains(key.topology_key, eligible, options)
             if not domains:
                 return [(None, n)]
@@ -433,9 +456,8 @@ class _Packer:
         if spec.host_ports and _port_conflict(spec, claim.ports):
             return 0
         placements = self._placements_for(cons)[claim.pool.name]
-        fitting = options[claim.pool.name]
-        if not grows_on_spot(claim.options) and grows_on_spot(
-            require(claim.pool, fitting, *requirement) if requirement else fitting
+        if not grows_on_spot(claim.options) and self._could_be_spot(
+            claim.pool, options[claim.pool.name], requirement
         ):
             # A node that must be on-demand would grow at on-demand prices for pods that
             # could run on spot for a third of it: they get a spot node instead.

@@ -94,6 +94,22 @@ class SimCluster:
         self.timers: list[tuple[float, int, str, Phase]] = []
         self._serial = 0
         self._node_values: dict[str, Node] = {}
+        self._by_name: list[SimNode] | None = None
+        # Running totals over the nodes, so that accounting each tick does not walk them.
+        self.price_per_hour = 0.0
+        self.on_demand_price_per_hour = 0.0
+        self.spot_nodes = 0
+
+    def add_node(self, node: SimNode) -> None:
+        """A node whose instance was launched."""
+        self.nodes[node.name] = node
+        self._by_name = None
+        self._count(node, 1)
+
+    def _count(self, node: SimNode, sign: int) -> None:
+        self.price_per_hour += sign * node.price
+        self.on_demand_price_per_hour += sign * node.on_demand_price
+        self.spot_nodes += sign * (node.capacity_type is CapacityType.SPOT)
 
     def add_pod(self, pod: SimPod) -> None:
         """Create a pod (pending)."""
@@ -173,7 +189,8 @@ class SimCluster:
 
     def remove_node(self, name: str) -> None:
         """Forget a node (its pods must have been released)."""
-        del self.nodes[name]
+        self._count(self.nodes.pop(name), -1)
+        self._by_name = None
         self._node_values.pop(name, None)
 
     def _finish(self, key: str, phase: Phase) -> None:
@@ -192,8 +209,11 @@ class SimCluster:
         Nodes still booting are included, so that the provisioner does not launch twice
         for the same pods; the engine binds only to ready ones.
         """
-        ordered = sorted(self.nodes.values(), key=lambda n: (not n.is_ready(now), n.name))
-        return tuple(self._node_value(n) for n in ordered)
+        if self._by_name is None:
+            self._by_name = [self.nodes[name] for name in sorted(self.nodes)]
+        ready = [self._node_value(n) for n in self._by_name if n.is_ready(now)]
+        booting = [self._node_value(n) for n in self._by_name if not n.is_ready(now)]
+        return (*ready, *booting)
 
     def _node_value(self, node: SimNode) -> Node:
         value = self._node_values.get(node.name)

@@ -407,21 +407,23 @@ class Simulation:
         price = self.cloud.price(instance_type, zone, capacity_type) or 0.0
         on_demand = self.catalog.economics[instance_type].on_demand_price or price
         market = self.scenario.market
-        self.cluster.nodes[name] = SimNode(
-            name=name,
-            instance_id=instance_id,
-            instance_type=instance_type,
-            zone=zone,
-            capacity_type=capacity_type,
-            pool=pool,
-            labels=labels.merged({HOSTNAME: name}),
-            allocatable=minus(allocatable(t), self._daemon_overhead),
-            price=price,
-            on_demand_price=on_demand,
-            launched_at=now,
-            ready_at=now + market.boot_seconds + market.join_seconds,
-            taints=settings.taints,
-            empty_since=now + market.boot_seconds + market.join_seconds,
+        self.cluster.add_node(
+            SimNode(
+                name=name,
+                instance_id=instance_id,
+                instance_type=instance_type,
+                zone=zone,
+                capacity_type=capacity_type,
+                pool=pool,
+                labels=labels.merged({HOSTNAME: name}),
+                allocatable=minus(allocatable(t), self._daemon_overhead),
+                price=price,
+                on_demand_price=on_demand,
+                launched_at=now,
+                ready_at=now + market.boot_seconds + market.join_seconds,
+                taints=settings.taints,
+                empty_since=now + market.boot_seconds + market.join_seconds,
+            )
         )
         self._watch_shortages((instance_type, zone))
 
@@ -460,13 +462,11 @@ class Simulation:
 
     def _account(self, now: float) -> None:
         t = self.totals
-        for node in self.cluster.nodes.values():
-            t.cost += node.price * TICK_SECONDS / 3600
-            t.on_demand_cost += node.on_demand_price * TICK_SECONDS / 3600
-            if node.capacity_type is CapacityType.SPOT:
-                t.node_seconds_spot += TICK_SECONDS
-            else:
-                t.node_seconds_on_demand += TICK_SECONDS
+        cluster = self.cluster
+        t.cost += cluster.price_per_hour * TICK_SECONDS / 3600
+        t.on_demand_cost += cluster.on_demand_price_per_hour * TICK_SECONDS / 3600
+        t.node_seconds_spot += TICK_SECONDS * cluster.spot_nodes
+        t.node_seconds_on_demand += TICK_SECONDS * (len(cluster.nodes) - cluster.spot_nodes)
         t.pending_pod_seconds += TICK_SECONDS * len(self.cluster.pending_keys)
         self._account_pdbs(now)
 
