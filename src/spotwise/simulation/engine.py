@@ -98,7 +98,6 @@ class Simulation:
         self.shortages: list[tuple[float, float, str, str]] = []
         self._shortage_pools: set[tuple[str, str]] = set()
         self._serial: Counter[str] = Counter()
-        self._attempts: dict[str, int] = defaultdict(int)
         self._marks: tuple[frozenset[OfferingKey], frozenset[CapacityType]] = (
             frozenset(),
             frozenset(),
@@ -335,7 +334,6 @@ class Simulation:
                 # on-demand with the types it was sized for on spot.
                 allows_on_demand=new.capacity_type is CapacityType.ON_DEMAND,
                 allows_spot=all(s.matches_node_affinity(_SPOT_LABELS) for s in specs),
-                attempt=self._attempts[new.name],
             )
             outcome = self.launcher.launch(intent, self.settings[new.pool])
             self._launched(now, new.pool, outcome)
