@@ -20,6 +20,7 @@ from spotwise.aws.fleet import TAG_CLIENT_TOKEN
 from spotwise.model.allocation import OnDemandAllocationStrategy
 from spotwise.model.instance_type import CapacityType
 from spotwise.ports.cloud import (
+    TAG_CAPACITY_RESERVATION,
     CloudError,
     ErrorKind,
     InstanceState,
@@ -27,6 +28,7 @@ from spotwise.ports.cloud import (
     OfferingError,
     Override,
 )
+from spotwise.provisioning.launcher.outcome import falls_through, judge
 
 SPOT = CapacityType.SPOT
 ON_DEMAND = CapacityType.ON_DEMAND
@@ -398,3 +400,118 @@ def test_missing_credentials_are_a_cloud_error(
 def test_a_request_for_another_cluster_is_refused(cloud: Ec2Cloud) -> None:
     with pytest.raises(ValueError, match="staging"):
         cloud.launch(request(cluster="staging"))
+
+
+RESERVATIONS = ("cr-0123456789abcdef0", "cr-0123456789abcdef1")
+
+
+@pytest.fixture
+def reserved_templates(ec2: Any, templates: None) -> None:
+    """The reserved templates of pool ``general``, as LaunchTemplates would make them."""
+    for reservation in RESERVATIONS:
+        ec2.create_launch_template(
+            LaunchTemplateName=f"spotwise-{CLUSTER}-general-reserved-{reservation}",
+            LaunchTemplateData={
+                "ImageId": "ami-12345678",
+                "CapacityReservationSpecification": {
+                    "CapacityReservationPreference": "capacity-reservations-only",
+                    "CapacityReservationTarget": {"CapacityReservationId": reservation},
+                },
+            },
+        )
+
+
+def reserved_request(token: str = "tok-r") -> LaunchRequest:
+    return request(token, ON_DEMAND, capacity_reservations=RESERVATIONS)
+
+
+def template_of(params: dict) -> str:
+    (config,) = params["LaunchTemplateConfigs"]
+    return str(config["LaunchTemplateSpecification"]["LaunchTemplateName"])
+
+
+def reservation_full(parsed: dict, **_: Any) -> None:
+    """EC2's answer when the targeted reservation has no room for any override."""
+    parsed["Instances"] = []
+    parsed["Errors"] = [
+        {
+            "LaunchTemplateAndOverrides": {
+                "Overrides": {"InstanceType": "m6i.large", "AvailabilityZone": "us-east-1b"}
+            },
+            "Lifecycle": "on-demand",
+            "ErrorCode": "InsufficientInstanceCapacity",
+            "ErrorMessage": "the capacity reservation has no room",
+        }
+    ]
+
+
+def test_a_reserved_launch_uses_the_reservations_template_only(
+    cloud: Ec2Cloud, ec2: Any, hooks: Hooks, reserved_templates: None
+) -> None:
+    sent = capture(hooks, "CreateFleet")
+    result = cloud.launch(reserved_request())
+    (params,) = sent
+    assert template_of(params) == f"spotwise-{CLUSTER}-general-reserved-{RESERVATIONS[0]}"
+    # No use-capacity-reservations-first: that would continue with plain on-demand.
+    assert params["OnDemandOptions"] == {"AllocationStrategy": "lowest-price"}
+    assert params["TargetCapacitySpecification"]["DefaultTargetCapacityType"] == "on-demand"
+    assert result.errors == ()
+    instance = result.instance
+    assert instance is not None
+    assert instance.capacity_type is ON_DEMAND
+    tags = tags_in_moto(ec2, instance.instance_id)
+    assert tags[TAG_CAPACITY_RESERVATION] == RESERVATIONS[0]
+    assert tags[TAG_CLIENT_TOKEN] == "tok-r"
+
+
+def test_a_full_reservation_moves_on_to_the_next(
+    cloud: Ec2Cloud, hooks: Hooks, reserved_templates: None
+) -> None:
+    sent = capture(hooks, "CreateFleet")
+    calls = iter([reservation_full])
+    hooks.register("after-call.ec2.CreateFleet", lambda **kw: next(calls, lambda **_: None)(**kw))
+    result = cloud.launch(reserved_request())
+    assert [template_of(p) for p in sent] == [
+        f"spotwise-{CLUSTER}-general-reserved-{r}" for r in RESERVATIONS
+    ]
+    # Each reservation is its own call, under its own ClientToken.
+    assert len({p["ClientToken"] for p in sent}) == 2
+    assert result.instance is not None
+    assert [(e.instance_type, e.capacity_type, e.kind) for e in result.errors] == [
+        ("m6i.large", ON_DEMAND, ErrorKind.UNAVAILABLE)
+    ]
+
+
+def test_full_reservations_launch_nothing_so_the_launcher_tries_spot_next(
+    cloud: Ec2Cloud, hooks: Hooks, reserved_templates: None
+) -> None:
+    sent = capture(hooks, "CreateFleet")
+    hooks.register("after-call.ec2.CreateFleet", reservation_full)
+    result = cloud.launch(reserved_request())
+    assert len(sent) == 2
+    assert all("CapacityReservationOptions" not in p["OnDemandOptions"] for p in sent)
+    assert result.instance is None
+    assert result.errors == (
+        OfferingError(
+            "m6i.large",
+            "us-east-1b",
+            ON_DEMAND,
+            "InsufficientInstanceCapacity",
+            "the capacity reservation has no room",
+        ),
+    )
+    # No capacity, so the launcher falls through to its next step (spot).
+    assert falls_through(judge(result))
+
+
+def test_a_fixed_template_is_used_once_for_a_reserved_launch(
+    cloud_session: boto3.Session, aws_endpoint: str, network: Network, ec2: Any, hooks: Hooks
+) -> None:
+    ec2.create_launch_template(LaunchTemplateName="mine", LaunchTemplateData={"ImageId": "ami-1"})
+    cloud = make_cloud(
+        cloud_session, aws_endpoint, network, launch_template=LaunchTemplateRef("mine")
+    )
+    sent = capture(hooks, "CreateFleet")
+    assert cloud.launch(reserved_request()).instance is not None
+    assert [template_of(p) for p in sent] == ["mine"]
+    assert sent[0]["OnDemandOptions"] == {"AllocationStrategy": "lowest-price"}

@@ -3,10 +3,16 @@
 from __future__ import annotations
 
 from spotwise.aws.fleet import TAG_CLIENT_TOKEN, Placement, fleet_request, parse_fleet_response
-from spotwise.aws.template_ref import LaunchTemplateRef, template_name
+from spotwise.aws.template_ref import LaunchTemplateRef, reserved_template_name, template_name
 from spotwise.model.allocation import OnDemandAllocationStrategy, SpotAllocationStrategy
 from spotwise.model.instance_type import CapacityType
-from spotwise.ports.cloud import ErrorKind, LaunchRequest, OfferingError, Override
+from spotwise.ports.cloud import (
+    TAG_CAPACITY_RESERVATION,
+    ErrorKind,
+    LaunchRequest,
+    OfferingError,
+    Override,
+)
 
 SPOT = CapacityType.SPOT
 ON_DEMAND = CapacityType.ON_DEMAND
@@ -216,14 +222,26 @@ def test_template_names_per_pool_and_capacity_type() -> None:
     assert long_a != long_b
 
 
-def test_an_on_demand_request_with_reservations_uses_them_first() -> None:
+def test_a_launch_into_a_reservation_sets_no_usage_strategy() -> None:
     req = request(ON_DEMAND, capacity_reservations=("cr-0123456789abcdef0",))
-    params = fleet_request(req, TEMPLATE, placements(req))
+    template = LaunchTemplateRef("spotwise-prod-general-reserved-cr-0123456789abcdef0", "2")
+    params = fleet_request(req, template, placements(req), reservation="cr-0123456789abcdef0")
     assert params["TargetCapacitySpecification"]["DefaultTargetCapacityType"] == "on-demand"
-    assert params["OnDemandOptions"] == {
-        "AllocationStrategy": "lowest-price",
-        "CapacityReservationOptions": {"UsageStrategy": "use-capacity-reservations-first"},
+    # The template targets the reservation only; the call sets no reservation option,
+    # so EC2 cannot continue with ordinary on-demand.
+    assert params["OnDemandOptions"] == {"AllocationStrategy": "lowest-price"}
+    (config,) = params["LaunchTemplateConfigs"]
+    assert config["LaunchTemplateSpecification"] == {
+        "LaunchTemplateName": "spotwise-prod-general-reserved-cr-0123456789abcdef0",
+        "Version": "2",
     }
+    # Another call than the request's other launches, so another ClientToken (≤ 64).
+    assert params["ClientToken"].startswith("tok-1-")
+    assert params["ClientToken"] != fleet_request(req, template, placements(req))["ClientToken"]
+    for spec in params["TagSpecifications"]:
+        tags = {t["Key"]: t["Value"] for t in spec["Tags"]}
+        assert tags[TAG_CAPACITY_RESERVATION] == "cr-0123456789abcdef0"
+        assert tags[TAG_CLIENT_TOKEN] == "tok-1"
 
 
 def test_reservations_are_left_out_of_spot_and_of_requests_without_them() -> None:
@@ -232,3 +250,21 @@ def test_reservations_are_left_out_of_spot_and_of_requests_without_them() -> Non
     for req in (spot, plain):
         params = fleet_request(req, TEMPLATE, placements(req))
         assert params["OnDemandOptions"] == {"AllocationStrategy": "lowest-price"}
+        assert params["ClientToken"] == "tok-1"
+
+
+def test_reserved_template_names_per_pool_and_reservation() -> None:
+    ref = LaunchTemplateRef.per_pool("prod")
+    assert ref.for_reservation("general", "cr-0123456789abcdef0") == LaunchTemplateRef(
+        "spotwise-prod-general-reserved-cr-0123456789abcdef0"
+    )
+    assert (
+        reserved_template_name("prod", "general", "cr-0123456789abcdef0")
+        == "spotwise-prod-general-reserved-cr-0123456789abcdef0"
+    )
+    # A fixed name cannot hold one target per reservation.
+    assert LaunchTemplateRef("mine").for_reservation("general", "cr-0123456789abcdef0") is None
+    long_a = reserved_template_name("c" * 100, "a" * 63, "cr-0123456789abcdef0")
+    long_b = reserved_template_name("c" * 100, "a" * 63, "cr-0123456789abcdef1")
+    assert len(long_a) == 128
+    assert long_a != long_b

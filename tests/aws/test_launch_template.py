@@ -13,12 +13,12 @@ import yaml
 from aws.conftest import CLUSTER, Hooks, Network, new_session
 from conftest import client
 from spotwise.aws import ClusterJoin, Ec2Cloud, LaunchTemplateRef, LaunchTemplates
-from spotwise.aws.launch_template import launch_template_data
+from spotwise.aws.launch_template import launch_template_data, reserved_template_data
 from spotwise.config.nodepool import NodePool, parse_nodepool
 from spotwise.errors import UserError
 from spotwise.model.instance_type import CapacityType
 from spotwise.model.labels import capacity_type_labels
-from spotwise.ports.cloud import LaunchRequest, Override
+from spotwise.ports.cloud import TAG_CAPACITY_RESERVATION, LaunchRequest, Override
 
 SPOT = CapacityType.SPOT
 ON_DEMAND = CapacityType.ON_DEMAND
@@ -414,3 +414,53 @@ def test_prune_deletes_only_this_clusters_templates_no_pool_uses(
     names = {t["LaunchTemplateName"] for t in ec2.describe_launch_templates()["LaunchTemplates"]}
     assert names == {f"spotwise-{CLUSTER}-keep-spot", "someone-elses"}
     assert templates.prune([keep]) == ()
+
+
+RESERVATIONS = ["cr-0123456789abcdef0", "cr-0123456789abcdef1"]
+
+
+def test_reserved_data_is_the_on_demand_data_targeting_the_reservation_only() -> None:
+    p = pool(launch={"reservedCapacity": RESERVATIONS})
+    on_demand = data(p, ON_DEMAND)
+    reserved = reserved_template_data(on_demand, "cr-0123456789abcdef1")
+    assert reserved["CapacityReservationSpecification"] == {
+        "CapacityReservationPreference": "capacity-reservations-only",
+        "CapacityReservationTarget": {"CapacityReservationId": "cr-0123456789abcdef1"},
+    }
+    assert {
+        k: v
+        for k, v in reserved.items()
+        if k not in ("CapacityReservationSpecification", "TagSpecifications")
+    } == {k: v for k, v in on_demand.items() if k != "TagSpecifications"}
+    for spec in reserved["TagSpecifications"]:
+        tags = {t["Key"]: t["Value"] for t in spec["Tags"]}
+        assert tags[TAG_CAPACITY_RESERVATION] == "cr-0123456789abcdef1"
+        assert tags["spotwise.io/capacity-type"] == "on-demand"
+    # The on-demand data is left as it was.
+    assert "CapacityReservationSpecification" not in on_demand
+    assert TAG_CAPACITY_RESERVATION not in str(on_demand["TagSpecifications"])
+
+
+def test_ensure_adds_a_template_per_reservation_and_prune_keeps_them(
+    templates: LaunchTemplates, ec2: Any
+) -> None:
+    p = pool(launch={"reservedCapacity": RESERVATIONS}, capacityTypes=["spot"])
+    ensured = templates.ensure_all(p)
+    assert ensured.by_capacity_type == {
+        SPOT: LaunchTemplateRef(f"spotwise-{CLUSTER}-general-spot", "1")
+    }
+    assert ensured.reserved == {
+        r: LaunchTemplateRef(f"spotwise-{CLUSTER}-general-reserved-{r}", "1") for r in RESERVATIONS
+    }
+    # ensure() keeps its shape, and an unchanged pool adds no version.
+    assert templates.ensure(p) == ensured.by_capacity_type
+    for reservation in RESERVATIONS:
+        number, stored = version_of(ec2, f"spotwise-{CLUSTER}-general-reserved-{reservation}")
+        assert number == 1
+        assert stored["CapacityReservationSpecification"] == {
+            "CapacityReservationPreference": "capacity-reservations-only",
+            "CapacityReservationTarget": {"CapacityReservationId": reservation},
+        }
+    assert templates.prune([p]) == ()
+    fewer = pool(launch={"reservedCapacity": RESERVATIONS[:1]}, capacityTypes=["spot"])
+    assert templates.prune([fewer]) == (f"spotwise-{CLUSTER}-general-reserved-{RESERVATIONS[1]}",)

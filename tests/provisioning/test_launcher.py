@@ -475,3 +475,11 @@ def test_reservations_come_from_the_nodepool():
         }
     )
     assert settings_for(pool).capacity_reservations == (RESERVATION,)
+
+
+def test_a_reserved_refusal_of_any_kind_goes_on_to_spot_and_marks_nothing():
+    # cr-x holds a type the node does not list: the simulator refuses every override.
+    world = World(reservations={RESERVATION: ("x2iedn.32xlarge", "us-east-1b", 5)})
+    outcome = world.launch(intent(), RESERVED_SETTINGS)
+    assert isinstance(outcome, Launched) and outcome.capacity_type is SPOT
+    assert not world.memory.unavailable(world.clock.now())

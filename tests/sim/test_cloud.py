@@ -6,7 +6,13 @@ import pytest
 from sim.builders import ON_DEMAND, SPOT, ZONES, request, sim_cloud
 from spotwise.model.allocation import OnDemandAllocationStrategy, SpotAllocationStrategy
 from spotwise.ports.clock import ManualClock
-from spotwise.ports.cloud import TAG_CAPACITY_RESERVATION, TAG_CLUSTER, CloudError, InstanceState
+from spotwise.ports.cloud import (
+    TAG_CAPACITY_RESERVATION,
+    TAG_CLUSTER,
+    CloudError,
+    ErrorKind,
+    InstanceState,
+)
 from spotwise.sim.capacity import CapacityDefaults
 
 TYPES = ("m5.large", "c5.large", "r5.large", "m5.xlarge")
@@ -243,12 +249,14 @@ def test_an_on_demand_request_launches_into_its_reservation_first_and_frees_it_o
     assert cloud.reserved_free("cr-a") == 1
 
 
-def test_a_full_reservation_falls_through_to_ordinary_on_demand():
+def test_a_full_reservation_is_refused_so_the_launcher_can_go_on_to_spot():
     cloud = sim_cloud(reservations={"cr-a": ("m5.large", "us-east-1b", 1)})
     cloud.launch(reserved_request())
     result = cloud.launch(reserved_request())
-    assert result.instance is not None
-    assert TAG_CAPACITY_RESERVATION not in result.instance.tags
+    assert result.instance is None
+    assert result.errors
+    assert {e.code for e in result.errors} == {"ReservationCapacityExceeded"}
+    assert {e.kind for e in result.errors} == {ErrorKind.UNAVAILABLE}
 
 
 def test_reservations_are_used_only_when_named_matching_and_on_demand():
@@ -257,8 +265,9 @@ def test_reservations_are_used_only_when_named_matching_and_on_demand():
     )
     launched = [
         cloud.launch(reserved_request(reservations=())).instance,
-        cloud.launch(reserved_request(reservations=("cr-b",))).instance,
         cloud.launch(reserved_request(capacity_type=SPOT)).instance,
     ]
-    assert all(TAG_CAPACITY_RESERVATION not in i.tags for i in launched)
+    assert all(i is not None and TAG_CAPACITY_RESERVATION not in i.tags for i in launched)
+    # cr-b holds r5.large in us-east-1a, which the request's overrides do not offer.
+    assert cloud.launch(reserved_request(reservations=("cr-b",))).instance is None
     assert cloud.reserved_free("cr-a") == cloud.reserved_free("cr-b") == 5

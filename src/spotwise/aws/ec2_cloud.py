@@ -20,6 +20,7 @@ from spotwise.aws.fleet import (
 )
 from spotwise.aws.instances import LIVE_STATES, chunks, describe_instances
 from spotwise.aws.template_ref import LaunchTemplateRef
+from spotwise.model.instance_type import CapacityType
 from spotwise.ports.cloud import (
     TAG_CLUSTER,
     TAG_MANAGED,
@@ -81,6 +82,9 @@ class Ec2Cloud:
     def launch(self, request: LaunchRequest) -> LaunchResult:
         """Launch one instance from ``request.overrides`` with one CreateFleet call.
 
+        An on-demand request with ``capacity_reservations`` makes one call per
+        reservation instead, into that reservation only (`_launch_reserved`).
+
         The node's labels and taints come from the launch template's user data, not
         from ``request.labels``/``request.taints``: CreateFleet cannot change user data
         per launch.
@@ -101,16 +105,57 @@ class Ec2Cloud:
         placements, unplaced = self._place(request)
         if not placements:
             return LaunchResult(None, tuple(unplaced))
+        if request.capacity_type is CapacityType.ON_DEMAND and request.capacity_reservations:
+            return self._launch_reserved(request, placements, unplaced)
         template = self.launch_template.for_launch(request.pool, request.capacity_type)
+        return self._create_fleet(request, template, placements, unplaced)
+
+    def _launch_reserved(
+        self,
+        request: LaunchRequest,
+        placements: Sequence[Placement],
+        unplaced: Sequence[OfferingError],
+    ) -> LaunchResult:
+        """Launch into the request's capacity reservations only, one CreateFleet each.
+
+        Each reservation has its own template targeting it with
+        ``capacity-reservations-only``, so a full (or unmatched) reservation is an error,
+        never ordinary on-demand. The first launch wins; when every reservation refuses,
+        the result has no instance and every error, and the launcher tries spot next.
+        A fixed template name (no ``{capacity_type}``) is used as given, once.
+        """
+        errors: list[OfferingError] = []
+        for reservation in request.capacity_reservations:
+            template = self.launch_template.for_reservation(request.pool, reservation)
+            if template is None:
+                fixed = self.launch_template.for_launch(request.pool, request.capacity_type)
+                return self._create_fleet(request, fixed, placements, unplaced)
+            result = self._create_fleet(request, template, placements, (), reservation)
+            errors.extend(result.errors)
+            if result.instance is not None:
+                return LaunchResult(result.instance, (*dict.fromkeys(errors), *unplaced))
+        return LaunchResult(None, (*dict.fromkeys(errors), *unplaced))
+
+    def _create_fleet(
+        self,
+        request: LaunchRequest,
+        template: LaunchTemplateRef,
+        placements: Sequence[Placement],
+        unplaced: Sequence[OfferingError],
+        reservation: str | None = None,
+    ) -> LaunchResult:
+        """One CreateFleet call of ``request`` from ``template``, read as a LaunchResult."""
+        params = fleet_request(request, template, placements, reservation=reservation)
         with aws_call("ec2:CreateFleet", self.region):
-            response = self._ec2.create_fleet(**fleet_request(request, template, placements))
+            response = self._ec2.create_fleet(**params)
         zone_of_subnet = {p.subnet_id: p.override.zone for p in placements}
         outcome = parse_fleet_response(response, request, zone_of_subnet)
         errors = (*outcome.errors, *unplaced)
         if not outcome.launched:
             return LaunchResult(None, errors)
         # Total capacity 1 starts at most one instance.
-        return LaunchResult(self._describe_launched(outcome.launched[0], request), errors)
+        instance = self._describe_launched(outcome.launched[0], request, reservation)
+        return LaunchResult(instance, errors)
 
     def terminate(self, instance_ids: Sequence[str]) -> None:
         """Terminate instances; ones already gone (or never known) are ignored.
@@ -197,7 +242,9 @@ class Ec2Cloud:
                 self._subnets = discover_subnets(self._ec2, default_selector(self.cluster))
         return self._subnets
 
-    def _describe_launched(self, launched: Launched, request: LaunchRequest) -> Instance:
+    def _describe_launched(
+        self, launched: Launched, request: LaunchRequest, reservation: str | None = None
+    ) -> Instance:
         """The new instance as EC2 describes it, or as CreateFleet reported it.
 
         DescribeInstances is eventually consistent: a second-old instance may not be
@@ -213,5 +260,5 @@ class Ec2Cloud:
             capacity_type=launched.capacity_type,
             state=InstanceState.PENDING,
             launch_time=time.time(),
-            tags=instance_tags(request),
+            tags=instance_tags(request, reservation),
         )

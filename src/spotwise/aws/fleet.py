@@ -6,6 +6,7 @@ without EC2; `spotwise.aws.ec2_cloud` makes the call.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -13,7 +14,12 @@ from typing import Any
 from spotwise.aws.template_ref import LaunchTemplateRef
 from spotwise.model.allocation import OnDemandAllocationStrategy, SpotAllocationStrategy
 from spotwise.model.instance_type import CapacityType
-from spotwise.ports.cloud import LaunchRequest, OfferingError, Override
+from spotwise.ports.cloud import (
+    TAG_CAPACITY_RESERVATION,
+    LaunchRequest,
+    OfferingError,
+    Override,
+)
 
 # Tagged on every instance, so that a retried launch finds what the first one started
 # even where EC2 does not honour ClientToken (moto, or after its idempotency window).
@@ -46,9 +52,27 @@ class FleetOutcome:
     errors: tuple[OfferingError, ...]
 
 
-def instance_tags(request: LaunchRequest) -> dict[str, str]:
-    """The tags of the instance and its volumes: the request's, a Name and the token."""
-    return {"Name": request.node_name, **request.all_tags(), TAG_CLIENT_TOKEN: request.client_token}
+def instance_tags(request: LaunchRequest, reservation: str | None = None) -> dict[str, str]:
+    """The tags of the instance and its volumes: the request's, a Name and the token.
+
+    With ``reservation``, also the id of the capacity reservation launched into.
+    """
+    tags = {"Name": request.node_name, **request.all_tags(), TAG_CLIENT_TOKEN: request.client_token}
+    if reservation is not None:
+        tags[TAG_CAPACITY_RESERVATION] = reservation
+    return tags
+
+
+def fleet_client_token(request: LaunchRequest, reservation: str | None = None) -> str:
+    """The ClientToken of the CreateFleet call for ``request`` (and ``reservation``).
+
+    Each reservation is another CreateFleet call, which EC2 would refuse under the token
+    of the first one; the instance's token tag stays the request's.
+    """
+    if reservation is None:
+        return request.client_token
+    digest = hashlib.sha256(reservation.encode()).hexdigest()[:8]
+    return f"{request.client_token}-{digest}"
 
 
 def is_prioritized(request: LaunchRequest) -> bool:
@@ -59,14 +83,25 @@ def is_prioritized(request: LaunchRequest) -> bool:
 
 
 def fleet_request(
-    request: LaunchRequest, template: LaunchTemplateRef, placements: Sequence[Placement]
+    request: LaunchRequest,
+    template: LaunchTemplateRef,
+    placements: Sequence[Placement],
+    *,
+    reservation: str | None = None,
 ) -> dict[str, Any]:
     """The CreateFleet parameters that launch one node of ``request``.
 
+    A launch into a capacity reservation differs only in its template (which targets the
+    reservation, with ``capacity-reservations-only``), its ClientToken and a tag: the
+    call itself sets no reservation option, so EC2 never continues with ordinary
+    on-demand when the reservation is full.
+
     Args:
         request: The node to launch.
-        template: The launch template (already resolved for the pool and capacity type).
+        template: The launch template (already resolved for the pool and capacity type,
+            or for the reservation).
         placements: The request's overrides with their subnets, in priority order.
+        reservation: The capacity reservation ``template`` targets, if any.
 
     Returns:
         Keyword arguments for ``ec2.create_fleet``.
@@ -88,25 +123,16 @@ def fleet_request(
         if prioritized:
             entry["Priority"] = float(override.priority if override.priority is not None else index)
         overrides.append(entry)
-    tags = [{"Key": k, "Value": v} for k, v in instance_tags(request).items()]
-    on_demand: dict[str, Any] = {"AllocationStrategy": request.on_demand_strategy.value}
-    if request.capacity_type is CapacityType.ON_DEMAND and request.capacity_reservations:
-        # Open reservations matching an override are used first, then plain on-demand.
-        # CreateFleet cannot name reservation ids (overrides have no such field): only a
-        # targeted reservation's resource group, in the launch template, could; see
-        # docs/launching.md.
-        on_demand["CapacityReservationOptions"] = {
-            "UsageStrategy": "use-capacity-reservations-first"
-        }
+    tags = [{"Key": k, "Value": v} for k, v in instance_tags(request, reservation).items()]
     return {
         "Type": "instant",
-        "ClientToken": request.client_token,
+        "ClientToken": fleet_client_token(request, reservation),
         "TargetCapacitySpecification": {
             "TotalTargetCapacity": 1,
             "DefaultTargetCapacityType": request.capacity_type.value,
         },
         "SpotOptions": {"AllocationStrategy": request.spot_strategy.value},
-        "OnDemandOptions": on_demand,
+        "OnDemandOptions": {"AllocationStrategy": request.on_demand_strategy.value},
         "LaunchTemplateConfigs": [
             {
                 "LaunchTemplateSpecification": {

@@ -4,7 +4,9 @@
 resolves what it needs (image, security groups) and creates the template, or a new
 version of it, only when the data changed. Names follow
 ``spotwise-<cluster>-<pool>-<spot|on-demand>`` (`template_name`), which
-`LaunchTemplateRef.per_pool` points `Ec2Cloud` at.
+`LaunchTemplateRef.per_pool` points `Ec2Cloud` at. A pool with ``reservedCapacity`` also
+gets ``spotwise-<cluster>-<pool>-reserved-<id>`` per reservation
+(`reserved_template_name`): the on-demand data, launching into that reservation only.
 """
 
 from __future__ import annotations
@@ -12,7 +14,8 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import ClientError
@@ -25,13 +28,19 @@ from spotwise.aws.discovery import (
     discover_subnets,
     tag_filters,
 )
-from spotwise.aws.template_ref import LaunchTemplateRef, template_name
+from spotwise.aws.template_ref import LaunchTemplateRef, reserved_template_name, template_name
 from spotwise.aws.user_data import ClusterJoin, node_user_data, template_labels
 from spotwise.config.nodepool import BlockDeviceMapping, Launch, NodePool
 from spotwise.errors import UserError
 from spotwise.model.instance_type import CapacityType
 from spotwise.model.scheduling_terms import Taint
-from spotwise.ports.cloud import TAG_CAPACITY_TYPE, TAG_CLUSTER, TAG_MANAGED, TAG_POOL
+from spotwise.ports.cloud import (
+    TAG_CAPACITY_RESERVATION,
+    TAG_CAPACITY_TYPE,
+    TAG_CLUSTER,
+    TAG_MANAGED,
+    TAG_POOL,
+)
 
 if TYPE_CHECKING:
     import boto3
@@ -116,6 +125,26 @@ def launch_template_data(
     return data
 
 
+def reserved_template_data(
+    on_demand_data: Mapping[str, Any], reservation_id: str
+) -> dict[str, Any]:
+    """The LaunchTemplateData that launches into capacity reservation ``reservation_id`` only.
+
+    The pool's on-demand data, targeting the reservation with
+    ``capacity-reservations-only`` (EC2 then refuses a launch the reservation has no room
+    for instead of launching ordinary on-demand), and the reservation's id as a tag of
+    the instances and volumes.
+    """
+    data: dict[str, Any] = json.loads(json.dumps(on_demand_data))  # a deep copy
+    data["CapacityReservationSpecification"] = {
+        "CapacityReservationPreference": "capacity-reservations-only",
+        "CapacityReservationTarget": {"CapacityReservationId": reservation_id},
+    }
+    for spec in data.get("TagSpecifications", ()):
+        spec["Tags"].append({"Key": TAG_CAPACITY_RESERVATION, "Value": reservation_id})
+    return data
+
+
 def _block_device(mapping: BlockDeviceMapping) -> dict[str, Any]:
     ebs = mapping.ebs
     fields = {
@@ -137,6 +166,19 @@ def _block_device(mapping: BlockDeviceMapping) -> dict[str, Any]:
 def data_digest(data: Any) -> str:
     """A short digest of launch template data, stable across runs."""
     return hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()[:32]
+
+
+@dataclass(frozen=True, slots=True)
+class PoolTemplates:
+    """The templates of one pool, each at the version that holds its data.
+
+    Attributes:
+        by_capacity_type: The template of each of the pool's capacity types.
+        reserved: Capacity reservation id -> the template launching into it only.
+    """
+
+    by_capacity_type: dict[CapacityType, LaunchTemplateRef]
+    reserved: dict[str, LaunchTemplateRef] = field(default_factory=dict)
 
 
 class LaunchTemplates:
@@ -169,10 +211,25 @@ class LaunchTemplates:
         self._ssm: Any = None
 
     def ensure(self, pool: NodePool) -> dict[CapacityType, LaunchTemplateRef]:
-        """Create or update the pool's template for each of its capacity types.
+        """Create or update the pool's templates (`ensure_all`).
 
         Returns:
             The template of each capacity type, at the version that holds its data.
+
+        Raises:
+            UserError: If the pool has no ``spec.launch``, or its image or security
+                groups cannot be found.
+            CloudError: If a call fails.
+        """
+        return self.ensure_all(pool).by_capacity_type
+
+    def ensure_all(self, pool: NodePool) -> PoolTemplates:
+        """Create or update the pool's template for each of its capacity types.
+
+        With ``spec.launch.reservedCapacity``, also one template per reservation id.
+
+        Returns:
+            The templates, at the versions that hold their data.
 
         Raises:
             UserError: If the pool has no ``spec.launch``, or its image or security
@@ -210,7 +267,24 @@ class LaunchTemplates:
             name = template_name(self.cluster.name, pool.name, capacity_type)
             tags = resource_tags(self.cluster.name, pool.name, capacity_type)
             refs[capacity_type] = self.ensure_template(name, data, tags)
-        return refs
+        reserved = {}
+        if launch.reserved_capacity:
+            on_demand = launch_template_data(
+                pool,
+                CapacityType.ON_DEMAND,
+                cluster=self.cluster,
+                image_id=image_id,
+                security_group_ids=groups,
+            )
+            tags = resource_tags(self.cluster.name, pool.name, CapacityType.ON_DEMAND)
+            for reservation_id in launch.reserved_capacity:
+                name = reserved_template_name(self.cluster.name, pool.name, reservation_id)
+                reserved[reservation_id] = self.ensure_template(
+                    name,
+                    reserved_template_data(on_demand, reservation_id),
+                    {**tags, TAG_CAPACITY_RESERVATION: reservation_id},
+                )
+        return PoolTemplates(refs, reserved)
 
     def subnets(self, pool: NodePool) -> dict[str, str]:
         """Zone -> subnet of the pool's subnet selector (or the cluster's discovery tag).
@@ -252,7 +326,7 @@ class LaunchTemplates:
         return LaunchTemplateRef(name, str(version["VersionNumber"]))
 
     def prune(self, pools: Iterable[NodePool]) -> tuple[str, ...]:
-        """Delete this cluster's templates that no pool (and capacity type) uses any more.
+        """Delete this cluster's templates no pool (capacity type, reservation) uses any more.
 
         Returns:
             The names of the templates deleted.
@@ -260,10 +334,16 @@ class LaunchTemplates:
         Raises:
             CloudError: If a call fails.
         """
+        pools = list(pools)
         keep = {
             template_name(self.cluster.name, pool.name, capacity_type)
             for pool in pools
             for capacity_type in pool.spec.capacity_types
+        } | {
+            reserved_template_name(self.cluster.name, pool.name, reservation_id)
+            for pool in pools
+            if pool.spec.launch is not None
+            for reservation_id in pool.spec.launch.reserved_capacity
         }
         selector = {TAG_CLUSTER: self.cluster.name, TAG_MANAGED: "true"}
         with aws_call("ec2:DescribeLaunchTemplates", self.region):

@@ -1,4 +1,9 @@
-"""Which launch template a launch uses: one per (pool, capacity type), or one for all."""
+"""Which launch template a launch uses: one per (pool, capacity type), or one for all.
+
+A pool with capacity reservations also has one template per reservation id
+(``spotwise-<cluster>-<pool>-reserved-<id>``, `reserved_template_name`): its data targets
+that reservation only, which CreateFleet overrides cannot do.
+"""
 
 from __future__ import annotations
 
@@ -10,6 +15,7 @@ from spotwise.model.instance_type import CapacityType
 POOL_PLACEHOLDER = "{pool}"
 CAPACITY_TYPE_PLACEHOLDER = "{capacity_type}"
 MAX_NAME_LENGTH = 128  # EC2's limit on launch template names
+RESERVED_PREFIX = "reserved-"  # fills {capacity_type} in a reservation's template name
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,6 +49,19 @@ class LaunchTemplateRef:
             return self  # a fixed name is used as given
         return LaunchTemplateRef(_fit(name), self.version)
 
+    def for_reservation(self, pool: str, reservation_id: str) -> LaunchTemplateRef | None:
+        """The template a launch of ``pool`` into reservation ``reservation_id`` uses.
+
+        None for a name without ``{capacity_type}``: one fixed template cannot hold one
+        reservation target per id.
+        """
+        if CAPACITY_TYPE_PLACEHOLDER not in self.name:
+            return None
+        name = self.name.replace(POOL_PLACEHOLDER, pool).replace(
+            CAPACITY_TYPE_PLACEHOLDER, RESERVED_PREFIX + reservation_id
+        )
+        return LaunchTemplateRef(_fit(name), self.version)
+
 
 def template_name(cluster: str, pool: str, capacity_type: CapacityType) -> str:
     """The name of the template spotwise keeps for one pool and capacity type.
@@ -51,6 +70,15 @@ def template_name(cluster: str, pool: str, capacity_type: CapacityType) -> str:
     be longer than EC2 allows.
     """
     return LaunchTemplateRef.per_pool(cluster).for_launch(pool, capacity_type).name
+
+
+def reserved_template_name(cluster: str, pool: str, reservation_id: str) -> str:
+    """The name of the template spotwise keeps for one pool and capacity reservation.
+
+    ``spotwise-<cluster>-<pool>-reserved-<id>``; shortened with a hash when it would be
+    longer than EC2 allows.
+    """
+    return _fit(f"spotwise-{cluster}-{pool}-{RESERVED_PREFIX}{reservation_id}")
 
 
 def _fit(name: str) -> str:

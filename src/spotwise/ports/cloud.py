@@ -13,11 +13,11 @@ Assumptions every implementation honours (Ray autoscaler v2's habit of writing t
 * Implementations raise `CloudError` for failures of the call itself (credentials,
   throttling after retries, malformed requests); per-offering capacity errors are data,
   in `LaunchResult.errors`.
-* An on-demand request with ``capacity_reservations`` launches into one of those
-  On-Demand Capacity Reservations first (EC2's ``use-capacity-reservations-first``) and,
-  when none has room for any override, as ordinary on-demand, in the same call. An
-  instance launched into a reservation is tagged with its id (`TAG_CAPACITY_RESERVATION`)
-  where the implementation knows it. Spot requests ignore reservations.
+* An on-demand request with ``capacity_reservations`` launches only into one of those
+  On-Demand Capacity Reservations (on EC2 through a reservations-only launch template per
+  reservation); when none has room for any override it returns no instance and the
+  errors, so that the caller goes on to spot. An instance launched into a reservation is
+  tagged with its id (`TAG_CAPACITY_RESERVATION`). Spot requests ignore reservations.
 """
 
 from __future__ import annotations
@@ -59,6 +59,7 @@ UNAVAILABLE_CODES = frozenset(
         "SpotMaxPriceTooLow",
         "InsufficientHostCapacity",
         "InsufficientReservedInstanceCapacity",
+        "ReservationCapacityExceeded",
         "Unsupported",
     }
 )
@@ -135,8 +136,8 @@ class LaunchRequest:
         labels: Node labels the kubelet registers with.
         taints: Node taints the kubelet registers with.
         tags: Extra instance tags.
-        capacity_reservations: Capacity reservation ids an on-demand launch uses first
-            (see the module's assumptions); ignored for spot.
+        capacity_reservations: Capacity reservation ids an on-demand launch uses, and only
+            those (see the module's assumptions); ignored for spot.
     """
 
     client_token: str

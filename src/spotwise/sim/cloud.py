@@ -32,6 +32,7 @@ from spotwise.sim.faults import Fault, Faults
 from spotwise.sim.quotas import VcpuQuotas
 
 INSUFFICIENT_CAPACITY = "InsufficientInstanceCapacity"
+RESERVATION_FULL = "ReservationCapacityExceeded"
 UNSUPPORTED = "Unsupported"
 _GONE = frozenset({InstanceState.SHUTTING_DOWN, InstanceState.TERMINATED})
 
@@ -171,10 +172,23 @@ class SimulatedCloud:
     def _launch(self, request: LaunchRequest) -> LaunchResult:
         now = self.clock.now()
         ct = request.capacity_type
-        if ct is CapacityType.ON_DEMAND:
+        if ct is CapacityType.ON_DEMAND and request.capacity_reservations:
+            # Reservations only, as EC2's reservations-only launch templates do: a full or
+            # mismatched reservation is refused, and the launcher moves on to spot.
             reserved = self._launch_reserved(request, now)
             if reserved is not None:
                 return LaunchResult(reserved)
+            return LaunchResult(
+                None,
+                tuple(
+                    _error(
+                        (o.instance_type, o.zone, ct),
+                        RESERVATION_FULL,
+                        "no named capacity reservation has room for this override",
+                    )
+                    for o in request.overrides
+                ),
+            )
         errors: list[OfferingError] = []
         candidates = []
         for index, override in enumerate(request.overrides):

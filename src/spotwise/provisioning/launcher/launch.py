@@ -106,8 +106,15 @@ class Launcher:
                 reserved=reserved,
             )
         now = self.clock.now()
-        self.unavailable.mark_all(response.errors, now)
+        if not reserved:
+            # A full or mismatched reservation says nothing about the on-demand pools.
+            self.unavailable.mark_all(response.errors, now)
         if response.instance is not None:
             i = response.instance
             self.unavailable.mark_launched(i.instance_type, i.zone, i.capacity_type, now)
-        return Attempt(capacity_type, judge(response), request, response, reserved=reserved)
+        result = judge(response)
+        if reserved and result is not AttemptResult.LAUNCHED:
+            # Whatever a reservation refuses with (full, another type or zone), the node
+            # can still be bought on spot or on-demand: the reserved step never ends a launch.
+            result = AttemptResult.UNAVAILABLE
+        return Attempt(capacity_type, result, request, response, reserved=reserved)

@@ -35,8 +35,8 @@ class RetryReason(enum.Enum):
 class Launched:
     """The node launched as planned, or from the pool's capacity reservations.
 
-    ``reserved`` says the instance came from the reserved attempt (on-demand, into a
-    reservation if one had room, else ordinary on-demand: EC2 does not say which).
+    ``reserved`` says the instance came from the reserved attempt (on-demand, into one of
+    the pool's capacity reservations: the attempt is reservations-only).
     """
 
     instance: Instance
