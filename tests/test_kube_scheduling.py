@@ -88,6 +88,24 @@ def test_equal_is_the_default_operator(tmp_path: Path) -> None:
     )
 
 
+def test_extended_resource_requests_tolerate_their_taint_as_eks_admission_adds(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "train.yaml"
+    path.write_text(
+        "apiVersion: v1\nkind: Pod\nmetadata: {name: train}\nspec:\n"
+        "  tolerations: [{key: nvidia.com/gpu, operator: Exists, effect: NoSchedule}]\n"
+        "  containers:\n  - name: c\n    image: x\n    resources:\n"
+        "      limits: {nvidia.com/gpu: 1, example.com/fpga: 2}\n"
+    )
+    (found,) = load_workload([path]).pods
+    gpu, fpga = (
+        Toleration(name, TolerationOperator.EXISTS, "", TaintEffect.NO_SCHEDULE)
+        for name in ("nvidia.com/gpu", "example.com/fpga")
+    )
+    assert found.spec.tolerations == (gpu, fpga)  # the pod's own one is not repeated
+
+
 def test_host_ports_only_where_set_with_protocol_default() -> None:
     assert web().spec.host_ports == (HostPort(80, "TCP", ""), HostPort(443, "TCP", "10.0.0.5"))
 

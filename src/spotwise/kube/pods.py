@@ -18,7 +18,7 @@ from spotwise.kube.selectors import (
 from spotwise.kube.volumes import ClaimUse
 from spotwise.model.labelset import LabelSet
 from spotwise.model.pod import PodSpec
-from spotwise.model.scheduling_terms import HostPort
+from spotwise.model.scheduling_terms import HostPort, with_extended_resource_tolerations
 
 _PROTOCOLS = ("TCP", "UDP", "SCTP")
 
@@ -87,14 +87,17 @@ def parse_template(
         pod_affinity = affinity.mapping("podAffinity")
         pod_anti_affinity = affinity.mapping("podAntiAffinity")
     host_network = spec.boolean("hostNetwork")
+    requests = pod_requests(spec)
     pod_spec = PodSpec(
         namespace=namespace,
         labels=LabelSet(labels),
-        requests=pod_requests(spec),
+        requests=requests,
         node_selector=LabelSet(spec.string_map("nodeSelector")),
         required_node_terms=required_node_terms(node_affinity),
         preferred_node_terms=preferred_node_terms(node_affinity),
-        tolerations=tolerations(spec),
+        tolerations=with_extended_resource_tolerations(
+            tolerations(spec), (name for name, _ in requests.extended)
+        ),
         host_ports=host_ports(spec, host_network),
         affinity=required_pod_affinity_terms(pod_affinity, labels, namespaces),
         anti_affinity=required_pod_affinity_terms(pod_anti_affinity, labels, namespaces),

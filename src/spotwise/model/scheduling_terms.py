@@ -7,7 +7,7 @@ pods with the same constraints compare equal and can be grouped.
 from __future__ import annotations
 
 import enum
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 
@@ -142,6 +142,23 @@ class Toleration:
             return True
         # Equal with an empty key is invalid in the API; it tolerates nothing here.
         return bool(self.key) and self.value == taint.value
+
+
+def with_extended_resource_tolerations(
+    tolerations: tuple[Toleration, ...], resources: Iterable[str]
+) -> tuple[Toleration, ...]:
+    """``tolerations`` plus what the ExtendedResourceToleration admission plugin adds.
+
+    EKS (since 1.19) runs that plugin: a pod requesting an extended resource such as
+    ``nvidia.com/gpu`` tolerates ``<resource>:NoSchedule``, so GPU nodes can be tainted
+    with their resource and keep every other pod off. The pods read from manifests have
+    not been admitted yet, so spotwise adds what admission would.
+    """
+    added = tuple(
+        Toleration(name, TolerationOperator.EXISTS, "", TaintEffect.NO_SCHEDULE)
+        for name in sorted(resources)
+    )
+    return tolerations + tuple(t for t in added if t not in tolerations)
 
 
 @dataclass(frozen=True, slots=True)

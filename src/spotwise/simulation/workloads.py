@@ -28,6 +28,7 @@ from spotwise.model.scheduling_terms import (
     PodAffinityTerm,
     TopologySpreadConstraint,
     WhenUnsatisfiable,
+    with_extended_resource_tolerations,
 )
 
 APP_LABEL = "app"
@@ -202,6 +203,7 @@ def pod_spec_for(
         node_selector=LabelSet({KARPENTER_CAPACITY_TYPE: "on-demand"})
         if on_demand
         else EMPTY_LABELS,
+        tolerations=with_extended_resource_tolerations((), (n for n, _ in requests.extended)),
         anti_affinity=(PodAffinityTerm(selector, HOSTNAME),) if anti_affinity else (),
         spread=constraints,
     )
