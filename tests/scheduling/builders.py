@@ -35,16 +35,22 @@ def pool(
     zones: tuple[str, ...] = ("us-east-1a", "us-east-1b", "us-east-1c"),
     **spec_fields,
 ) -> Pool:
+    return pool_from_spec(
+        name,
+        instanceTypes=list(types),
+        capacityTypes=list(capacity_types),
+        zones=list(zones),
+        **spec_fields,
+    )
+
+
+def pool_from_spec(name: str, **spec_fields) -> Pool:
+    """A pool of the bundled catalog from NodePool spec fields alone (defaults elsewhere)."""
     doc = {
         "apiVersion": "spotwise.io/v1alpha1",
         "kind": "NodePool",
         "metadata": {"name": name},
-        "spec": {
-            "instanceTypes": list(types),
-            "capacityTypes": list(capacity_types),
-            "zones": list(zones),
-            **spec_fields,
-        },
+        "spec": spec_fields,
     }
     return build_pool(NodePool.model_validate(doc), load_bundled())
 

@@ -3,7 +3,7 @@
 import dataclasses
 from collections import Counter
 
-from scheduling.builders import node, pod_list, pool, spec
+from scheduling.builders import node, pod_list, pool, pool_from_spec, spec
 from spotwise.model.instance_type import CapacityType
 from spotwise.model.labels import (
     EKS_CAPACITY_TYPE,
@@ -27,10 +27,12 @@ from spotwise.model.scheduling_terms import (
     TolerationOperator,
     TopologySpreadConstraint,
     WhenUnsatisfiable,
+    with_extended_resource_tolerations,
 )
 from spotwise.scheduling.packer import PackInput, pack
 
 WEB = LabelSelector((("app", "web"),))
+ZONES_OF_US_EAST_1 = [f"us-east-1{z}" for z in "abcdef"]
 
 
 def plan_for(pods, pools=None, nodes=(), daemonsets=()):
@@ -139,6 +141,70 @@ def test_gpu_pods_explain_the_largest_type():
         plan.unschedulable[0].reason
         == "pool default: needs 8 nvidia.com/gpu; the largest allowed type has 4"
     )
+
+
+def test_pods_without_accelerators_stay_off_exotic_types_while_another_fits():
+    exotic = ("g4dn.xlarge", "inf2.xlarge", "m5.metal")
+    p = pool(types=("m5.large", "c5.xlarge", *exotic), price_ceiling=10.0)
+    plan = plan_for(pod_list(spec("500m", "1Gi"), 3), pools=[p])
+    launchable = {t for n in plan.nodes for t in n.instance_types}
+    assert launchable == {"m5.large", "c5.xlarge"}
+
+
+def test_exotic_types_still_carry_ordinary_pods_when_nothing_else_fits():
+    p = pool(types=("m5.large", "g4dn.xlarge"))
+    plan = plan_for(pod_list(spec("3", "8Gi"), 1), pools=[p])
+    assert [n.instance_types for n in plan.nodes] == [("g4dn.xlarge",)]
+
+
+def test_gpu_pods_get_gpu_types():
+    p = pool(types=("m5.large", "g4dn.xlarge", "g4dn.2xlarge"), price_ceiling=10.0)
+    plan = plan_for(pod_list(spec(extended={"nvidia.com/gpu": "1"}), 1), pools=[p])
+    assert set(plan.nodes[0].instance_types) == {"g4dn.xlarge", "g4dn.2xlarge"}
+
+
+def test_a_spread_domain_only_a_second_pool_reaches_gets_a_spot_node_there():
+    # us-east-1e has no c/m/r type of 8-32 vCPUs, so the zone spread's sixth domain comes
+    # from the untainted GPU pool, whose cheapest shapes there are on-demand only; spot
+    # pods must still get a spot node in it rather than stay pending.
+    general = pool_from_spec(
+        "general",
+        weight=10,
+        requirements=[
+            {"key": "karpenter.k8s.aws/instance-category", "operator": "In", "values": ["c", "m"]},
+            {"key": "karpenter.k8s.aws/instance-cpu", "operator": "In", "values": ["8", "16"]},
+        ],
+    )
+    gpu = pool_from_spec(
+        "gpu",
+        requirements=[
+            {
+                "key": "karpenter.k8s.aws/instance-gpu-manufacturer",
+                "operator": "In",
+                "values": ["nvidia"],
+            },
+        ],
+    )
+    spread = TopologySpreadConstraint(1, ZONE, WhenUnsatisfiable.DO_NOT_SCHEDULE, WEB)
+    plan = plan_for(pod_list(spec(spread=(spread,)), 12), pools=[general, gpu])
+    assert not plan.unschedulable
+    assert zones_of(plan) == {z: 2 for z in ZONES_OF_US_EAST_1}
+    assert {n.capacity_type for n in plan.nodes} == {CapacityType.SPOT}
+
+
+def test_a_gpu_pool_tainted_with_its_resource_takes_only_gpu_pods():
+    taint = {"key": "nvidia.com/gpu", "effect": "NoSchedule"}
+    gpu = pool("gpu", types=("g4dn.xlarge", "g4dn.2xlarge"), weight=50, taints=[taint])
+    trainer = spec("2", "8Gi", extended={"nvidia.com/gpu": "1"}, labels={"app": "train"})
+    trainer = dataclasses.replace(
+        trainer,
+        tolerations=with_extended_resource_tolerations((), ["nvidia.com/gpu"]),
+    )
+    pods = pod_list(spec(), 4) + pod_list(trainer, 1, prefix="t")
+    plan = plan_for(pods, pools=[gpu, pool()])
+    by_pool = {n.pool: sorted(n.pods) for n in plan.nodes}
+    assert by_pool["gpu"] == ["default/t-0"]
+    assert sum(len(n.pods) for n in plan.nodes if n.pool == "default") == 4
 
 
 def test_host_ports_force_one_pod_per_node_and_say_so():

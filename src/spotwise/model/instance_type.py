@@ -178,6 +178,15 @@ class InstanceType:
         return sum(g.count * g.memory_mib for g in self.gpus)
 
     @property
+    def exotic(self) -> bool:
+        """Whether the type carries hardware ordinary pods pay for and never use.
+
+        GPUs, inference accelerators, FPGAs and bare metal make a node far dearer than the
+        CPU and memory it offers; such types are for the pods that ask for them.
+        """
+        return bool(self.gpus or self.accelerators or self.fpga or self.bare_metal)
+
+    @property
     def accelerator_count(self) -> int:
         """All inference accelerators of all kinds."""
         return sum(a.count for a in self.accelerators)

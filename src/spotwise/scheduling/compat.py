@@ -61,7 +61,19 @@ def pool_placements(cons: Constraints, pool: Pool) -> dict[int, frozenset[Placem
 
 
 def that_fit(
-    options: dict[int, frozenset[Placement]], allocatable: tuple[Resources, ...], request: Resources
+    options: dict[int, frozenset[Placement]],
+    allocatable: tuple[Resources, ...],
+    exotic: tuple[bool, ...],
+    request: Resources,
 ) -> dict[int, frozenset[Placement]]:
-    """The options whose shape holds at least one pod of ``request``."""
-    return {i: p for i, p in options.items() if fit_count(allocatable[i], request) >= 1}
+    """The options whose shape holds at least one pod of ``request``.
+
+    Exotic shapes (GPUs, accelerators, FPGAs, bare metal) are left out for pods that ask
+    for no extended resource whenever another shape holds them, as Karpenter does: their
+    spot price per vCPU can look low, but a web pod on an inf2.48xlarge wastes the node.
+    """
+    fitting = {i: p for i, p in options.items() if fit_count(allocatable[i], request) >= 1}
+    if request.extended:
+        return fitting
+    ordinary = {i: p for i, p in fitting.items() if not exotic[i]}
+    return ordinary or fitting

@@ -117,6 +117,11 @@ def _new_node(
     listed: list[tuple[float, str]] = []
     zones: set[str] = set()
     ceiling = math.inf
+    # The packer kept exotic shapes out of the options of pods that do not need them
+    # (compat.that_fit); the launch list must not bring them back.
+    ordinary_only = not claim.used.extended and any(
+        not pool.shapes[i].instance_type.exotic for i in claim.options
+    )
     for floor, index in by_price:
         if floor > ceiling or len(listed) == MAX_LAUNCH_TYPES:
             break
@@ -124,6 +129,8 @@ def _new_node(
         if placements is None or not claim.used.fits_in(allocatable[index]):
             continue
         shape = pool.shapes[index]
+        if ordinary_only and shape.instance_type.exotic:
+            continue
         offers = [
             o
             for o in shape.offers

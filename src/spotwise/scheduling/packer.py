@@ -126,6 +126,7 @@ class _Packer:
         for pool in self.pools:
             if pool.name not in self.allocatable:
                 self.allocatable[pool.name] = _daemon_adjusted(pool, request.daemonsets)
+        self.exotic = {p.name: tuple(s.instance_type.exotic for s in p.shapes) for p in self.pools}
         smallest = _smallest_request(request.pods)
         # A node without room for the smallest pending pod can take none of them; leaving
         # full nodes out keeps each plan proportional to the nodes that matter.
@@ -319,7 +320,9 @@ class _Packer:
         found = self._fitting.get(key)
         if found is None:
             found = {
-                name: compat.that_fit(placements, self.allocatable[name], cons.spec.requests)
+                name: compat.that_fit(
+                    placements, self.allocatable[name], self.exotic[name], cons.spec.requests
+                )
                 for name, placements in self._placements_for(cons).items()
             }
             self._fitting[key] = found
@@ -582,6 +585,12 @@ class _Packer:
             efficient = {i: pool_options[i] for i in guided if i in pool_options}
             if not efficient:
                 efficient = self._efficient(pool, pool_options, cache_key, cons.spec.requests)
+            if not grows_on_spot(efficient) and grows_on_spot(pool_options):
+                # The most efficient shapes here are on-demand only, yet spot is on offer:
+                # such a claim would refuse these pods (see _try_claim), so size among the
+                # shapes spot can buy instead.
+                spot = {i: p for i, p in pool_options.items() if grows_on_spot({i: p})}
+                efficient = self._efficient(pool, spot, (cache_key, "spot"), cons.spec.requests)
             placements = self._placements_for(cons)[pool.name]
             frontier = dominant_shapes(efficient, self.allocatable[pool.name])
             # Numbered when kept (see _fill), so that discarded tries leave no gaps.
