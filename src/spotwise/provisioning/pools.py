@@ -28,7 +28,7 @@ _GENERAL_ARCHITECTURES = (Architecture.X86_64, Architecture.ARM64)
 
 
 def default_nodepool() -> NodePool:
-    """The pool used when none is configured: every type, spot first, on-demand allowed."""
+    """The pool used when none is configured: every general-purpose type, spot first."""
     return NodePool.model_validate(
         {
             "apiVersion": "spotwise.io/v1alpha1",
@@ -53,11 +53,18 @@ def _allowed_types(nodepool: NodePool, catalog: Catalog) -> list[InstanceType]:
         return [
             catalog.instance_type(n, subject=f"pool {nodepool.name}") for n in spec.instance_types
         ]
-    # Without a list, every general-purpose type; bare metal and Macs must be asked for.
+    # Without a list, every general-purpose type; the rest must be named. Bare metal and
+    # Macs are not nodes one buys by accident. Burstable types back only a fraction of their
+    # vCPUs (t3.small: 20% of 2) so a CPU request there is not a reserved core, and their
+    # credit surcharges are outside every price; previous generations are Xen types that
+    # AWS retires, slower and with tighter ENI limits.
     return [
         t
         for t in catalog.instance_types.values()
-        if not t.bare_metal and t.architecture in _GENERAL_ARCHITECTURES
+        if not t.bare_metal
+        and not t.burstable
+        and t.current_generation
+        and t.architecture in _GENERAL_ARCHITECTURES
     ]
 
 
