@@ -534,7 +534,13 @@ def test_default_scenario_has_the_promised_mix() -> None:
     assert max(r.memory_bytes for r in sizes) == 16 * 2**30
     assert scenario.base is not None
     assert len(scenario.base.daemonsets) == 4
-    assert scenario.nodepools == ()
+    pools = {p.name: p.spec for p in scenario.nodepools}
+    assert list(pools) == ["general", "gpu"]
+    (taint,) = pools["gpu"].taints
+    assert (taint.key, taint.effect) == (NVIDIA_GPU, "NoSchedule")
+    gpu_pod = gpu_streams[0].pod
+    assert any(t.key == NVIDIA_GPU and t.effect == "NoSchedule" for t in gpu_pod.tolerations)
+    assert not any(t.key == NVIDIA_GPU for d in scenario.deployments for t in d.pod.tolerations)
 
 
 def test_docs_example_loads(tmp_path: Path) -> None:

@@ -1,6 +1,6 @@
 """The strategies a simulation compares, named so that scripts can find them.
 
-* ``on-demand``: every node on-demand, packed by spotwise (the cost reference).
+* ``on-demand``: spotwise's pools with every node on-demand (the cost reference).
 * ``node-groups``: the cluster-autoscaler style: fixed groups of equal-size types (as
   kops instance groups are), spot with capacity-optimized, one on-demand group for pods
   that need it and one GPU group.
@@ -65,9 +65,25 @@ def spotwise(
     return Strategy(name, pools, f"spotwise, spot {strategy.value}")
 
 
-def on_demand() -> Strategy:
-    """Every node on-demand."""
-    return Strategy(ON_DEMAND, (_pool("on-demand", capacityTypes=["on-demand"]),), "all on-demand")
+def on_demand(nodepools: Sequence[NodePool] = ()) -> Strategy:
+    """Every node on-demand, from the same pools as spotwise so that only buying differs."""
+    pools = tuple(nodepools) or (_pool("default"),)
+    only = (CapacityType.ON_DEMAND,)
+    pools = tuple(
+        p.model_copy(
+            update={
+                "spec": p.spec.model_copy(
+                    update={
+                        "capacity_types": only,
+                        "on_demand_base": 0,
+                        "on_demand_percentage_above_base": None,
+                    }
+                )
+            }
+        )
+        for p in pools
+    )
+    return Strategy(ON_DEMAND, pools, "all on-demand")
 
 
 def node_groups(catalog: Catalog) -> Strategy:
@@ -133,4 +149,4 @@ def strategies(catalog: Catalog, nodepools: Sequence[NodePool], compare: bool) -
         for s in SpotAllocationStrategy
         if s is not SpotAllocationStrategy.PRICE_CAPACITY_OPTIMIZED
     ]
-    return [on_demand(), node_groups(catalog), spotwise(nodepools), *variants]
+    return [on_demand(nodepools), node_groups(catalog), spotwise(nodepools), *variants]
