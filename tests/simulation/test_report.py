@@ -14,6 +14,7 @@ import pytest
 from PIL import Image
 
 from spotwise.simulation import report as report_module
+from spotwise.simulation import report_plots
 from spotwise.simulation.report import render_report, write_report
 from spotwise.simulation.report_plots import ON_DEMAND_COLOUR, SPOT_COLOUR
 from spotwise.simulation.results import RunResult, Sample, TimelineEvent, Totals
@@ -212,6 +213,13 @@ def test_busiest_instance_types_shown_and_the_rest_as_other() -> None:
         assert f">m5.size{i}<" in section
     for i in range(4):
         assert f">m5.size{i}<" not in section
+
+
+def test_capacity_panels_share_a_scale_that_holds_the_busiest_strategy() -> None:
+    small, busy = _run("on-demand", 0, 4, {}, 30.0), _run("spotwise", 40, 5, {}, 12.0)
+    plot = report_plots.capacity_types([small, busy], 6.0)
+    tops = {ax.get_ylim()[1] for ax in plot.figure.axes if ax.get_title(loc="left")}
+    assert len(tops) == 1 and tops.pop() >= 46  # 41 spot nodes at hour 3, plus 5 on-demand
 
 
 def test_runs_without_samples_or_events_still_render() -> None:

@@ -88,6 +88,10 @@ def capacity_types(runs: Sequence[RunResult], hours: float) -> Plot:
             ax.set_xlabel("")
     if runs:
         axes[0].legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=8, reverse=True)
+        # _finish pins each panel's top to its own data when it sets the bottom, and the
+        # panels share one scale: size it for the busiest strategy, not the first.
+        top = max((s.spot_nodes + s.on_demand_nodes for r in runs for s in r.samples), default=0)
+        axes[0].set_ylim(0, max(top * 1.05, 1))
     else:
         _finish(axes[0], hours, "nodes", False)
     return Plot(
