@@ -25,7 +25,7 @@ from spotwise.model.instance_type import CapacityType
 from spotwise.simulation.cluster import Phase
 from spotwise.simulation.engine import TICK_SECONDS, Simulation
 from spotwise.simulation.results import RunResult
-from spotwise.simulation.scenario import Scenario, load_scenario
+from spotwise.simulation.scenario import Scenario, default_scenario, load_scenario
 from spotwise.simulation.strategies import Strategy, node_groups, on_demand, spotwise
 
 HERE = Path(__file__).parent
@@ -329,6 +329,27 @@ def test_on_demand_strategy_saves_nothing(run_on_demand: Observed) -> None:
     assert summary["pods_force_deleted"] == 0
     assert summary["replacement_ready_percent"] == 100.0
     assert {e["capacity_type"] for e in run_on_demand.events("launch")} == {"on-demand"}
+
+
+def test_on_demand_strategy_buys_the_scenarios_own_pools_on_demand() -> None:
+    scenario = default_scenario()
+    split = scenario.nodepools[0].model_copy(
+        update={
+            "spec": scenario.nodepools[0].spec.model_copy(
+                update={"on_demand_base": 2, "on_demand_percentage_above_base": 20}
+            )
+        }
+    )
+    pools = (split, *scenario.nodepools[1:])
+    reference = on_demand(pools).nodepools
+    assert [p.name for p in reference] == ["general", "gpu"]
+    for mine, theirs in zip(reference, pools, strict=True):
+        assert mine.spec.capacity_types == (CapacityType.ON_DEMAND,)
+        assert mine.spec.on_demand_above_base == 100 and mine.spec.on_demand_base == 0
+        assert (mine.spec.requirements, mine.spec.taints) == (
+            theirs.spec.requirements,
+            theirs.spec.taints,
+        )
 
 
 def test_spotwise_costs_less_than_on_demand(run: Observed, run_on_demand: Observed) -> None:
