@@ -65,6 +65,7 @@ class SimNode:
     launched_at: float
     ready_at: float
     taints: tuple[Taint, ...] = ()
+    unschedulable: bool = False
     pods: set[str] = field(default_factory=set)
     empty_since: float | None = None
     warned_at: float | None = None
@@ -187,6 +188,10 @@ class SimCluster:
         pod.node = None
         self._finish(key, phase)
 
+    def node_changed(self, name: str) -> None:
+        """A node's labels, taints or cordon changed: rebuild its scheduler value."""
+        self._node_values.pop(name, None)
+
     def remove_node(self, name: str) -> None:
         """Forget a node (its pods must have been released)."""
         self._count(self.nodes.pop(name), -1)
@@ -227,6 +232,7 @@ class SimCluster:
                 bound,
                 node.capacity_type,
                 node.price,
+                node.unschedulable,
             )
             self._node_values[node.name] = value
         return value

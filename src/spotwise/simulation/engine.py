@@ -47,6 +47,7 @@ from spotwise.scheduling.packer import PackInput, PackMemo, pack
 from spotwise.scheduling.pool import Pool
 from spotwise.sim.cloud import SimulatedCloud
 from spotwise.simulation.cluster import Phase, SimCluster, SimNode, SimPod
+from spotwise.simulation.cluster_port import SimulatedCluster
 from spotwise.simulation.market import MarketParameters, NoticeKind, SpotMarket
 from spotwise.simulation.results import RunResult, Sample, TimelineEvent, Totals
 from spotwise.simulation.scenario import Scenario
@@ -125,6 +126,32 @@ class Simulation:
         self._launch_serial = 0
         self._memo = PackMemo()
         self._startup = {d.owner: d.startup_seconds for d in scenario.deployments}
+        self._deployments = {d.owner: d for d in scenario.deployments}
+        budgets = [d.pdb for d in scenario.deployments if d.pdb is not None]
+        budgets += scenario.base.pdbs if scenario.base else ()
+        # What the interruption handler and consolidation will drive: the same port as on
+        # a real cluster. Nothing in the loop evicts yet.
+        self.port = SimulatedCluster(
+            self.cluster, self, budgets, self._daemonsets(), drop_node=self._drop_node
+        )
+
+    # -- what the cluster port asks of the engine (simulation.cluster_port.Workloads) --------
+
+    def now(self) -> float:
+        """The virtual time, in seconds since the run began."""
+        return self.clock.now()
+
+    def grace_seconds(self, owner: str) -> float:
+        """The owner's ``terminationGracePeriodSeconds`` (Kubernetes' 30 s if unknown)."""
+        deployment = self._deployments.get(owner)
+        return deployment.grace_seconds if deployment is not None else 30.0
+
+    def expected(self, owner: str) -> int | None:
+        """The replicas a Deployment wants now; None for other owners."""
+        deployment = self._deployments.get(owner)
+        if deployment is None:
+            return None
+        return deployment.replicas.at(self.scenario.start_hour + self.now() / 3600.0)
 
     # -- the loop --------------------------------------------------------------------------
 
@@ -271,6 +298,11 @@ class Simulation:
     def _lose_node(self, node: SimNode, now: float) -> None:
         """The instance is gone: its pods die with it and their controllers replace them."""
         self.cloud.terminate([node.instance_id])
+        self._drop_node(node, now)
+        self._trace(now, "node-lost", node=node.name, instance_type=node.instance_type)
+
+    def _drop_node(self, node: SimNode, now: float) -> None:
+        """The Node is gone: its pods are force-deleted and their owners replace them."""
         for key in sorted(node.pods):
             pod = self.cluster.pods[key]
             was_running = pod.phase in (Phase.RUNNING, Phase.TERMINATING)
@@ -287,7 +319,6 @@ class Simulation:
                 )
                 self._create(again, pod.owner, now, work=pod.work_seconds)
         self.cluster.remove_node(node.name)
-        self._trace(now, "node-lost", node=node.name, instance_type=node.instance_type)
 
     # -- binding and provisioning -----------------------------------------------------------
 

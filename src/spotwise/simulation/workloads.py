@@ -18,6 +18,7 @@ import zlib
 from dataclasses import dataclass
 from typing import Protocol
 
+from spotwise.disruption.budgets import desired_healthy
 from spotwise.kube.pdbs import PodDisruptionBudget
 from spotwise.model.labels import HOSTNAME, KARPENTER_CAPACITY_TYPE, ZONE
 from spotwise.model.labelset import EMPTY_LABELS, LabelSet
@@ -258,17 +259,7 @@ class DeploymentSpec:
         """
         if self.pdb is None:
             return None
-        if self.pdb.min_available is not None:
-            return min(replicas, _scaled(self.pdb.min_available, replicas))
-        if self.pdb.max_unavailable is not None:
-            return max(0, replicas - _scaled(self.pdb.max_unavailable, replicas))
-        return None
-
-
-def _scaled(bound: int | str, replicas: int) -> int:
-    if isinstance(bound, int):
-        return bound
-    return -(-int(bound.removesuffix("%")) * replicas // 100)
+        return min(replicas, desired_healthy(self.pdb, replicas))
 
 
 def pdb_for(

@@ -1,0 +1,1 @@
+"""Disruption: budgets now; drains and consolidation as they land."""
