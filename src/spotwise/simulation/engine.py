@@ -223,19 +223,13 @@ class Simulation:
                     key=lambda p: (p.phase is Phase.PENDING, p.created_at, p.pod.key), reverse=True
                 )
                 for pod in mine[: have - wanted]:
-                    self._delete(pod, now, deployment.grace_seconds)
+                    self.port.delete_pod(pod.pod.key)
         while self._jobs and self._jobs[0][0] <= now:
             _, name, index, run = heapq.heappop(self._jobs)
             spec = self._job_specs[name]
             for k in range(run.pods):
                 job_pod = Pod(f"{name}-{index}-{k}", spec.pod, owner=f"Job/{name}-{index}")
                 self._create(job_pod, f"Job/{name}-{index}", now, work=run.duration_seconds)
-
-    def _delete(self, pod: SimPod, now: float, grace: float) -> None:
-        if pod.phase is Phase.PENDING:
-            self.cluster.delete_pending(pod.pod.key)
-            return
-        self.cluster.set_terminating(pod.pod.key, now + grace)
 
     def _advance_pods(self, now: float) -> None:
         """Apply the phase changes that are due: containers ready, work done, grace over."""
@@ -483,7 +477,7 @@ class Simulation:
             if node.pods or node.empty_since is None or now - node.empty_since < EMPTY_NODE_SECONDS:
                 continue
             self.cloud.terminate([node.instance_id])
-            self.cluster.remove_node(node.name)
+            self.port.delete_node(node.name)
             self.totals.nodes_removed_empty += 1
             self._trace(now, "node-removed-empty", node=node.name, instance_type=node.instance_type)
 
