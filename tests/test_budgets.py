@@ -66,3 +66,16 @@ def test_unready_pods_go_while_the_budget_is_met_if_healthy_budget() -> None:
 def test_a_pod_under_two_budgets_cannot_be_evicted() -> None:
     two = [Coverage(pdb(min_available=0), 3, 3), Coverage(pdb(max_unavailable=3), 3, 3)]
     assert eviction_verdict(PodState.READY, two) is Verdict.MULTIPLE_BUDGETS
+
+
+def test_no_expected_pods_or_no_bound_allows_no_disruption() -> None:
+    assert disruptions_allowed(pdb(max_unavailable=1), 0, 1) == 0
+    assert disruptions_allowed(pdb(), 3, 3) == 0
+    assert eviction_verdict(PodState.READY, [Coverage(pdb(), 3, 3)]) is Verdict.BLOCKED
+
+
+def test_unready_pods_under_a_zero_budget_ask_like_ready_ones() -> None:
+    everything_may_go = [Coverage(pdb(max_unavailable="100%"), 3, 0)]
+    assert eviction_verdict(PodState.STARTING, everything_may_go) is Verdict.BLOCKED
+    some_ready = [Coverage(pdb(max_unavailable="100%"), 3, 2)]
+    assert eviction_verdict(PodState.STARTING, some_ready) is Verdict.ALLOWED

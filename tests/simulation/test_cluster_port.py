@@ -52,16 +52,18 @@ def test_a_percentage_budget_allows_what_the_disruption_controller_computes(
     sim: Simulation,
 ) -> None:
     pods = running(sim, "Deployment/web")  # maxUnavailable: 25% of the replicas wanted now
-    replicas = sim.expected("Deployment/web")
-    assert replicas is not None
-    allowed = len(pods) - (replicas - math.ceil(replicas / 4))
+    assert (len(pods), sim.expected("Deployment/web")) == (39, 39)
+    allowed = math.ceil(39 / 4)  # 9.75 rounds up: 10 may go
     outcomes = [sim.port.evict(key) for key in pods]
-    assert outcomes == [Eviction.EVICTED] * allowed + [Eviction.BLOCKED] * (len(pods) - allowed)
+    assert outcomes == [Eviction.EVICTED] * allowed + [Eviction.BLOCKED] * (39 - allowed)
 
 
 def test_pending_pods_go_at_once_and_unknown_pods_are_gone(sim: Simulation) -> None:
-    spec = sim.cluster.pods[running(sim, "Deployment/payments")[0]].pod.spec
+    ready = running(sim, "Deployment/payments")
+    assert sim.port.evict(ready[0]) is Eviction.EVICTED  # the budget allows nothing more now
+    spec = sim.cluster.pods[ready[1]].pod.spec
     sim.cluster.add_pod(SimPod(Pod("extra", spec, owner="Deployment/payments"), 0.0, "x"))
+    assert sim.port.evict(ready[1]) is Eviction.BLOCKED
     assert sim.port.evict("payments/extra") is Eviction.EVICTED
     assert sim.cluster.pods["payments/extra"].phase is Phase.GONE
     assert sim.port.evict("payments/nobody") is Eviction.GONE
@@ -77,26 +79,33 @@ def test_delete_pod_ignores_budgets_and_keeps_the_grace_period(sim: Simulation) 
 
 def test_patches_cordon_taint_and_label_a_node(sim: Simulation) -> None:
     name = sorted(sim.cluster.nodes)[0]
+    foreign = Taint("team", "ml", TaintEffect.PREFER_NO_SCHEDULE)
+    old = Taint("spotwise.io/disrupting", "soon", TaintEffect.NO_SCHEDULE)
+    sim.port.patch_node(name, NodePatch(add_taints=(foreign, old)))
     taint = Taint("spotwise.io/disrupting", "", TaintEffect.NO_SCHEDULE)
     sim.port.patch_node(
         name, NodePatch(labels={"drain": "yes"}, add_taints=(taint,), unschedulable=True)
     )
     (node,) = [n for n in sim.port.snapshot().nodes if n.name == name]
-    assert node.unschedulable and taint in node.taints and node.labels["drain"] == "yes"
+    assert node.unschedulable and node.labels["drain"] == "yes"
+    assert node.taints == (foreign, taint)  # replaced by key and effect; others kept
     sim.port.patch_node(
         name, NodePatch(labels={"drain": None}, remove_taints=(taint,), unschedulable=False)
     )
     (node,) = [n for n in sim.port.snapshot().nodes if n.name == name]
-    assert not node.unschedulable and taint not in node.taints and "drain" not in node.labels
+    assert not node.unschedulable and node.taints == (foreign,) and "drain" not in node.labels
     assert isinstance(node.labels, LabelSet)
 
 
 def test_deleting_a_node_takes_its_pods_and_jobs_recreate_theirs(sim: Simulation) -> None:
-    name = max(sim.cluster.nodes, key=lambda n: len(sim.cluster.nodes[n].pods))
+    def jobs_on(node: str) -> set[str]:
+        owners = (sim.cluster.pods[k].owner for k in sim.cluster.nodes[node].pods)
+        return {o for o in owners if o.startswith("Job/")}
+
+    name = min((n for n in sim.cluster.nodes if jobs_on(n)), default=None)
+    assert name is not None, "the small scenario's half hour should have a Job pod running"
     keys = sorted(sim.cluster.nodes[name].pods)
-    job_owners = {
-        sim.cluster.pods[k].owner for k in keys if sim.cluster.pods[k].owner[:4] == "Job/"
-    }
+    job_owners = jobs_on(name)
     sim.port.delete_node(name)
     assert name not in {n.name for n in sim.port.snapshot().nodes}
     assert {sim.cluster.pods[k].phase for k in keys} == {Phase.GONE}

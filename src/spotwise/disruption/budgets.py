@@ -6,11 +6,13 @@ may go, out. The Kubernetes rules (pkg/controller/disruption, the eviction subre
 * ``minAvailable`` as a count is the desired healthy count; as a percentage it is scaled
   by the expected count and rounded up.
 * ``maxUnavailable`` (count, or percentage rounded up) is taken from the expected count.
-* Disruptions allowed = healthy - desired healthy, never below zero.
+* Disruptions allowed = healthy - desired healthy, never below zero, and zero when the
+  expected count is zero (no scale found, or a budget with neither bound).
 * The eviction API lets a pod go without asking the budget when it is not running yet
-  (Pending), has finished, or is already terminating; a running pod that is not ready
-  may go while the budget is met (``unhealthyPodEvictionPolicy: IfHealthyBudget``, the
-  default); a pod covered by more than one budget cannot be evicted at all.
+  (Pending: bound pods whose containers are still starting included), has finished, or
+  is already terminating; a running pod that is not ready may go while a positive budget
+  is met (``unhealthyPodEvictionPolicy: IfHealthyBudget``, the default; ``AlwaysAllow`` is
+  not modelled); a pod covered by more than one budget cannot be evicted at all.
 """
 
 from __future__ import annotations
@@ -39,13 +41,16 @@ def desired_healthy(pdb: PodDisruptionBudget, expected: int) -> int:
 
 def disruptions_allowed(pdb: PodDisruptionBudget, expected: int, healthy: int) -> int:
     """How many healthy pods may be disrupted now (``status.disruptionsAllowed``)."""
+    bounded = pdb.min_available is not None or pdb.max_unavailable is not None
+    if expected <= 0 or not bounded:
+        return 0
     return max(0, healthy - desired_healthy(pdb, expected))
 
 
 class PodState(enum.Enum):
     """What the eviction API looks at in a pod."""
 
-    PENDING = "pending"  # not bound, or bound and not started
+    PENDING = "pending"  # not bound, or bound with containers still being created
     STARTING = "starting"  # running, not ready yet: unhealthy
     READY = "ready"  # running and ready: healthy
     TERMINATING = "terminating"
@@ -75,6 +80,9 @@ def eviction_verdict(state: PodState, budgets: Sequence[Coverage]) -> Verdict:
     Args:
         state: The pod's state.
         budgets: Every budget whose selector matches the pod, in its namespace.
+
+    Returns:
+        ALLOWED, BLOCKED (retry later) or MULTIPLE_BUDGETS (never).
     """
     if state in (PodState.PENDING, PodState.TERMINATING, PodState.FINISHED) or not budgets:
         return Verdict.ALLOWED
@@ -82,7 +90,8 @@ def eviction_verdict(state: PodState, budgets: Sequence[Coverage]) -> Verdict:
         return Verdict.MULTIPLE_BUDGETS
     (cover,) = budgets
     if state is PodState.STARTING:
-        met = cover.healthy >= desired_healthy(cover.pdb, cover.expected)
-        return Verdict.ALLOWED if met else Verdict.BLOCKED
+        desired = desired_healthy(cover.pdb, cover.expected)
+        if desired > 0 and cover.healthy >= desired:
+            return Verdict.ALLOWED
     allowed = disruptions_allowed(cover.pdb, cover.expected, cover.healthy)
     return Verdict.ALLOWED if allowed > 0 else Verdict.BLOCKED

@@ -178,6 +178,16 @@ class InstanceType:
         return sum(g.count * g.memory_mib for g in self.gpus)
 
     @property
+    def previous_generation(self) -> bool:
+        """Whether AWS lists the type as previous generation (Xen-era families).
+
+        EC2's flag alone is not trusted: the public data the catalog is built from marks
+        some Nitro families (c5, m5, m6i, r5, r6i, r7g, g5...) previous too, while AWS's
+        list of previous-generation families stops at generation 4 (m4, c4, r4, i2, a1...).
+        """
+        return not self.current_generation and self.generation <= 4
+
+    @property
     def exotic(self) -> bool:
         """Whether the type carries hardware ordinary pods pay for and never use.
 

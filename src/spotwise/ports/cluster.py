@@ -108,7 +108,11 @@ class Cluster(Protocol):
         ...
 
     def delete_node(self, name: str) -> None:
-        """Delete the Node object (its pods go with it)."""
+        """Delete the Node object (its pods go with it).
+
+        The instance is not terminated: the caller does that through the Cloud port,
+        first, or the kubelet registers the node again.
+        """
         ...
 
     def emit(self, event: ClusterEvent) -> None:

@@ -13,10 +13,11 @@ from collections.abc import Collection, Sequence
 from spotwise.catalog.catalog import Catalog
 from spotwise.config.nodepool import NodePool
 from spotwise.model.instance_type import Architecture, CapacityType, InstanceType
+from spotwise.model.labels import INSTANCE_TYPE
 from spotwise.model.offering import bucket_at_most
 from spotwise.model.resources import Resources
 from spotwise.model.scheduling_terms import NodeSelectorTerm, Requirement, Taint
-from spotwise.provisioning.node_labels import node_labels, type_labels
+from spotwise.provisioning.node_labels import KARPENTER_AWS, node_labels, type_labels
 from spotwise.scheduling.overhead import allocatable
 from spotwise.scheduling.pool import Headroom, NodeShape, Offer, Pool, PoolLimits
 
@@ -25,6 +26,16 @@ OfferingKey = tuple[str, str, CapacityType]
 
 DEFAULT_POOL = "default"
 _GENERAL_ARCHITECTURES = (Architecture.X86_64, Architecture.ARM64)
+# Requirement keys that pick families or generations: a pool with one of them says itself
+# which burstable or older types it wants.
+_FAMILY_KEYS = frozenset(
+    {
+        INSTANCE_TYPE,
+        f"{KARPENTER_AWS}/instance-category",
+        f"{KARPENTER_AWS}/instance-family",
+        f"{KARPENTER_AWS}/instance-generation",
+    }
+)
 
 
 def default_nodepool() -> NodePool:
@@ -53,18 +64,19 @@ def _allowed_types(nodepool: NodePool, catalog: Catalog) -> list[InstanceType]:
         return [
             catalog.instance_type(n, subject=f"pool {nodepool.name}") for n in spec.instance_types
         ]
-    # Without a list, every general-purpose type; the rest must be named. Bare metal and
-    # Macs are not nodes one buys by accident. Burstable types back only a fraction of their
-    # vCPUs (t3.small: 20% of 2) so a CPU request there is not a reserved core, and their
-    # credit surcharges are outside every price; previous generations are Xen types that
-    # AWS retires, slower and with tighter ENI limits.
+    # Without a list, every general-purpose type. Bare metal and Macs must be named: they
+    # are not nodes one buys by accident. Burstable types back only a fraction of their
+    # vCPUs (t3.small: 20% of 2), so a CPU request there is not a reserved core, and their
+    # credit surcharges are outside every price; previous generations are Xen types AWS
+    # retires, slower and with tighter ENI limits. Both are left out too, unless the pool's
+    # requirements choose families themselves (instance-category In [t] means t).
+    chooses = {r.key for r in spec.requirements} & _FAMILY_KEYS
     return [
         t
         for t in catalog.instance_types.values()
         if not t.bare_metal
-        and not t.burstable
-        and t.current_generation
         and t.architecture in _GENERAL_ARCHITECTURES
+        and (chooses or not (t.burstable or t.previous_generation))
     ]
 
 

@@ -22,7 +22,9 @@ from spotwise.simulation.cluster import Phase, SimCluster, SimNode, SimPod
 
 _STATES = {
     Phase.PENDING: PodState.PENDING,
-    Phase.STARTING: PodState.STARTING,
+    # Bound with containers being created: the API's phase is still Pending. (The
+    # simulator has no running-but-unready state; PodState.STARTING is for real clusters.)
+    Phase.STARTING: PodState.PENDING,
     Phase.RUNNING: PodState.READY,
     Phase.TERMINATING: PodState.TERMINATING,
     Phase.SUCCEEDED: PodState.FINISHED,
@@ -42,7 +44,7 @@ class Workloads(Protocol):
         ...
 
     def expected(self, owner: str) -> int | None:
-        """The replicas the owner's controller wants; None for owners without a scale."""
+        """The replicas the owner's controller wants; None without a scale (Jobs, bare pods)."""
         ...
 
 
@@ -171,5 +173,9 @@ class SimulatedCluster:
         total = 0
         for owner in sorted({p.owner for p in active}):
             scale = self.workloads.expected(owner)
-            total += scale if scale is not None else sum(p.owner == owner for p in active)
+            if scale is None and owner.startswith("Job/"):
+                # A Job has no scale: the disruption controller fails to sync the budget,
+                # which then allows nothing.
+                return 0
+            total += scale or 0  # pods without a controller count for nothing
         return total

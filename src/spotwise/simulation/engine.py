@@ -127,6 +127,11 @@ class Simulation:
         self._memo = PackMemo()
         self._startup = {d.owner: d.startup_seconds for d in scenario.deployments}
         self._deployments = {d.owner: d for d in scenario.deployments}
+        self._base_scale: Counter[str] = Counter(
+            p.owner
+            for p in (scenario.base.pods if scenario.base else ())
+            if p.owner and not p.owner.startswith(("Job/", "Pod/"))
+        )
         budgets = [d.pdb for d in scenario.deployments if d.pdb is not None]
         budgets += scenario.base.pdbs if scenario.base else ()
         # What the interruption handler and consolidation will drive: the same port as on
@@ -147,11 +152,15 @@ class Simulation:
         return deployment.grace_seconds if deployment is not None else 30.0
 
     def expected(self, owner: str) -> int | None:
-        """The replicas a Deployment wants now; None for other owners."""
+        """The replicas the owner wants now; None for Jobs and bare pods.
+
+        A scenario Deployment follows its curve; the manifests' controllers keep the count
+        the manifests give them.
+        """
         deployment = self._deployments.get(owner)
-        if deployment is None:
-            return None
-        return deployment.replicas.at(self.scenario.start_hour + self.now() / 3600.0)
+        if deployment is not None:
+            return deployment.replicas.at(self.scenario.start_hour + self.now() / 3600.0)
+        return self._base_scale.get(owner)
 
     # -- the loop --------------------------------------------------------------------------
 
