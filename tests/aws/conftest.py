@@ -115,17 +115,26 @@ def hooks() -> Hooks:
     return Hooks()
 
 
-@pytest.fixture
-def cloud_session(aws_endpoint: str, calls: list[str], hooks: Hooks) -> Iterator[boto3.Session]:
-    """A session for the code under test; every call it makes must be in AWS_CALLS."""
+def recorded_session(calls: list[str], hooks: Hooks, families: tuple[str, ...]) -> boto3.Session:
+    """A session that records each call in ``calls`` as an IAM action.
+
+    ``hooks`` answers the given botocore event families, so tests can inject errors.
+    """
     session = new_session()
 
     def record(model: Any, **_: Any) -> None:
         calls.append(f"{model.service_model.signing_name}:{model.name}")
 
     session.events.register("before-call", record)
-    for family in ("provide-client-params", "before-call", "after-call"):
+    for family in families:
         session.events.register(family, hooks.dispatch)
+    return session
+
+
+@pytest.fixture
+def cloud_session(aws_endpoint: str, calls: list[str], hooks: Hooks) -> Iterator[boto3.Session]:
+    """A session for the code under test; every call it makes must be in AWS_CALLS."""
+    session = recorded_session(calls, hooks, ("provide-client-params", "before-call", "after-call"))
     yield session
     unlisted = sorted(set(calls) - AWS_CALLS)
     assert not unlisted, f"calls missing from spotwise.aws.calls.AWS_CALLS: {unlisted}"

@@ -9,7 +9,17 @@ import boto3
 import pytest
 
 # The moto VPC fixtures of the AWS adapter tests, reused here.
-from aws.conftest import CLUSTER, Hooks, Network, ec2, network, new_session  # noqa: F401
+from aws.conftest import (  # noqa: F401  (fixtures shared with the AWS adapter's tests)
+    CLUSTER,
+    Hooks,
+    Network,
+    calls,
+    ec2,
+    hooks,
+    network,
+    new_session,
+    recorded_session,
+)
 from spotwise.catalog.catalog import Catalog, CatalogMetadata
 from spotwise.config.nodepool import NodePool, parse_nodepool
 from spotwise.model.instance_type import Architecture, CapacityType, InstanceType
@@ -83,27 +93,13 @@ def make_pool(name: str = "general", launch: dict[str, Any] | None = None, **spe
 
 
 @pytest.fixture
-def calls() -> list[str]:
-    """Every AWS call the code under test made, as IAM actions."""
-    return []
-
-
-@pytest.fixture
-def hooks() -> Hooks:
-    return Hooks()
-
-
-@pytest.fixture
-def validate_session(aws_endpoint: str, calls: list[str], hooks: Hooks) -> Iterator[boto3.Session]:
+def validate_session(
+    aws_endpoint: str,
+    calls: list[str],  # noqa: F811  (the shared fixture)
+    hooks: Hooks,  # noqa: F811
+) -> Iterator[boto3.Session]:
     """A session for the code under test; every call it makes must be in VALIDATE_CALLS."""
-    session = new_session()
-
-    def record(model: Any, **_: Any) -> None:
-        calls.append(f"{model.service_model.signing_name}:{model.name}")
-
-    session.events.register("before-call", record)
-    for family in ("before-call", "after-call"):
-        session.events.register(family, hooks.dispatch)
+    session = recorded_session(calls, hooks, ("before-call", "after-call"))
     yield session
     unlisted = sorted(set(calls) - VALIDATE_CALLS)
     assert not unlisted, f"calls missing from VALIDATE_CALLS: {unlisted}"
