@@ -54,19 +54,19 @@ class SimulatedCluster:
     Args:
         cluster: The simulated cluster's state.
         workloads: Time and owner facts from the engine.
-        budgets: Every PodDisruptionBudget of the scenario.
-        daemonsets: DaemonSet pod specs.
         drop_node: The engine's handling of a node that is gone (its pods die and their
             owners replace them); called by ``delete_node``.
+        budgets: Every PodDisruptionBudget of the scenario.
+        daemonsets: DaemonSet pod specs.
     """
 
     def __init__(
         self,
         cluster: SimCluster,
         workloads: Workloads,
+        drop_node: Callable[[SimNode, float], None],
         budgets: Sequence[PodDisruptionBudget] = (),
         daemonsets: Sequence[PodSpec] = (),
-        drop_node: Callable[[SimNode, float], None] | None = None,
     ) -> None:
         self.cluster = cluster
         self.workloads = workloads
@@ -128,11 +128,8 @@ class SimulatedCluster:
     def delete_node(self, name: str) -> None:
         """Delete a node: its pods go with it, and their owners replace them."""
         node = self.cluster.nodes.get(name)
-        if node is None:
-            return
-        if self._drop_node is None:
-            raise RuntimeError("this simulated cluster was built without a drop_node hook")
-        self._drop_node(node, self.workloads.now())
+        if node is not None:
+            self._drop_node(node, self.workloads.now())
 
     def emit(self, event: ClusterEvent) -> None:
         """Keep the Event, stamped with the virtual time."""

@@ -125,7 +125,6 @@ class Simulation:
         self._notice_serial = 0
         self._launch_serial = 0
         self._memo = PackMemo()
-        self._startup = {d.owner: d.startup_seconds for d in scenario.deployments}
         self._deployments = {d.owner: d for d in scenario.deployments}
         self._base_scale: Counter[str] = Counter(
             p.owner
@@ -137,7 +136,7 @@ class Simulation:
         # What the interruption handler and consolidation will drive: the same port as on
         # a real cluster. Nothing in the loop evicts yet.
         self.port = SimulatedCluster(
-            self.cluster, self, budgets, self._daemonsets(), drop_node=self._drop_node
+            self.cluster, self, self._drop_node, budgets, self._daemonsets()
         )
 
     # -- what the cluster port asks of the engine (simulation.cluster_port.Workloads) --------
@@ -347,7 +346,8 @@ class Simulation:
             node = self.cluster.nodes[placement.node]
             pod = self.cluster.pods[placement.pod]
             if node.is_ready(now):
-                seconds = self._startup.get(pod.owner, 10.0)
+                deployment = self._deployments.get(pod.owner)
+                seconds = deployment.startup_seconds if deployment is not None else 10.0
                 self.cluster.bind(placement.pod, placement.node, now + seconds)
             else:
                 pod.nominated = node.name
