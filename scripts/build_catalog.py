@@ -102,13 +102,13 @@ def sources(spot_history: list[SpotPricePoint]) -> tuple[Source, ...]:
             ON_DEMAND_AS_OF,
         ),
         Source(
-            "spot prices",
+            "spot price spread between zones",
             "Eric Pauley, aws-spot-price-history (DOI 10.5281/zenodo.14198917)",
             "CC-BY-4.0",
             spot_as_of,
         ),
         Source(
-            "interruption buckets and savings",
+            "interruption buckets and spot savings (the spot price level)",
             "AWS Spot Instance Advisor feed spot-advisor-data.json",
             "AWS public data",
             ADVISOR_AS_OF,

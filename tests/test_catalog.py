@@ -5,7 +5,13 @@ from importlib import metadata
 import pytest
 
 from spotwise.catalog import snapshot
-from spotwise.catalog.build import cpu_manufacturer, latest_spot_prices, network_gbps
+from spotwise.catalog.build import (
+    cpu_manufacturer,
+    latest_spot_prices,
+    network_gbps,
+    spot_price,
+    zone_spread,
+)
 from spotwise.catalog.bundled import load_bundled
 from spotwise.catalog.inputs import SpotPricePoint
 from spotwise.catalog.max_pods import eni_max_pods
@@ -51,16 +57,56 @@ def test_every_zone_offering_has_on_demand_at_the_published_price(catalog):
     assert all(o.price_source is PriceSource.PUBLISHED for o in on_demand)
 
 
-def test_spot_price_is_observed_where_the_history_has_it_else_estimated(catalog):
+def test_spot_prices_are_the_advisor_level_spread_over_zones_by_the_history(catalog):
     spot = {o.zone: o for o in catalog.offerings_of("m6i.large", CapacityType.SPOT)}
-    # use1-az6 is us-east-1c in the data's account; the history's last m6i.large row there is 0.036.
-    assert spot["us-east-1c"].price_source is PriceSource.OBSERVED
-    assert spot["us-east-1c"].price == pytest.approx(0.036)
     economics = catalog.economics["m6i.large"]
-    estimate = round(economics.on_demand_price * (1 - economics.savings_percent / 100), 6)
-    assert spot["us-east-1a"].price_source is PriceSource.ESTIMATE
-    assert spot["us-east-1a"].price == pytest.approx(estimate)
+    level = economics.on_demand_price * (1 - economics.savings_percent / 100)
+    observed = [o for o in spot.values() if o.price_source is PriceSource.ADVISOR_ZONE_SPREAD]
+    flat = [o for o in spot.values() if o.price_source is PriceSource.ADVISOR]
+    assert len(observed) >= 2 and flat
+    # The history shapes the zones around the level; it does not move the level.
+    assert sum(o.price for o in observed) / len(observed) == pytest.approx(level, rel=1e-4)
+    assert len({o.price for o in observed}) > 1
+    assert all(o.price == pytest.approx(level, abs=1e-6) for o in flat)
     assert all(o.interruption == economics.interruption for o in spot.values())
+
+
+def _discount_gap(offering, economics):
+    """How far an offering's discount is from its type's advisor savings, in points."""
+    return 100 * (1 - offering.price / economics.on_demand_price) - economics.savings_percent
+
+
+def test_one_price_basis_no_systematic_gap_between_how_prices_were_made(catalog):
+    gaps: dict[PriceSource, list[float]] = {}
+    for name, economics in catalog.economics.items():
+        offers = catalog.offerings_of(name, CapacityType.SPOT)
+        spread = [o for o in offers if o.price_source is PriceSource.ADVISOR_ZONE_SPREAD]
+        capped = any(o.price >= economics.on_demand_price for o in offers)
+        if spread and not capped:
+            # Per type, the zones the history shaped average to the advisor's level
+            # (only a price capped at on-demand, as for a1 at 0% savings, may not).
+            mean_gap = sum(_discount_gap(o, economics) for o in spread) / len(spread)
+            assert abs(mean_gap) < 0.5, name
+        for o in offers:
+            gaps.setdefault(o.price_source, []).append(_discount_gap(o, economics))
+    assert set(gaps) == {PriceSource.ADVISOR, PriceSource.ADVISOR_ZONE_SPREAD}
+    assert len(gaps[PriceSource.ADVISOR_ZONE_SPREAD]) > 1000
+    for source, values in gaps.items():
+        assert abs(sum(values) / len(values)) < 0.25, source
+
+
+def test_zone_spread_is_each_pool_over_its_type_mean():
+    observed = {("a.large", "z1"): 0.03, ("a.large", "z2"): 0.05, ("b.large", "z1"): 0.2}
+    assert zone_spread(observed) == {
+        ("a.large", "z1"): pytest.approx(0.75),
+        ("a.large", "z2"): pytest.approx(1.25),
+    }  # one zone says nothing about how zones differ
+
+
+def test_spot_price_never_exceeds_on_demand():
+    assert spot_price(0.1, 60, None) == (pytest.approx(0.04), PriceSource.ADVISOR)
+    assert spot_price(0.1, 60, 1.5) == (pytest.approx(0.06), PriceSource.ADVISOR_ZONE_SPREAD)
+    assert spot_price(0.1, 20, 1.5) == (pytest.approx(0.1), PriceSource.ADVISOR_ZONE_SPREAD)
 
 
 def test_latest_spot_price_wins():

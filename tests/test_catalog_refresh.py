@@ -306,15 +306,17 @@ def test_refreshed_catalog_prices_m5_large(refreshed: Refreshed) -> None:
         (z, 0.107, PriceSource.PUBLISHED) for z in zones
     ]
     spot = catalog.offerings_of("m5.large", CapacityType.SPOT)
-    # moto's spot price is a flat 0.00001 for every pool.
+    # moto's spot price is a flat 0.00001 for every pool: the zones do not differ, and
+    # the level is the advisor's 62% off on-demand.
     assert [(o.zone, o.price, o.price_source, o.interruption) for o in spot] == [
-        (z, 0.00001, PriceSource.OBSERVED, BUCKETS[1]) for z in zones
+        (z, round(0.107 * 0.38, 6), PriceSource.ADVISOR_ZONE_SPREAD, BUCKETS[1]) for z in zones
     ]
     assert catalog.economics["m5.metal"].on_demand_price == 5.136
-    # A published price of zero is no price: spot only, never a free on-demand node.
+    # A published price of zero is no price: never a free on-demand node, and no basis
+    # for a spot price either (spot is priced as a discount on on-demand).
     assert catalog.economics["c5.large"].on_demand_price is None
-    assert catalog.offerings_of("c5.large", CapacityType.ON_DEMAND) == ()
-    assert {o.interruption for o in catalog.offerings_of("c5.large")} == {BUCKETS[4]}
+    assert catalog.economics["c5.large"].interruption == BUCKETS[4]
+    assert catalog.offerings_of("c5.large") == ()
 
 
 def test_refresh_records_sources_date_and_progress(refreshed: Refreshed) -> None:
@@ -323,8 +325,8 @@ def test_refresh_records_sources_date_and_progress(refreshed: Refreshed) -> None
     assert [s.name for s in inputs.sources] == [
         "instance types and zone offerings",
         "on-demand prices",
-        "spot prices",
-        "interruption buckets and savings",
+        "spot price spread between zones",
+        "interruption buckets and spot savings (the spot price level)",
     ]
     assert {s.as_of for s in inputs.sources} == {"2026-11-20"}
     assert inputs.sources[3].location.endswith(refreshed.advisor_url)
@@ -515,9 +517,12 @@ def test_every_paged_call_is_followed_to_its_last_page(
         o.zone: (o.price, o.price_source)
         for o in catalog.offerings_of("m5.large", CapacityType.SPOT)
     }
+    # The latest prices (0.035 and 0.04) shape the zones around the advisor's level.
+    economics = catalog.economics["m5.large"]
+    level = economics.on_demand_price * (1 - economics.savings_percent / 100)
     assert spot == {
-        "us-east-1a": (0.035, PriceSource.OBSERVED),
-        "us-east-1b": (0.04, PriceSource.OBSERVED),
+        "us-east-1a": (round(level * 0.035 / 0.0375, 6), PriceSource.ADVISOR_ZONE_SPREAD),
+        "us-east-1b": (round(level * 0.04 / 0.0375, 6), PriceSource.ADVISOR_ZONE_SPREAD),
     }
     # No advisor entry and a zero spot price: m5.xlarge has no spot offering at all.
     assert catalog.offerings_of("m5.xlarge", CapacityType.SPOT) == ()

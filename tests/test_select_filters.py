@@ -470,18 +470,3 @@ def test_price_per_vcpu(catalog):
     per_vcpu = [c.spot_price / c.instance_type.vcpus for c in rows if c.spot_price is not None]
     assert per_vcpu == sorted(per_vcpu)
     assert all(c.spot_price is None for c in rows[len(per_vcpu) :])
-
-
-def test_estimated_marker_follows_the_lowest_price(catalog):
-    (a1,) = select(catalog, Criteria(allow=re.compile(r"^a1\.large$")))
-    assert "estimate" in {s.value for s in a1.spot_source_by_zone.values()}  # one zone is...
-    cheapest = min(a1.spot_price_by_zone, key=a1.spot_price_by_zone.get)
-    assert a1.spot_source_by_zone[cheapest].value == "observed"
-    assert a1.spot_price_estimated is False  # ...but the price shown is observed
-    for c in select(catalog, Criteria(vcpus=Range(1, 8))):
-        if c.spot_price is None:
-            assert not c.spot_price_estimated
-            continue
-        lowest = {z for z, p in c.spot_price_by_zone.items() if p == c.spot_price}
-        expected = all(c.spot_source_by_zone[z].value == "estimate" for z in lowest)
-        assert c.spot_price_estimated == expected

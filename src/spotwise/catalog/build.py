@@ -147,18 +147,60 @@ def latest_spot_prices(history: list[SpotPricePoint]) -> dict[tuple[str, str], f
     return {key: point.price for key, point in latest.items()}
 
 
+# How every spot price of a catalog is made; `spotwise catalog info` prints it.
+SPOT_PRICE_BASIS = (
+    "on-demand price x (1 - the Spot Advisor's savings for the type), the same level for "
+    "every type; where the price history has a type in two or more zones, each of those "
+    "zones is that level times its price over the type's mean observed price"
+)
+
+
+def zone_spread(observed: Mapping[tuple[str, str], float]) -> dict[tuple[str, str], float]:
+    """Each observed pool's price over the mean observed price of its type.
+
+    Only the shape across zones is taken from the history: its level (old, and sampled
+    from a few hours) would mix a second price basis into the catalog. A type observed in
+    one zone says nothing about how zones differ, so it gets no ratio.
+    """
+    by_type: dict[str, dict[str, float]] = {}
+    for (name, zone), price in observed.items():
+        if price > 0:
+            by_type.setdefault(name, {})[zone] = price
+    ratios: dict[tuple[str, str], float] = {}
+    for name, prices in by_type.items():
+        if len(prices) < 2:
+            continue
+        mean = sum(prices.values()) / len(prices)
+        ratios.update({(name, zone): price / mean for zone, price in prices.items()})
+    return ratios
+
+
+def spot_price(
+    on_demand: float, savings_percent: int, ratio: float | None
+) -> tuple[float, PriceSource]:
+    """A spot offering's price on the catalog's one basis, and how it was made.
+
+    The price never exceeds on-demand: EC2 caps spot prices there.
+    """
+    level = on_demand * (1 - savings_percent / 100)
+    if ratio is None:
+        return round(level, 6), PriceSource.ADVISOR
+    return round(min(level * ratio, on_demand), 6), PriceSource.ADVISOR_ZONE_SPREAD
+
+
 def build_catalog(inputs: CatalogInputs) -> Catalog:
     """Build the catalog of one region from its raw facts.
 
     Rules:
         * A type is in the catalog when the region offers it in at least one zone.
         * On-demand offerings exist where the type is offered and a price is published.
-        * Spot offerings exist where the type supports spot and a price is known: the
-          latest observed price of the pool, else on-demand x (1 - advisor savings),
-          marked as an estimate. Pools with neither are left out, never priced at zero.
+        * Spot offerings exist where the type supports spot, a price is published and the
+          advisor lists the type; they are priced on one basis (`SPOT_PRICE_BASIS`): the
+          advisor's savings set the level, the observed history only the spread between
+          zones. Pools with no basis are left out, never priced at zero or by another rule.
         * The interruption bucket of a spot offering is the advisor's for its type.
     """
-    spot_observed = latest_spot_prices(list(inputs.spot_history))
+    ratios = zone_spread(latest_spot_prices(list(inputs.spot_history)))
     types: dict[str, InstanceType] = {}
     economics: dict[str, TypeEconomics] = {}
     offerings: list[Offering] = []
@@ -180,22 +222,18 @@ def build_catalog(inputs: CatalogInputs) -> Catalog:
             interruption=bucket,
             zones=zones,
         )
+        if on_demand is None:
+            continue
         for zone in zones:
-            if on_demand is not None and instance_type.supports(CapacityType.ON_DEMAND):
+            if instance_type.supports(CapacityType.ON_DEMAND):
                 offerings.append(
                     Offering(name, zone, CapacityType.ON_DEMAND, on_demand, PriceSource.PUBLISHED)
                 )
-            if not instance_type.supports(CapacityType.SPOT):
-                continue
-            observed = spot_observed.get((name, zone))
-            if observed is not None:
-                price, source = observed, PriceSource.OBSERVED
-            elif on_demand is not None and advice is not None:
-                price = round(on_demand * (1 - advice.savings_percent / 100), 6)
-                source = PriceSource.ESTIMATE
-            else:
-                continue
-            offerings.append(Offering(name, zone, CapacityType.SPOT, price, source, bucket))
+            if advice is not None and instance_type.supports(CapacityType.SPOT):
+                price, source = spot_price(
+                    on_demand, advice.savings_percent, ratios.get((name, zone))
+                )
+                offerings.append(Offering(name, zone, CapacityType.SPOT, price, source, bucket))
     metadata = CatalogMetadata(
         region=inputs.region,
         built_at=inputs.built_at,

@@ -48,7 +48,7 @@ class CatalogMetadata:
     built_at: str
     sources: tuple[Source, ...]
     zone_ids: Mapping[str, str]
-    schema: int = 1
+    schema: int = 2
 
 
 @dataclass(frozen=True, slots=True)

@@ -156,13 +156,13 @@ def fetch_inputs(
             as_of,
         ),
         Source(
-            "spot prices",
+            "spot price spread between zones",
             f"EC2 DescribeSpotPriceHistory (Linux/UNIX, in effect at the refresh), {region}{via}",
             "AWS API data",
             as_of,
         ),
         Source(
-            "interruption buckets and savings",
+            "interruption buckets and spot savings (the spot price level)",
             f"AWS Spot Instance Advisor feed {advisor_url}",
             "AWS public data",
             as_of,

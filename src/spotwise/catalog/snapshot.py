@@ -39,7 +39,8 @@ from spotwise.model.instance_type import (
 )
 from spotwise.model.offering import BUCKETS, InterruptionBucket, Offering, PriceSource
 
-SCHEMA = 1
+# 2: one spot price basis (advisor level, observed zone spread); 1 mixed two bases.
+SCHEMA = 2
 # The columns of an instance type's row, in order.
 TYPE_FIELDS = (
     "name",

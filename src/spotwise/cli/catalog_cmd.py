@@ -11,7 +11,7 @@ from rich.table import Table
 
 from spotwise.catalog import snapshot
 from spotwise.catalog.advisor import ADVISOR_URL
-from spotwise.catalog.build import build_catalog
+from spotwise.catalog.build import SPOT_PRICE_BASIS, build_catalog
 from spotwise.catalog.bundled import load_catalog
 from spotwise.catalog.catalog import Catalog
 from spotwise.cli.console import stderr, stdout
@@ -147,6 +147,7 @@ def info(region: RegionOption = None, catalog_file: CatalogOption = None) -> Non
     )
     for source in meta.sources:
         out.print(f"- {source.name}: {source.location} ({source.licence}; data of {source.as_of})")
+    out.print(f"spot prices: {SPOT_PRICE_BASIS}")
 
 
 @app.command()

@@ -52,11 +52,15 @@ def bucket_at_most(percent: float) -> tuple[InterruptionBucket, ...]:
 
 
 class PriceSource(enum.StrEnum):
-    """Where a price came from, so that estimates are never mistaken for observations."""
+    """How a price was made. Every spot price has one basis (see `spotwise.catalog.build`).
+
+    Spot prices are always the advisor's level for the type; the two kinds differ only
+    in whether the price history told how the zones differ around that level.
+    """
 
     PUBLISHED = "published"  # on-demand list price
-    OBSERVED = "observed"  # latest spot price seen in the price history
-    ESTIMATE = "estimate"  # on-demand x (1 - advisor savings)
+    ADVISOR = "advisor"  # on-demand x (1 - advisor savings), the same in every zone
+    ADVISOR_ZONE_SPREAD = "advisor-zone-spread"  # the above x the zone's observed ratio
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,7 +72,7 @@ class Offering:
         zone: The availability-zone name, such as ``us-east-1a``.
         capacity_type: Spot or on-demand.
         price: USD per hour.
-        price_source: Whether the price was published, observed or estimated.
+        price_source: How the price was made: published, or which spot price basis.
         interruption: The advisor bucket for spot offerings; None for on-demand, and for
             spot types the advisor does not list.
         available: False when the offering is known to be unavailable now.

@@ -41,22 +41,6 @@ class Candidate:
         return min(self.spot_price_by_zone.values()) if self.spot_price_by_zone else None
 
     @property
-    def spot_price_estimated(self) -> bool:
-        """Whether the lowest spot price shown is an estimate.
-
-        True only when no zone observed that price: an estimate elsewhere does not make
-        an observed minimum uncertain.
-        """
-        lowest = self.spot_price
-        if lowest is None:
-            return False
-        return all(
-            self.spot_source_by_zone.get(zone) is PriceSource.ESTIMATE
-            for zone, price in self.spot_price_by_zone.items()
-            if price == lowest
-        )
-
-    @property
     def savings_percent(self) -> float | None:
         """How much cheaper the lowest spot price is than on-demand, in percent."""
         spot, on_demand = self.spot_price, self.on_demand_price

@@ -11,7 +11,6 @@ import yaml
 from rich.console import Console
 from rich.table import Table
 
-from spotwise.model.offering import PriceSource
 from spotwise.selector.candidate import Candidate
 
 
@@ -53,15 +52,10 @@ def record(c: Candidate) -> dict[str, Any]:
         "spot_price_source_by_zone": {
             zone: source.value for zone, source in sorted(c.spot_source_by_zone.items())
         },
-        "spot_price_estimated": c.spot_price_estimated,
         "savings_percent": c.savings_percent,
         "interruption": c.interruption.label if c.interruption else None,
         "zones": list(c.zones),
     }
-
-
-def _estimated(c: Candidate, zone: str) -> bool:
-    return c.spot_source_by_zone.get(zone) is PriceSource.ESTIMATE
 
 
 def _money(value: float | None) -> str:
@@ -80,7 +74,7 @@ def _table(rows: Sequence[Candidate], wide: bool) -> Table:
         )
     for c in rows:
         t = c.instance_type
-        spot = _money(c.spot_price) + ("*" if c.spot_price_estimated else "")
+        spot = _money(c.spot_price)
         cells = [
             t.name,
             str(t.vcpus),
@@ -94,8 +88,7 @@ def _table(rows: Sequence[Candidate], wide: bool) -> Table:
         if wide:
             gpus = ", ".join(f"{g.count}x {g.model}" for g in t.gpus) or "-"
             by_zone = " ".join(
-                f"{zone[-1]}:{price:.4f}{'*' if _estimated(c, zone) else ''}"
-                for zone, price in sorted(c.spot_price_by_zone.items())
+                f"{zone[-1]}:{price:.4f}" for zone, price in sorted(c.spot_price_by_zone.items())
             )
             cells += [gpus, t.network_performance, str(t.max_pods), str(t.generation), by_zone]
         table.add_row(*cells)
@@ -117,11 +110,3 @@ def render(rows: Sequence[Candidate], fmt: OutputFormat, console: Console) -> No
     else:
         wide = fmt is OutputFormat.WIDE
         console.print(_table(rows, wide=wide))
-        # The per-zone column of the wide table marks estimates too.
-        marked = (
-            c.spot_price_estimated
-            or (wide and any(_estimated(c, z) for z in c.spot_source_by_zone))
-            for c in rows
-        )
-        if any(marked):
-            console.print("* spot price estimated from the Spot Advisor's average savings")
