@@ -1,9 +1,9 @@
 """The strategies a simulation compares, named so that scripts can find them.
 
 * ``on-demand``: spotwise's pools with every node on-demand (the cost reference).
-* ``node-groups``: the cluster-autoscaler style: fixed groups of equal-size types (as
-  kops instance groups are), spot with capacity-optimized, one on-demand group for pods
-  that need it and one GPU group.
+* ``node-groups``: the cluster-autoscaler style: groups of equal-size types made from the
+  same pools (as kops instance-selector makes them), spot with capacity-optimized and an
+  on-demand twin of each group.
 * ``spotwise``: spotwise's defaults: every general-purpose type, spot first with
   price-capacity-optimized, on-demand where pods require it or spot runs dry.
 * ``spotwise-<strategy>``: spotwise with another spot allocation strategy.
@@ -18,10 +18,8 @@ from typing import Any
 from spotwise.catalog.catalog import Catalog
 from spotwise.config.nodepool import NodePool
 from spotwise.model.allocation import SpotAllocationStrategy
-from spotwise.model.instance_type import Architecture, CapacityType
-from spotwise.selector.criteria import Criteria, Range
-from spotwise.selector.emit_kops import group_types
-from spotwise.selector.select import select
+from spotwise.model.instance_type import CapacityType, InstanceType
+from spotwise.provisioning.pools import build_pool
 
 SPOTWISE = "spotwise"
 ON_DEMAND = "on-demand"
@@ -86,58 +84,62 @@ def on_demand(nodepools: Sequence[NodePool] = ()) -> Strategy:
     return Strategy(ON_DEMAND, pools, "all on-demand")
 
 
-def node_groups(catalog: Catalog) -> Strategy:
-    """Fixed groups of equal-size types, as cluster-autoscaler with kops instance groups."""
-    general = list(
-        select(
-            catalog,
-            Criteria(
-                vcpus=Range.exactly(16),
-                architecture=Architecture.X86_64,
-                usage_class=CapacityType.SPOT,
-                gpus=Range.exactly(0),
-                bare_metal=False,
-            ),
+# An Auto Scaling group's mixed-instances policy and kops instance-selector's default list
+# hold at most this many types.
+GROUP_TYPES = 20
+
+
+def node_groups(catalog: Catalog, nodepools: Sequence[NodePool] = ()) -> Strategy:
+    """Cluster-autoscaler node groups made from the same pools as spotwise, the kops way.
+
+    For each pool (the scenario's, or spotwise's default), kops instance-selector's
+    recipe: one node size (the middle vCPU count of the pool's types with the fewest
+    GPUs), and at that size one group per exact shape (architecture, memory, GPUs: CA
+    assumes every node of a group is alike), each of up to `GROUP_TYPES` of the pool's
+    types, spot with capacity-optimized (as CA users configure it) and an on-demand twin.
+    CA's price expander picks the cheapest group that fits the pending pods; the packer
+    does just that among one pool's types, so each pool's groups are one pool here,
+    restricted to the groups' types. Only the node size, the types and the allocation
+    strategy differ from spotwise; the pools, requirements and taints are the same.
+    """
+    groups = []
+    for nodepool in tuple(nodepools) or (_pool("default"),):
+        types = [catalog.instance_type(s.name) for s in build_pool(nodepool, catalog).shapes]
+        members = [name for group in _shapes_of_one_size(catalog, types) for name in group]
+        if not members:
+            continue
+        spec = nodepool.spec.model_copy(
+            update={
+                "instance_types": tuple(members),
+                "spot_allocation_strategy": SpotAllocationStrategy.CAPACITY_OPTIMIZED,
+            }
         )
-    )
-    pools = []
-    for index, ratio in enumerate((4.0, 8.0)):
-        types = [c.name for c in group_types(general, ratio, CapacityType.SPOT)][:10]
-        if types:
-            pools.append(
-                _pool(
-                    f"group-{index + 1}",
-                    instanceTypes=types,
-                    capacityTypes=["spot"],
-                    spotAllocationStrategy="capacity-optimized",
-                    weight=10,
-                )
-            )
-    on_demand_types = [c.name for c in group_types(general, 4.0, CapacityType.ON_DEMAND)][:10]
-    pools.append(
-        _pool("on-demand", instanceTypes=on_demand_types, capacityTypes=["on-demand"], weight=0)
-    )
-    gpus = [
-        c.name
-        for c in select(
-            catalog, Criteria(gpus=Range(1, 1), gpu_manufacturer="nvidia", vcpus=Range(4, 8))
-        )
-        if c.instance_type.architecture is Architecture.X86_64
-    ][:6]
-    if gpus:
-        pools.append(
-            _pool(
-                "gpu",
-                instanceTypes=gpus,
-                capacityTypes=["spot", "on-demand"],
-                spotAllocationStrategy="capacity-optimized",
-                # Below the general groups: only pods that need a GPU should land here.
-                weight=5,
-            )
-        )
+        groups.append(nodepool.model_copy(update={"spec": spec}))
     return Strategy(
-        NODE_GROUPS, tuple(pools), "fixed node groups of equal-size types, capacity-optimized"
+        NODE_GROUPS,
+        tuple(groups),
+        "cluster-autoscaler node groups of one size from the same pools, capacity-optimized",
     )
+
+
+def _shapes_of_one_size(catalog: Catalog, types: Sequence[InstanceType]) -> list[list[str]]:
+    """The pool's groups: its types of the middle size by exact shape, cheapest first.
+
+    A pool that offers GPUs sizes its groups among the types with the fewest GPUs (one,
+    usually): a group of GPU nodes is sized for GPU pods.
+    """
+    with_gpus = [t.gpu_count for t in types if t.gpu_count]
+    fewest_gpus = min(with_gpus) if with_gpus else 0
+    sized = [t for t in types if t.gpu_count == fewest_gpus]
+    if not sized:
+        return []
+    sizes = sorted({t.vcpus for t in sized})
+    size = sizes[(len(sizes) - 1) // 2]
+    shapes: dict[tuple[str, int, int], list[str]] = {}
+    for t in sorted(sized, key=lambda t: (catalog.economics[t.name].on_demand_price or 0, t.name)):
+        if t.vcpus == size:
+            shapes.setdefault((t.architecture.value, t.memory_mib, t.gpu_count), []).append(t.name)
+    return [names[:GROUP_TYPES] for _, names in sorted(shapes.items())]
 
 
 def strategies(catalog: Catalog, nodepools: Sequence[NodePool], compare: bool) -> list[Strategy]:
@@ -149,4 +151,9 @@ def strategies(catalog: Catalog, nodepools: Sequence[NodePool], compare: bool) -
         for s in SpotAllocationStrategy
         if s is not SpotAllocationStrategy.PRICE_CAPACITY_OPTIMIZED
     ]
-    return [on_demand(nodepools), node_groups(catalog), spotwise(nodepools), *variants]
+    return [
+        on_demand(nodepools),
+        node_groups(catalog, nodepools),
+        spotwise(nodepools),
+        *variants,
+    ]
