@@ -193,14 +193,14 @@ def test_ids_are_deterministic_for_a_seed():
     assert len(set(ids(7))) == 3
 
 
-def test_default_spot_capacity_is_drawn_per_pool_from_the_seed():
-    defaults = CapacityDefaults(spot_low=10, spot_high=20, on_demand=7)
+def test_default_capacity_spot_from_the_pool_model_on_demand_as_configured():
+    defaults = CapacityDefaults(spot_reference_depth=30, on_demand=7)
     a, b = sim_cloud(seed=1, defaults=defaults), sim_cloud(seed=1, defaults=defaults)
     keys = pools(a)
     forward = [a.spare(*k) for k in keys]
     backward = [b.spare(*k) for k in reversed(keys)][::-1]
     assert forward == backward  # independent of the order pools are looked at
-    assert all(10 <= n <= 20 for n in forward)
+    assert forward == [a.spot_pools.depth(t, z) for t, z, _ in keys]
     assert len(set(forward)) > 1
     assert a.spare("m5.large", "us-east-1a", ON_DEMAND) == 7
 

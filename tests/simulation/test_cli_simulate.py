@@ -14,7 +14,9 @@ STRATEGY_FIELDS = {
     "name",
     "cost",
     "on_demand_cost",
-    "savings_percent",
+    "savings_vs_own_on_demand_price_percent",
+    "savings_vs_on_demand_strategy_percent",
+    "cost_ratio_to_on_demand",
     "node_hours_spot",
     "node_hours_on_demand",
     "interruptions",
@@ -56,9 +58,14 @@ def test_json_has_every_documented_field(capsys: pytest.CaptureFixture[str]) -> 
         "termination",
     }
     assert 0 < figures["cost"] < figures["on_demand_cost"]
-    assert figures["savings_percent"] == pytest.approx(
+    assert figures["savings_vs_own_on_demand_price_percent"] == pytest.approx(
         100 * (1 - figures["cost"] / figures["on_demand_cost"]), abs=0.05
     )
+    # Without --compare there is no on-demand run: the headline does not apply.
+    assert figures["savings_vs_on_demand_strategy_percent"] is None
+    assert figures["cost_ratio_to_on_demand"] is None
+    # Nothing measures replacements yet (no interruption handler): n/a, not 0 or 100.
+    assert figures["replacement_ready_percent"] is None
     assert sum(figures["end_states"].values()) == figures["pods_created"]
 
 
@@ -79,8 +86,14 @@ def test_compare_runs_every_strategy(capsys: pytest.CaptureFixture[str], tmp_pat
     strategies = doc["strategies"]
     assert [s["name"] for s in strategies] == STRATEGIES
     for figures in strategies:
-        assert set(figures) >= STRATEGY_FIELDS | {"cost_ratio_to_on_demand"}
+        assert set(figures) >= STRATEGY_FIELDS
+        ratio = figures["cost"] / strategies[0]["cost"]
+        assert figures["cost_ratio_to_on_demand"] == pytest.approx(ratio, abs=1e-4)
+        assert figures["savings_vs_on_demand_strategy_percent"] == pytest.approx(
+            100 * (1 - ratio), abs=0.01
+        )
     assert strategies[0]["cost_ratio_to_on_demand"] == 1.0
+    assert strategies[0]["savings_vs_on_demand_strategy_percent"] == 0.0
     assert strategies[0]["node_hours_spot"] == 0
 
 
@@ -88,7 +101,9 @@ def test_summary_table_without_json(capsys: pytest.CaptureFixture[str]) -> None:
     code, out, _ = run(capsys, str(SMALL), "--hours", "0.25")
     assert code == 0
     assert "small: 0.25 h, seed 12" in out
-    assert "savings vs own on-demand price" in out
+    assert "savings vs its own nodes at on-demand price" in out
+    # One strategy: nothing to compare with, and no replacement measured.
+    assert "savings vs the on-demand strategy" in out and "n/a" in out
     assert "No interruption handler runs yet" in out
 
 
@@ -98,10 +113,14 @@ def test_trace_is_json_lines_of_events(capsys: pytest.CaptureFixture[str], tmp_p
     assert code == 0
     records = [json.loads(line) for line in trace.read_text().splitlines()]
     assert records
+    warm_up = 15 * 60  # the scenario's default warm-up, traced at negative times
     for record in records:
         assert isinstance(record["event"], str) and record["event"]
-        assert 0 <= record["t"] < 3600
+        assert -warm_up <= record["t"] < 3600
         assert record["strategy"] == "spotwise"
+    # Only the provisioner acts in the warm-up: the market is quiet until the run starts.
+    assert {r["event"] for r in records if r["t"] < 0} <= {"launch", "node-removed-empty"}
+    assert any(r["t"] < 0 for r in records if r["event"] == "launch")
     times = [r["t"] for r in records]
     assert times == sorted(times)
     kinds = {r["event"] for r in records}

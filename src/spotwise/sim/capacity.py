@@ -2,13 +2,13 @@
 
 A pool is one instance type in one zone bought as one capacity type. Real EC2 never says
 how much spare capacity a pool has; the simulator must, so that capacity-aware allocation
-strategies have something to choose by and launches can run out.
+strategies have something to choose by and launches can run out. A spot pool's depth
+comes from the same model as its interruption rate (`spotwise.sim.spot_pools`).
 """
 
 from __future__ import annotations
 
-import random
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 from spotwise.model.instance_type import CapacityType
@@ -22,30 +22,33 @@ class CapacityDefaults:
     """The capacity of a pool nobody configured.
 
     Attributes:
-        spot_low: The least spare capacity a spot pool starts with.
-        spot_high: The most spare capacity a spot pool starts with.
+        spot_reference_depth: The spare capacity of a spot pool that loses 10% of its
+            capacity a month; calmer pools are deeper, stormier ones shallower.
         on_demand: The spare capacity of every on-demand pool (large: on-demand rarely
             runs out, and a simulation should not pretend otherwise by default).
     """
 
-    spot_low: int = 20
-    spot_high: int = 200
+    spot_reference_depth: int = 100
     on_demand: int = 10_000
 
 
 DEFAULT_CAPACITY = CapacityDefaults()
 
 
+# The depth of a spot pool that nobody configured: (instance type, zone) -> instances.
+SpotDepth = Callable[[str, str], int]
+
+
 class PoolCapacity:
-    """The spare capacity of every pool, drawn per pool from the seed unless configured."""
+    """The spare capacity of every pool: configured, else the spot model's depth."""
 
     def __init__(
         self,
-        seed: int = 0,
+        spot_depth: SpotDepth,
         defaults: CapacityDefaults = DEFAULT_CAPACITY,
         configured: Mapping[PoolKey, int] | None = None,
     ) -> None:
-        self._seed = seed
+        self._spot_depth = spot_depth
         self._defaults = defaults
         self._spare: dict[PoolKey, int] = dict(configured or {})
 
@@ -76,7 +79,4 @@ class PoolCapacity:
         instance_type, zone, capacity_type = key
         if capacity_type is CapacityType.ON_DEMAND:
             return self._defaults.on_demand
-        # One generator per pool, seeded by its name: a pool's capacity does not depend
-        # on which pools were looked at before it (string seeds are stable across runs).
-        rng = random.Random(f"{self._seed}/{instance_type}/{zone}/{capacity_type.value}")
-        return rng.randint(self._defaults.spot_low, self._defaults.spot_high)
+        return self._spot_depth(instance_type, zone)

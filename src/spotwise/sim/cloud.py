@@ -30,6 +30,7 @@ from spotwise.sim.allocation import Candidate, on_demand_order, spot_order
 from spotwise.sim.capacity import DEFAULT_CAPACITY, CapacityDefaults, PoolCapacity, PoolKey
 from spotwise.sim.faults import Fault, Faults
 from spotwise.sim.quotas import VcpuQuotas
+from spotwise.sim.spot_pools import SpotPools
 
 INSUFFICIENT_CAPACITY = "InsufficientInstanceCapacity"
 RESERVATION_FULL = "ReservationCapacityExceeded"
@@ -43,10 +44,11 @@ class SimulatedCloud:
     Args:
         catalog: Offerings and prices; an override with no available offering in it is
             refused with ``Unsupported``.
-        seed: Seeds ids, DNS names and the default spot capacities.
+        seed: Seeds ids, DNS names and the spot pools' model (`spot_pools`).
         clock: Virtual time; instances are pending for ``boot_seconds`` after launch.
         capacity: Spare instances of given pools; others get ``defaults``.
-        defaults: The capacity of pools not in ``capacity``.
+        defaults: The capacity of pools not in ``capacity``: spot pools as deep as
+            `SpotPools` makes them from ``defaults.spot_reference_depth``.
         vcpu_quotas: Account vCPU limits per capacity type; none by default.
         boot_seconds: How long an instance stays pending.
         reservations: Capacity reservations: id -> (instance type, zone, instance count).
@@ -68,7 +70,14 @@ class SimulatedCloud:
     ) -> None:
         self.catalog = catalog
         self.clock: Clock = clock if clock is not None else ManualClock()
-        self.capacity = PoolCapacity(seed, defaults, capacity)
+        # One model gives a spot pool its depth here and its interruption rate in the
+        # simulator's market, so that deep pools are the calm ones.
+        self.spot_pools = SpotPools(
+            seed,
+            lambda name: catalog.economics[name].interruption,
+            defaults.spot_reference_depth,
+        )
+        self.capacity = PoolCapacity(self.spot_pools.depth, defaults, capacity)
         self.quotas = VcpuQuotas(vcpu_quotas)
         self.faults = Faults()
         self.boot_seconds = boot_seconds

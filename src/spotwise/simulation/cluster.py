@@ -188,6 +188,11 @@ class SimCluster:
         pod.node = None
         self._finish(key, phase)
 
+    def forget_finished(self) -> None:
+        """Drop the pods that are gone or succeeded, as if they had never been."""
+        for key in [k for k, p in self.pods.items() if p.phase in (Phase.GONE, Phase.SUCCEEDED)]:
+            del self.pods[key]
+
     def node_changed(self, name: str) -> None:
         """A node's labels, taints or cordon changed: rebuild its scheduler value."""
         self._node_values.pop(name, None)

@@ -15,6 +15,7 @@ from __future__ import annotations
 import dataclasses
 import heapq
 import json
+import math
 from collections import Counter, defaultdict
 from collections.abc import Callable
 from typing import Any
@@ -75,7 +76,10 @@ class Simulation:
         self.catalog = catalog
         self.trace = trace
         market = scenario.market
-        self.clock = ManualClock(0.0)
+        # The run is measured from 0; the warm-up before it provisions for the load at the
+        # start (whole ticks, so that a tick falls on 0).
+        self.warm_up_seconds = math.ceil(scenario.warm_up_seconds / TICK_SECONDS) * TICK_SECONDS
+        self.clock = ManualClock(-self.warm_up_seconds)
         self.cloud = SimulatedCloud(
             catalog, seed=scenario.seed, clock=self.clock, boot_seconds=market.boot_seconds
         )
@@ -89,7 +93,7 @@ class Simulation:
             events=self.events,
             registry=CollectorRegistry(),
         )
-        self.market = SpotMarket(_parameters(scenario), scenario.seed)
+        self.market = SpotMarket(_parameters(scenario), scenario.seed, self.cloud.spot_pools)
         self.settings = {p.name: settings_for(p) for p in strategy.nodepools}
         self.cluster = SimCluster()
         self.totals = Totals()
@@ -158,15 +162,16 @@ class Simulation:
         """
         deployment = self._deployments.get(owner)
         if deployment is not None:
-            return deployment.replicas.at(self.scenario.start_hour + self.now() / 3600.0)
+            return deployment.replicas.at(self.scenario.clock_hour(self.now()))
         return self._base_scale.get(owner)
 
     # -- the loop --------------------------------------------------------------------------
 
     def run(self, progress: Progress | None = None) -> RunResult:
-        """Run the whole scenario and return what was measured."""
+        """Warm the cluster up, run the whole scenario, and return what was measured."""
         horizon = self.scenario.hours * 3600.0
         self._start_base_load()
+        self._warm_up()
         next_sample = 0.0
         while self.clock.now() < horizon:
             now = self.clock.now()
@@ -190,31 +195,55 @@ class Simulation:
             self.scenario.hours,
         )
 
+    def _warm_up(self) -> None:
+        """Provision for the load of the start hour, then start measuring from zero.
+
+        A cold start (every pod pending at once, every node booting) would dominate the
+        day's pending time and time below a budget, and tell strategies apart by nothing
+        they do later. The warm-up runs the same loop with a quiet market (no notices, no
+        shortages: their windows start at 0) and the load held at the start hour; then
+        every total is reset, finished pods are forgotten, and the pods alive at the start
+        count as created by the run. Its launches are traced, at negative times.
+        """
+        while self.clock.now() < 0:
+            now = self.clock.now()
+            self._advance_pods(now)
+            self._workloads(now)
+            self._provision(now)
+            self._remove_empty_nodes(now)
+            self.clock.advance(TICK_SECONDS)
+        self.cluster.forget_finished()
+        self.totals = Totals(pods_created=len(self.cluster.pods))
+        self._below_pdb_since.clear()
+
     def _step(self, now: float) -> None:
         self._advance_pods(now)
         self._workloads(now)
         self._market(now)
+        self._provision(now)
+        self._remove_empty_nodes(now)
+        self._account(now)
+
+    def _provision(self, now: float) -> None:
         # A refused launch marks its offerings unavailable; planning again at once picks
         # the next best offering (other spot pools first, on-demand only when none is
         # left), which beats relaunching the same spot-sized types on-demand.
         for _ in range(REPLANS_PER_TICK):
             if not self._schedule(now):
                 break
-        self._remove_empty_nodes(now)
-        self._account(now)
 
     # -- workloads -------------------------------------------------------------------------
 
     def _start_base_load(self) -> None:
         for pod in self.scenario.base.pods if self.scenario.base else ():
-            self._create(pod, pod.owner or f"Pod/{pod.name}", 0.0)
+            self._create(pod, pod.owner or f"Pod/{pod.name}", self.clock.now())
 
     def _create(self, pod: Pod, owner: str, now: float, work: float | None = None) -> None:
         self.cluster.add_pod(SimPod(pod, now, owner, work_seconds=work))
         self.totals.pods_created += 1
 
     def _workloads(self, now: float) -> None:
-        hours = self.scenario.start_hour + now / 3600.0
+        hours = self.scenario.clock_hour(now)
         for deployment in self.scenario.deployments:
             owner = f"Deployment/{deployment.name}"
             have = self.cluster.active_count(owner)
@@ -270,8 +299,7 @@ class Simulation:
             if node.capacity_type is CapacityType.SPOT and node.warned_at is None:
                 by_pool[(node.instance_type, node.zone)].append(node.instance_id)
         for pool, ids in sorted(by_pool.items()):
-            bucket = self.catalog.economics[pool[0]].interruption
-            for notice in self.market.reclaims(pool, bucket, sorted(ids), now, TICK_SECONDS):
+            for notice in self.market.reclaims(pool, sorted(ids), now, TICK_SECONDS):
                 self._notice_serial += 1
                 heapq.heappush(
                     self.notices,
@@ -436,8 +464,14 @@ class Simulation:
         labels = node_labels(
             pool, settings.labels, type_labels(t), self.catalog.region, zone, capacity_type
         )
-        price = self.cloud.price(instance_type, zone, capacity_type) or 0.0
-        on_demand = self.catalog.economics[instance_type].on_demand_price or price
+        price = self.cloud.price(instance_type, zone, capacity_type)
+        on_demand = self.catalog.economics[instance_type].on_demand_price
+        if price is None or on_demand is None:
+            # A node nobody can price would cost nothing and flatter every figure.
+            raise LookupError(
+                f"{instance_type} in {zone} was launched as {capacity_type.value} but the "
+                f"catalog has no {'price' if price is None else 'on-demand price'} for it"
+            )
         market = self.scenario.market
         self.cluster.add_node(
             SimNode(
@@ -506,7 +540,7 @@ class Simulation:
         ready = self.cluster.running
         for deployment in self.scenario.deployments:
             minimum = deployment.min_available(
-                deployment.replicas.at(self.scenario.start_hour + now / 3600)
+                deployment.replicas.at(self.scenario.clock_hour(now))
             )
             if minimum is None:
                 continue

@@ -1,13 +1,15 @@
 """The spot market the simulator runs against: interruptions and capacity shortages.
 
-Interruptions follow the Spot Instance Advisor: a pool's bucket is the share of its
-capacity AWS reclaimed over a month, so an instance's hazard is the rate at which that
-share would be reached. Interruptions cluster: the market draws *reclaim events* per pool
-and each event takes a share (the correlation) of the pool's running instances, which
-keeps the per-instance rate while bunching the losses in minutes, as users see them. Some
-events send a rebalance recommendation minutes before the two-minute warning.
-Shortages make a pool refuse launches with InsufficientInstanceCapacity for a while.
-Everything is drawn from seeded generators keyed by the pool, so a run is reproducible.
+Interruptions follow the Spot Instance Advisor through the spot pools' model
+(`spotwise.sim.spot_pools`), the same one that gives the simulated cloud each pool's
+depth: a pool's monthly reclaimed share sets an instance's hazard (raised by the share of
+the pool the buyer holds), so deep pools are the calm ones. Interruptions cluster: the
+market draws *reclaim events* per pool and each event takes a share (the correlation) of
+the pool's running instances, which keeps the per-instance rate while bunching the losses
+in minutes, as users see them. Some events send a rebalance recommendation minutes before
+the two-minute warning. Shortages make a pool refuse launches with
+InsufficientInstanceCapacity for a while, more often in stormier pools. Everything is
+drawn from seeded generators keyed by the pool, so a run is reproducible.
 """
 
 from __future__ import annotations
@@ -16,14 +18,11 @@ import enum
 import math
 import random
 import zlib
-from collections.abc import Iterable
+from collections.abc import Sequence
 from dataclasses import dataclass
 
-from spotwise.model.offering import InterruptionBucket
+from spotwise.sim.spot_pools import SpotPools
 
-# A month as the advisor counts it, and the share each bucket stands for (its midpoint).
-MONTH_SECONDS = 30 * 24 * 3600.0
-BUCKET_SHARE = {0: 0.03, 1: 0.075, 2: 0.125, 3: 0.175, 4: 0.25}
 WARNING_SECONDS = 120.0
 
 
@@ -56,33 +55,30 @@ class MarketParameters:
     shortage_seconds: tuple[float, float] = (600.0, 3600.0)
 
 
-def hazard_per_second(bucket: InterruptionBucket | None, scale: float) -> float:
-    """An instance's interruption rate from its pool's advisor bucket.
-
-    A type the advisor does not list is taken as the middle bucket rather than as safe.
-    """
-    share = BUCKET_SHARE[bucket.index if bucket is not None else 2]
-    return -math.log(1 - share) / MONTH_SECONDS * scale
-
-
 def _rng(seed: int, *parts: str) -> random.Random:
     key = "|".join(parts).encode()
     return random.Random(seed * 1_000_003 + zlib.crc32(key))
 
 
 class SpotMarket:
-    """Draws interruptions and shortages for the pools in use."""
+    """Draws interruptions and shortages for the pools in use.
 
-    def __init__(self, parameters: MarketParameters, seed: int) -> None:
+    Args:
+        parameters: How stormy the market is.
+        seed: Seeds the draws of each pool.
+        pools: The spot pools' model, shared with the simulated cloud.
+    """
+
+    def __init__(self, parameters: MarketParameters, seed: int, pools: SpotPools) -> None:
         self.parameters = parameters
         self.seed = seed
+        self.pools = pools
         self._pool_rngs: dict[tuple[str, str], random.Random] = {}
 
     def reclaims(
         self,
         pool: tuple[str, str],
-        bucket: InterruptionBucket | None,
-        instance_ids: Iterable[str],
+        instance_ids: Sequence[str],
         now: float,
         seconds: float,
     ) -> list[Notice]:
@@ -90,15 +86,15 @@ class SpotMarket:
 
         Args:
             pool: (instance type, zone).
-            bucket: The pool's advisor bucket.
-            instance_ids: Its running spot instances, in a stable order.
+            instance_ids: The buyer's running spot instances in it, in a stable order.
             now: The start of the step.
             seconds: The step's length.
         """
         p = self.parameters
         rng = self._pool_rngs.setdefault(pool, _rng(self.seed, "reclaim", *pool))
         correlation = min(max(p.correlation, 1e-3), 1.0)
-        event_rate = hazard_per_second(bucket, p.interruption_scale) / correlation
+        hazard = self.pools.hazard_per_second(*pool, len(instance_ids), p.interruption_scale)
+        event_rate = hazard / correlation
         if rng.random() >= -math.expm1(-event_rate * seconds):
             return []
         notices: list[Notice] = []
@@ -115,11 +111,15 @@ class SpotMarket:
         return notices
 
     def shortages(self, pool: tuple[str, str], hours: float) -> list[tuple[float, float]]:
-        """The (start, end) windows in which a spot pool refuses launches, for a whole run."""
+        """The (start, end) windows in which a spot pool refuses launches, for a whole run.
+
+        ``shortagesPerPoolPerDay`` is the rate of a pool that loses 10% a month; a pool
+        that loses more runs dry more often, in proportion.
+        """
         p = self.parameters
         rng = _rng(self.seed, "shortage", *pool)
         windows: list[tuple[float, float]] = []
-        rate = p.shortages_per_pool_per_day / 86400.0
+        rate = p.shortages_per_pool_per_day * self.pools.stormy(*pool) / 86400.0
         t = 0.0
         horizon = hours * 3600.0
         while rate > 0:

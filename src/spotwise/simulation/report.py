@@ -9,10 +9,9 @@ from __future__ import annotations
 import html
 import os
 import tempfile
-from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
+from spotwise.simulation.figures import ROWS
 from spotwise.simulation.report_plots import (
     Plot,
     capacity_types,
@@ -24,27 +23,6 @@ from spotwise.simulation.report_plots import (
 from spotwise.simulation.report_svg import figure_svg
 from spotwise.simulation.report_timeline import interruption_timeline
 from spotwise.simulation.runner import Comparison
-
-# One row of the summary table: its label and how to show one strategy's figures.
-_Row = tuple[str, Callable[[dict[str, Any]], str]]
-
-_ROWS: tuple[_Row, ...] = (
-    ("cost", lambda f: f"${f['cost']:,.2f}"),
-    ("cost vs all on-demand", lambda f: _ratio(f.get("cost_ratio_to_on_demand"))),
-    ("savings vs own on-demand price", lambda f: f"{f['savings_percent']:.1f}%"),
-    ("node-hours spot", lambda f: f"{f['node_hours_spot']:,.1f}"),
-    ("node-hours on-demand", lambda f: f"{f['node_hours_on_demand']:,.1f}"),
-    ("rebalance recommendations", lambda f: str(f["interruptions"]["rebalance-recommendation"])),
-    ("interruption warnings", lambda f: str(f["interruptions"]["interruption-warning"])),
-    ("instances reclaimed", lambda f: str(f["interruptions"]["termination"])),
-    ("pods evicted", lambda f: str(f["pods_evicted"])),
-    ("pods force-deleted", lambda f: str(f["pods_force_deleted"])),
-    ("pods lost (killed running)", lambda f: str(f["pods_lost"])),
-    ("pod-seconds pending", lambda f: f"{f['pending_pod_seconds']:,.0f}"),
-    ("evicted with a ready replacement", lambda f: f"{f['replacement_ready_percent']:.0f}%"),
-    ("longest time below a PDB", lambda f: f"{f['longest_below_pdb_seconds']:,.0f} s"),
-    ("launches (on-demand fallbacks)", lambda f: f"{f['launches']} ({f['on_demand_fallbacks']})"),
-)
 
 _STYLE = """
 body { font-family: system-ui, sans-serif; margin: 2rem auto; max-width: 76rem; padding: 0 1rem;
@@ -154,7 +132,7 @@ def _summary_section(comparison: Comparison) -> str:
         f'<tr><th scope="row">{html.escape(label)}</th>'
         + "".join(f"<td>{html.escape(show(f))}</td>" for f in figures)
         + "</tr>"
-        for label, show in _ROWS
+        for label, show in ROWS
     )
     return (
         '<section id="summary">\n<h2>Summary</h2>\n<table>\n'
@@ -171,7 +149,3 @@ def _plot_section(plot: Plot) -> str:
         f"<figure>\n{svg}\n<figcaption>{html.escape(plot.caption)}</figcaption>\n</figure>\n"
         "</section>"
     )
-
-
-def _ratio(value: float | None) -> str:
-    return "-" if value is None else f"{value:.2f}x"

@@ -48,7 +48,9 @@ class Totals:
     pods_evicted: int = 0
     pods_force_deleted: int = 0
     pods_lost: int = 0
-    replaced_ready: int = 0
+    # Pods whose replacement was Ready before they went; None until something measures
+    # it (the interruption handler will), so that no constant passes for a figure.
+    replaced_ready: int | None = None
     pending_pod_seconds: float = 0.0
     launches: int = 0
     fallbacks: int = 0
@@ -72,12 +74,17 @@ class RunResult:
         """The figures of ``--json`` for this strategy."""
         t = self.totals
         disrupted = t.pods_evicted + t.pods_force_deleted
-        savings = 100 * (1 - t.cost / t.on_demand_cost) if t.on_demand_cost else 0.0
+        savings = 100 * (1 - t.cost / t.on_demand_cost) if t.on_demand_cost else None
+        ready = None
+        if t.replaced_ready is not None and disrupted:
+            ready = round(100 * t.replaced_ready / disrupted, 1)
         return {
             "name": self.strategy,
             "cost": round(t.cost, 4),
             "on_demand_cost": round(t.on_demand_cost, 4),
-            "savings_percent": round(savings, 2),
+            "savings_vs_own_on_demand_price_percent": None
+            if savings is None
+            else round(savings, 2),
             "node_hours_spot": round(t.node_seconds_spot / 3600, 3),
             "node_hours_on_demand": round(t.node_seconds_on_demand / 3600, 3),
             "interruptions": dict(t.interruptions),
@@ -86,9 +93,7 @@ class RunResult:
             "pods_force_deleted": t.pods_force_deleted,
             "pods_lost": t.pods_lost,
             "pending_pod_seconds": round(t.pending_pod_seconds, 1),
-            "replacement_ready_percent": round(100 * t.replaced_ready / disrupted, 1)
-            if disrupted
-            else 100.0,
+            "replacement_ready_percent": ready,
             "longest_below_pdb_seconds": round(max(t.below_pdb_seconds.values(), default=0.0), 1),
             "launches": t.launches,
             "on_demand_fallbacks": t.fallbacks,

@@ -269,6 +269,7 @@ class ScenarioSpec(DocumentModel):
     hours: Annotated[StrictFloat, Field(gt=0, le=24 * 31)] = 24.0
     seed: Count = 1
     start: Annotated[StrictFloat, Field(ge=0, lt=24)] = 0.0
+    warm_up_minutes: Annotated[StrictFloat, Field(ge=0, le=24 * 60)] = 15.0
     deployments: tuple[Deployment, ...] = ()
     jobs: tuple[Job, ...] = ()
     manifests: tuple[Annotated[str, Field(min_length=1)], ...] = ()
@@ -322,6 +323,8 @@ class Scenario:
         hours: How long the run lasts, in hours.
         seed: The seed of every random draw.
         start_hour: The hour of day the run starts at.
+        warm_up_seconds: How long the cluster is provisioned for the load of the start
+            hour before the measured run begins (nothing of it is measured).
         deployments: Deployments whose replicas follow curves.
         jobs: Job streams.
         base: The load of the real manifests (pods all day, DaemonSets per node), if any.
@@ -334,6 +337,7 @@ class Scenario:
     hours: float = 24.0
     seed: int = 1
     start_hour: float = 0.0
+    warm_up_seconds: float = 900.0
     deployments: tuple[DeploymentSpec, ...] = ()
     jobs: tuple[JobSpec, ...] = ()
     base: Workload | None = None
@@ -349,8 +353,12 @@ class Scenario:
         return dataclasses.replace(self, seed=seed)
 
     def clock_hour(self, elapsed_seconds: float) -> float:
-        """The clock hour replica curves read, ``elapsed_seconds`` into the run."""
-        return self.start_hour + elapsed_seconds / 3600.0
+        """The clock hour replica curves read, ``elapsed_seconds`` into the run.
+
+        The warm-up before the run (negative seconds) reads the start hour: it provisions
+        for the load the measured run starts with.
+        """
+        return self.start_hour + max(elapsed_seconds, 0.0) / 3600.0
 
     def replicas_at(self, elapsed_seconds: float) -> int:
         """The replicas all Deployments want ``elapsed_seconds`` into the run."""
@@ -430,6 +438,7 @@ def _scenario(document: ScenarioDocument, where: str, folder: Path) -> Scenario:
         hours=spec.hours,
         seed=spec.seed,
         start_hour=spec.start,
+        warm_up_seconds=spec.warm_up_minutes * 60,
         deployments=tuple(_deployment(d) for d in spec.deployments),
         jobs=tuple(_job(j) for j in spec.jobs),
         base=_base(spec.manifests, where, folder),

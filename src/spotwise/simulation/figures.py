@@ -1,0 +1,53 @@
+"""The rows of the summary table, shared by the terminal and the HTML report.
+
+Each row names exactly what it measures; a figure that does not apply to a strategy, or
+that nothing measures yet, shows as ``n/a`` rather than as a made-up number.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+# One row: its label and how to show one strategy's figures (the ``--json`` object).
+Row = tuple[str, Callable[[dict[str, Any]], str]]
+NOT_APPLICABLE = "n/a"
+
+
+def percent(value: float | None, digits: int = 1) -> str:
+    """``59.3%``, or n/a for a figure that does not apply."""
+    return NOT_APPLICABLE if value is None else f"{value:.{digits}f}%"
+
+
+def ratio(value: float | None) -> str:
+    """``0.41x``, or n/a when there is no on-demand run to compare with."""
+    return NOT_APPLICABLE if value is None else f"{value:.2f}x"
+
+
+ROWS: tuple[Row, ...] = (
+    ("cost", lambda f: f"${f['cost']:,.2f}"),
+    ("cost vs the on-demand strategy", lambda f: ratio(f.get("cost_ratio_to_on_demand"))),
+    (
+        "savings vs the on-demand strategy",
+        lambda f: percent(f.get("savings_vs_on_demand_strategy_percent")),
+    ),
+    (
+        "savings vs its own nodes at on-demand price",
+        lambda f: percent(f["savings_vs_own_on_demand_price_percent"]),
+    ),
+    ("node-hours spot", lambda f: f"{f['node_hours_spot']:,.1f}"),
+    ("node-hours on-demand", lambda f: f"{f['node_hours_on_demand']:,.1f}"),
+    ("rebalance recommendations", lambda f: str(f["interruptions"]["rebalance-recommendation"])),
+    ("interruption warnings", lambda f: str(f["interruptions"]["interruption-warning"])),
+    ("instances reclaimed", lambda f: str(f["interruptions"]["termination"])),
+    ("pods evicted", lambda f: str(f["pods_evicted"])),
+    ("pods force-deleted", lambda f: str(f["pods_force_deleted"])),
+    ("pods lost (killed running)", lambda f: str(f["pods_lost"])),
+    ("pod-seconds pending", lambda f: f"{f['pending_pod_seconds']:,.0f}"),
+    (
+        "evicted with a ready replacement",
+        lambda f: percent(f["replacement_ready_percent"], digits=0),
+    ),
+    ("longest time below a PDB", lambda f: f"{f['longest_below_pdb_seconds']:,.0f} s"),
+    ("launches (on-demand fallbacks)", lambda f: f"{f['launches']} ({f['on_demand_fallbacks']})"),
+)
