@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 PIP := $(BIN)/python -m pip install --quiet --disable-pip-version-check -c constraints.txt
 
-.PHONY: demo test install dev lint typecheck unit browser bench bench-ray catalog clean
+.PHONY: demo test install dev lint typecheck unit browser bench bench-ray catalog figures clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -50,6 +50,10 @@ bench: dev
 bench-ray: dev
 	$(PIP) 'ray==2.60.0'
 	$(BIN)/python benchmarks/packing_cost.py
+
+# The command outputs quoted in README.md and docs/ (blocks after an "output:" marker).
+figures: install
+	$(BIN)/python scripts/doc_figures.py
 
 catalog: dev
 	$(BIN)/python scripts/build_catalog.py --data ../shared/data

@@ -145,6 +145,14 @@ def test_minimal_scenario_takes_the_defaults(tmp_path: Path) -> None:
     assert scenario.market.rebalance_lead_minutes == (2.0, 10.0)
     assert scenario.market.shortage_minutes == (10.0, 60.0)
     assert (scenario.market.boot_seconds, scenario.market.join_seconds) == (75, 15)
+    assert scenario.warm_up_seconds == 15 * 60
+
+
+def test_warm_up_is_read_in_minutes_and_may_be_off(tmp_path: Path) -> None:
+    warm = load_scenario(_write(tmp_path, MINIMAL + "spec:\n  warmUpMinutes: 2.5\n"))
+    assert warm.warm_up_seconds == 150
+    cold = load_scenario(_write(tmp_path, MINIMAL + "spec:\n  warmUpMinutes: 0.0\n"))
+    assert cold.warm_up_seconds == 0
 
 
 def test_clock_hours_count_from_the_start(tmp_path: Path) -> None:
@@ -155,6 +163,8 @@ def test_clock_hours_count_from_the_start(tmp_path: Path) -> None:
     # 7 hours after the run starts it is 14:00, web's peak.
     assert web.replicas.at(scenario.clock_hour(7 * 3600)) == 100
     assert scenario.replicas_at(7 * 3600) == 100 + 12 + 5 + 3  # web, worker, api, db-proxy
+    # The warm-up before the run (negative seconds) holds the start hour's load.
+    assert scenario.clock_hour(-600) == 7
 
 
 MANIFESTS = """\
