@@ -13,6 +13,7 @@ from spotwise.model.labels import HOSTNAME, NODE_POOL
 from spotwise.model.node import Node
 from spotwise.model.pod import Pod
 from spotwise.model.scheduling_terms import LabelSelector, PodAffinityTerm
+from spotwise.provisioning.pools import without
 from spotwise.scheduling.packer import PackInput, pack
 from spotwise.scheduling.plan import Plan
 from spotwise.scheduling.pool import Pool
@@ -97,3 +98,19 @@ def test_nodes_of_other_pools_do_not_count():
     elsewhere = busy_nodes(pool("other"), ON_DEMAND, 1)
     plan = plan_for(p, 2, elsewhere)
     assert capacity_types(plan) == {ON_DEMAND: 1, SPOT: 1}
+
+
+def test_a_node_only_spot_types_can_hold_is_not_made_on_demand_for_the_base():
+    # EC2 refused on-demand m5.2xlarge lately, so the pool offers it as spot only (as the
+    # controller and the simulator build pools). Four 1-CPU pods outgrow an m5.xlarge:
+    # their node can only be a spot m5.2xlarge, even though the base asks for on-demand
+    # and the smaller type, still in the node's options, could be bought on-demand.
+    zones = ("us-east-1a",)
+    (p,) = without(
+        (pool(types=("m5.xlarge", "m5.2xlarge"), zones=zones, onDemandBase=1),),
+        {("m5.2xlarge", zone, ON_DEMAND) for zone in zones},
+    )
+    plan = pack(PackInput(tuple(pod_list(spec("1", "1Gi"), 4)), (), (p,)))
+    assert not plan.unschedulable
+    (only,) = plan.nodes
+    assert (only.capacity_type, only.instance_types, len(only.pods)) == (SPOT, ("m5.2xlarge",), 4)
