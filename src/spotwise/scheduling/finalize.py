@@ -49,8 +49,9 @@ def finalize(
         by_price = orders.get(pool.name)
         if by_price is None:
             by_price = orders[pool.name] = _shapes_by_price(pool)
-        on_demand = _on_demand_claims(pool, mine, existing)
-        forced = sum(1 for c in on_demand if _allows(c, CapacityType.SPOT))
+        shapes = allocatable[pool.name]
+        on_demand = _on_demand_claims(pool, mine, existing, shapes)
+        forced = sum(1 for c in on_demand if _allows(c, CapacityType.SPOT, shapes))
         if forced:
             notes.append(
                 f"pool {pool.name}: {forced} of {len(mine)} new nodes on-demand for its split "
@@ -59,31 +60,49 @@ def finalize(
         for claim in mine:
             capacity_type = (
                 CapacityType.ON_DEMAND
-                if claim in on_demand or not _allows(claim, CapacityType.SPOT)
+                if claim in on_demand or not _allows(claim, CapacityType.SPOT, shapes)
                 else CapacityType.SPOT
             )
-            nodes.append(
-                _new_node(claim, capacity_type, by_price[capacity_type], allocatable[pool.name])
-            )
+            nodes.append(_new_node(claim, capacity_type, by_price[capacity_type], shapes))
     return tuple(nodes), notes
 
 
-def _allows(claim: Claim, capacity_type: CapacityType) -> bool:
-    """Whether the claim's node may still be bought as ``capacity_type``."""
-    return any(ct is capacity_type for _, ct in claim.placements())
+def _allows(claim: Claim, capacity_type: CapacityType, allocatable: tuple[Resources, ...]) -> bool:
+    """Whether the claim's node may still be bought as ``capacity_type``.
+
+    Only shapes that hold the claim's pods count: a claim keeps the smaller shapes it
+    outgrew among its options, and one of them may be offered as a capacity type no
+    shape that holds the pods is (on-demand refused lately, for instance). Counting it
+    would make the node that capacity type with nothing to launch it as.
+    """
+    used = claim.used
+    return any(
+        ct is capacity_type
+        for index, placements in claim.options.items()
+        if used.fits_in(allocatable[index])
+        for _, ct in placements
+    )
 
 
-def _on_demand_claims(pool: Pool, claims: list[Claim], existing: Sequence[Node]) -> list[Claim]:
+def _on_demand_claims(
+    pool: Pool,
+    claims: list[Claim],
+    existing: Sequence[Node],
+    allocatable: tuple[Resources, ...],
+) -> list[Claim]:
     """The claims that allow both and must be on-demand to honour the pool's split."""
     pool_nodes = [n for n in existing if n.labels.get(NODE_POOL) == pool.name]
     have_on_demand = sum(1 for n in pool_nodes if n.capacity_type is CapacityType.ON_DEMAND)
     total = len(pool_nodes) + len(claims)
     above = max(total - pool.on_demand_base, 0)
     wanted = min(pool.on_demand_base, total) + math.ceil(above * pool.on_demand_percentage / 100)
-    only_on_demand = sum(1 for c in claims if not _allows(c, CapacityType.SPOT))
+    only_on_demand = sum(1 for c in claims if not _allows(c, CapacityType.SPOT, allocatable))
     needed = wanted - have_on_demand - only_on_demand
     flexible = [
-        c for c in claims if _allows(c, CapacityType.SPOT) and _allows(c, CapacityType.ON_DEMAND)
+        c
+        for c in claims
+        if _allows(c, CapacityType.SPOT, allocatable)
+        and _allows(c, CapacityType.ON_DEMAND, allocatable)
     ]
     return flexible[: max(needed, 0)]
 

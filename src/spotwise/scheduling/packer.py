@@ -15,7 +15,7 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 
-from spotwise.model.instance_type import CapacityType
+from spotwise.model.instance_type import CapacityType, InstanceType
 from spotwise.model.labels import NODE_POOL
 from spotwise.model.labelset import LabelSet
 from spotwise.model.node import Node
@@ -149,6 +149,7 @@ class _Packer:
         self._efficient_cache = self.memo.efficient
         self._fitting = self.memo.fitting
         self._guidance: dict[tuple[str, PodSpec], tuple[int, ...]] = {}
+        self._types: dict[str, dict[str, InstanceType]] = {}
 
     # -- set-up ----------------------------------------------------------------------
 
@@ -655,10 +656,17 @@ class _Packer:
         if limits.nodes is not None and len(claims) + len(nodes) >= limits.nodes:
             return {}
         used_cpu = sum(_smallest(c).instance_type.vcpus * 1000 for c in claims)
-        used_cpu += sum(n.allocatable.cpu_milli for n in nodes)
         used_memory = sum(_smallest(c).instance_type.memory_mib * 2**20 for c in claims)
-        used_memory += sum(n.allocatable.memory_bytes for n in nodes)
         used_price = sum(cheapest(c.pool, *_cheapest_option(c)) for c in claims)
+        types = self._instance_types(pool)
+        for n in nodes:
+            # The caps are on what the nodes are, as a new node counts by its type, not on
+            # what pods may use of them; a type the pool no longer has counts as allocatable.
+            t = types.get(n.instance_type or "")
+            used_cpu += t.vcpus * 1000 if t is not None else n.allocatable.cpu_milli
+            used_memory += t.memory_mib * 2**20 if t is not None else n.allocatable.memory_bytes
+            # At the price it was bought at, when known.
+            used_price += n.price or 0.0
         allowed = {}
         for index, placements in pool_options.items():
             t = pool.shapes[index].instance_type
@@ -672,6 +680,13 @@ class _Packer:
                 continue
             allowed[index] = placements
         return allowed
+
+    def _instance_types(self, pool: Pool) -> dict[str, InstanceType]:
+        """The instance types of ``pool``'s shapes by name (kept for the run)."""
+        found = self._types.get(pool.name)
+        if found is None:
+            found = self._types[pool.name] = {s.name: s.instance_type for s in pool.shapes}
+        return found
 
     # -- topology ------------------------------------------------------------------------
 

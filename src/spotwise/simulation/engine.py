@@ -24,8 +24,7 @@ from prometheus_client import CollectorRegistry
 
 from spotwise.catalog.catalog import Catalog
 from spotwise.model.instance_type import CapacityType
-from spotwise.model.labels import HOSTNAME, capacity_type_labels
-from spotwise.model.labelset import LabelSet
+from spotwise.model.labels import HOSTNAME
 from spotwise.model.pod import Pod, PodSpec
 from spotwise.model.resources import Resources
 from spotwise.ports.clock import ManualClock
@@ -45,7 +44,8 @@ from spotwise.provisioning.unavailable import UnavailableOfferings
 from spotwise.scheduling.bins import minus
 from spotwise.scheduling.overhead import allocatable
 from spotwise.scheduling.packer import PackInput, PackMemo, pack
-from spotwise.scheduling.pool import Pool
+from spotwise.scheduling.plan import NewNode
+from spotwise.scheduling.pool import NodeShape, Pool
 from spotwise.sim.cloud import SimulatedCloud
 from spotwise.simulation.cluster import Phase, SimCluster, SimNode, SimPod
 from spotwise.simulation.cluster_port import SimulatedCluster
@@ -59,7 +59,6 @@ TICK_SECONDS = 15.0
 REPLANS_PER_TICK = 3
 SAMPLE_SECONDS = 300.0
 EMPTY_NODE_SECONDS = 600.0
-_SPOT_LABELS = LabelSet(capacity_type_labels(CapacityType.SPOT))
 
 Trace = Callable[[dict[str, Any]], None]
 Progress = Callable[[float], None]
@@ -109,6 +108,9 @@ class Simulation:
         )
         self._all_pools = build_pools(strategy.nodepools, catalog)
         self._pools = self._all_pools
+        self._shapes: dict[tuple[str, str], NodeShape] = {
+            (pool.name, shape.name): shape for pool in self._all_pools for shape in pool.shapes
+        }
         # Every offering the strategy could use, so capacity-type-wide marks expand to them.
         self._offerings = [
             (shape.name, offer.zone, offer.capacity_type)
@@ -395,7 +397,7 @@ class Simulation:
                 # Re-planning does the fallback (see _step), so a spot node is not bought
                 # on-demand with the types it was sized for on spot.
                 allows_on_demand=new.capacity_type is CapacityType.ON_DEMAND,
-                allows_spot=all(s.matches_node_affinity(_SPOT_LABELS) for s in specs),
+                allows_spot=self._accept_spot(new, specs),
             )
             outcome = self.launcher.launch(intent, self.settings[new.pool])
             self._launched(now, new.pool, outcome)
@@ -405,6 +407,24 @@ class Simulation:
                     if key in self.cluster.pods:
                         self.cluster.pods[key].nominated = _node_name(outcome.instance.instance_id)
         return refused
+
+    def _accept_spot(self, node: NewNode, specs: list[PodSpec]) -> bool:
+        """Whether every pod accepts some spot node that ``node`` may be launched as.
+
+        Judged on the labels of its spot offers (type, architecture, zone, the pool's own
+        labels), as the packer judged them: on the capacity-type labels alone, a pod that
+        selects nodes by any other label (an architecture, a zone) would refuse spot.
+        """
+        for name in node.instance_types:
+            shape = self._shapes.get((node.pool, name))
+            for offer in shape.offers if shape is not None else ():
+                if (
+                    offer.capacity_type is CapacityType.SPOT
+                    and offer.zone in node.zones
+                    and all(s.matches_node_affinity(offer.labels) for s in specs)
+                ):
+                    return True
+        return False
 
     def _waits_for_node(self, pod: SimPod, now: float) -> bool:
         """Whether a pending pod is already nominated to a node that is still booting."""
