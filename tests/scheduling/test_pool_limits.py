@@ -99,6 +99,16 @@ def test_running_nodes_count_against_the_price_cap():
     assert len(plan.nodes) == 1 and len(plan.unschedulable) == 1
 
 
+def test_a_running_node_of_unknown_price_counts_at_its_offers_price():
+    (offering,) = load_bundled().offerings_of(TYPE, CapacityType.SPOT, (ZONE,))
+    p = limited(pricePerHour=2.5 * offering.price)
+    # A node read from the cluster carries no price: it is not free for the cap.
+    unpriced = tuple(dataclasses.replace(n, price=None) for n in running(p, 1))
+    pods = pod_list(spec("500m", "1Gi", anti_affinity=(PodAffinityTerm(WEB, HOSTNAME),)), 2)
+    plan = pack(PackInput(tuple(pods), unpriced, (p,)))
+    assert len(plan.nodes) == 1 and len(plan.unschedulable) == 1
+
+
 def test_running_nodes_count_against_the_memory_cap_with_all_their_memory():
     # Eight m5.large run: 64 GiB, the whole cap, though pods may use only ~54 GiB of it.
     p = limited(memory="64Gi")

@@ -15,7 +15,7 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 
-from spotwise.model.instance_type import CapacityType, InstanceType
+from spotwise.model.instance_type import CapacityType
 from spotwise.model.labels import NODE_POOL
 from spotwise.model.labelset import LabelSet
 from spotwise.model.node import Node
@@ -149,7 +149,7 @@ class _Packer:
         self._efficient_cache = self.memo.efficient
         self._fitting = self.memo.fitting
         self._guidance: dict[tuple[str, PodSpec], tuple[int, ...]] = {}
-        self._types: dict[str, dict[str, InstanceType]] = {}
+        self._types: dict[str, dict[str, NodeShape]] = {}
 
     # -- set-up ----------------------------------------------------------------------
 
@@ -658,15 +658,15 @@ class _Packer:
         used_cpu = sum(_smallest(c).instance_type.vcpus * 1000 for c in claims)
         used_memory = sum(_smallest(c).instance_type.memory_mib * 2**20 for c in claims)
         used_price = sum(cheapest(c.pool, *_cheapest_option(c)) for c in claims)
-        types = self._instance_types(pool)
+        shapes = self._shapes_by_type(pool)
         for n in nodes:
             # The caps are on what the nodes are, as a new node counts by its type, not on
             # what pods may use of them; a type the pool no longer has counts as allocatable.
-            t = types.get(n.instance_type or "")
+            shape = shapes.get(n.instance_type or "")
+            t = shape.instance_type if shape is not None else None
             used_cpu += t.vcpus * 1000 if t is not None else n.allocatable.cpu_milli
             used_memory += t.memory_mib * 2**20 if t is not None else n.allocatable.memory_bytes
-            # At the price it was bought at, when known.
-            used_price += n.price or 0.0
+            used_price += _running_price(n, shape)
         allowed = {}
         for index, placements in pool_options.items():
             t = pool.shapes[index].instance_type
@@ -681,11 +681,11 @@ class _Packer:
             allowed[index] = placements
         return allowed
 
-    def _instance_types(self, pool: Pool) -> dict[str, InstanceType]:
-        """The instance types of ``pool``'s shapes by name (kept for the run)."""
+    def _shapes_by_type(self, pool: Pool) -> dict[str, NodeShape]:
+        """``pool``'s shapes by instance type name (kept for the run)."""
         found = self._types.get(pool.name)
         if found is None:
-            found = self._types[pool.name] = {s.name: s.instance_type for s in pool.shapes}
+            found = self._types[pool.name] = {s.name: s for s in pool.shapes}
         return found
 
     # -- topology ------------------------------------------------------------------------
@@ -748,6 +748,23 @@ class _Packer:
 
 
 _NO_LABELS = LabelSet()
+
+
+def _running_price(node: Node, shape: NodeShape | None) -> float:
+    """What a running node costs per hour, for the pool's price cap.
+
+    The price it was bought at when known; else its offer in the pool (same zone and
+    capacity type), else its type's on-demand price, the most it can cost. A node of a type
+    the pool does not know, with no price, has nothing to be counted by: 0.
+    """
+    if node.price is not None:
+        return node.price
+    if shape is None:
+        return 0.0
+    for offer in shape.offers:
+        if offer.zone == node.zone and offer.capacity_type is node.capacity_type:
+            return offer.price
+    return shape.on_demand_price or 0.0
 
 
 def _smallest_request(pods: Sequence[Pod]) -> Resources:
