@@ -3,7 +3,7 @@
     .venv/bin/python benchmarks/simulation_day.py [--hours 24] [--seed 1] [--compare]
         [--scenario FILE]
 
-Runs the bundled ``default`` scenario (a day of a ~200-node, ~5,000-pod shop; see
+Runs the bundled ``default`` scenario (a day of a ~260-node, ~5,000-pod shop; see
 docs/scenarios.md) with the spotwise strategy, or with every strategy of
 ``spotwise simulate --compare``, and prints per strategy: wall seconds, simulated hours
 per wall second, the peak of nodes and of running and pending pods over the run's

@@ -419,7 +419,7 @@ def load_scenario(path: Path) -> Scenario:
 
 
 def default_scenario() -> Scenario:
-    """The bundled ``default`` scenario: a day of a ~200-node web shop in us-east-1."""
+    """The bundled ``default`` scenario: a day of a ~260-node web shop in us-east-1."""
     return load_scenario(SCENARIOS / "default.yaml")
 
 
