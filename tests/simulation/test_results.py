@@ -1,0 +1,94 @@
+"""The figures of one run, computed from its totals: every key, every rounding, every n/a."""
+
+from __future__ import annotations
+
+from spotwise.simulation.results import RunResult, Totals
+from spotwise.simulation.runner import Comparison
+
+
+def totals(**changes: object) -> Totals:
+    t = Totals(
+        cost=12.345678,
+        on_demand_cost=40.0,
+        node_seconds_spot=7200.0,
+        node_seconds_on_demand=1800.0,
+        pods_created=30,
+        pods_evicted=0,
+        pods_force_deleted=4,
+        pods_lost=3,
+        pending_pod_seconds=123.456,
+        launches=5,
+        fallbacks=1,
+        launch_failures=2,
+        nodes_removed_empty=6,
+        below_pdb_seconds={"web": 45.04, "api": 90.06},
+    )
+    t.interruptions = {"rebalance-recommendation": 1, "interruption-warning": 2, "termination": 2}
+    for key, value in changes.items():
+        setattr(t, key, value)
+    return t
+
+
+def test_every_figure_of_a_run() -> None:
+    run = RunResult("spotwise", totals(), [], [], {"running": 26, "gone": 4}, 2.0)
+    assert run.summary() == {
+        "name": "spotwise",
+        "cost": 12.3457,
+        "on_demand_cost": 40.0,
+        "savings_vs_own_on_demand_price_percent": 69.14,
+        "node_hours_spot": 2.0,
+        "node_hours_on_demand": 0.5,
+        "interruptions": {
+            "rebalance-recommendation": 1,
+            "interruption-warning": 2,
+            "termination": 2,
+        },
+        "pods_created": 30,
+        "pods_evicted": 0,
+        "pods_force_deleted": 4,
+        "pods_lost": 3,
+        "pending_pod_seconds": 123.5,
+        "replacement_ready_percent": None,
+        "longest_below_pdb_seconds": 90.1,
+        "launches": 5,
+        "on_demand_fallbacks": 1,
+        "launch_failures": 2,
+        "nodes_removed_empty": 6,
+        "end_states": {"gone": 4, "running": 26},
+    }
+
+
+def test_replacements_are_a_share_of_the_pods_disrupted_once_measured() -> None:
+    measured = totals(pods_evicted=4, pods_force_deleted=4, replaced_ready=6)
+    assert RunResult("s", measured, [], [], {}, 1.0).summary()["replacement_ready_percent"] == 75.0
+    calm = totals(pods_evicted=0, pods_force_deleted=0, replaced_ready=0)
+    assert RunResult("s", calm, [], [], {}, 1.0).summary()["replacement_ready_percent"] is None
+
+
+def test_no_on_demand_cost_no_savings_and_no_budget_breach_zero() -> None:
+    empty = RunResult(
+        "s", totals(cost=0.0, on_demand_cost=0.0, below_pdb_seconds={}), [], [], {}, 1.0
+    )
+    figures = empty.summary()
+    assert figures["savings_vs_own_on_demand_price_percent"] is None
+    assert figures["longest_below_pdb_seconds"] == 0.0
+
+
+def test_the_headline_compares_with_the_on_demand_run() -> None:
+    reference = RunResult("on-demand", totals(cost=40.0), [], [], {}, 2.0)
+    spot = RunResult("spotwise", totals(cost=12.345678), [], [], {}, 2.0)
+    doc = Comparison("x", 3, 2.0, (reference, spot)).document()
+    assert (doc["scenario"], doc["seed"], doc["simulated_hours"]) == ("x", 3, 2.0)
+    on_demand, mine = doc["strategies"]
+    assert (
+        on_demand["cost_ratio_to_on_demand"],
+        on_demand["savings_vs_on_demand_strategy_percent"],
+    ) == (
+        1.0,
+        0.0,
+    )
+    assert mine["cost_ratio_to_on_demand"] == 0.3086
+    assert mine["savings_vs_on_demand_strategy_percent"] == 69.14
+    alone = Comparison("x", 3, 2.0, (spot,)).document()["strategies"][0]
+    assert alone["cost_ratio_to_on_demand"] is None
+    assert alone["savings_vs_on_demand_strategy_percent"] is None
