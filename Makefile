@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 PIP := $(BIN)/python -m pip install --quiet --disable-pip-version-check -c constraints.txt
 
-.PHONY: demo test install dev lint typecheck unit browser bench bench-ray catalog figures clean
+.PHONY: demo test install dev lint typecheck unit browser mutation bench bench-ray catalog figures clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -41,6 +41,17 @@ browser:
 
 test: lint typecheck unit
 
+# Mutation testing of the decision core (not part of `make test`; see docs/testing.md).
+# mutmut keeps its verdicts in mutants/ and does not re-test a surviving mutant when the
+# tests change, so each run starts clean; MUTATION_KEEP=1 resumes an interrupted run.
+MUTATION_JOBS ?= 2
+MUTATION_KEEP ?=
+MUTATION_FAIL_UNDER ?=
+mutation: dev
+	$(if $(MUTATION_KEEP),,rm -rf mutants)
+	$(BIN)/mutmut run --max-children $(MUTATION_JOBS)
+	$(BIN)/python scripts/mutation_score.py $(if $(MUTATION_FAIL_UNDER),--fail-under $(MUTATION_FAIL_UNDER))
+
 bench: dev
 	$(BIN)/python benchmarks/catalog_load.py
 	$(BIN)/python benchmarks/scheduling_karpenter.py
@@ -59,4 +70,4 @@ catalog: dev
 	$(BIN)/python scripts/build_catalog.py --data ../shared/data
 
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache mutants
