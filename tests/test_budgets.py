@@ -79,3 +79,13 @@ def test_unready_pods_under_a_zero_budget_ask_like_ready_ones() -> None:
     assert eviction_verdict(PodState.STARTING, everything_may_go) is Verdict.BLOCKED
     some_ready = [Coverage(pdb(max_unavailable="100%"), 3, 2)]
     assert eviction_verdict(PodState.STARTING, some_ready) is Verdict.ALLOWED
+
+
+def test_a_single_pod_may_go_when_its_budget_allows_one() -> None:
+    assert disruptions_allowed(pdb(max_unavailable=1), 1, 1) == 1
+    assert disruptions_allowed(pdb(min_available=0), 1, 1) == 1
+    assert disruptions_allowed(pdb(min_available=1), 1, 1) == 0
+
+
+def test_a_budget_with_no_bound_keeps_nothing_healthy() -> None:
+    assert desired_healthy(pdb(), 5) == 0

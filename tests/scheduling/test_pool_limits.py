@@ -12,6 +12,7 @@ from scheduling.builders import node, pod_list, pool, spec
 from spotwise.catalog.bundled import load_bundled
 from spotwise.model.instance_type import CapacityType
 from spotwise.model.labels import HOSTNAME, NODE_POOL
+from spotwise.model.labels import ZONE as ZONE_LABEL
 from spotwise.model.node import Node
 from spotwise.model.scheduling_terms import LabelSelector, PodAffinityTerm
 from spotwise.scheduling.packer import PackInput, pack
@@ -107,6 +108,21 @@ def test_a_running_node_of_unknown_price_counts_at_its_offers_price():
     pods = pod_list(spec("500m", "1Gi", anti_affinity=(PodAffinityTerm(WEB, HOSTNAME),)), 2)
     plan = pack(PackInput(tuple(pods), unpriced, (p,)))
     assert len(plan.nodes) == 1 and len(plan.unschedulable) == 1
+
+
+def test_an_unpriced_node_the_pool_does_not_offer_there_counts_at_on_demand():
+    (offering,) = load_bundled().offerings_of(TYPE, CapacityType.SPOT, (ZONE,))
+    on_demand = load_bundled().economics[TYPE].on_demand_price
+    assert on_demand is not None and on_demand > 2.5 * offering.price
+    p = limited(pricePerHour=2.5 * offering.price)
+    # In a zone the pool has no offer in, the most it can cost: over the cap on its own.
+    elsewhere = tuple(
+        dataclasses.replace(n, price=None, labels=n.labels.merged({ZONE_LABEL: "us-east-1f"}))
+        for n in running(p, 1)
+    )
+    pods = pod_list(spec("500m", "1Gi"), 1)
+    plan = pack(PackInput(tuple(pods), elsewhere, (p,)))
+    assert not plan.nodes and len(plan.unschedulable) == 1
 
 
 def test_running_nodes_count_against_the_memory_cap_with_all_their_memory():
