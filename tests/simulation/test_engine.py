@@ -324,6 +324,25 @@ def test_savings_lie_within_what_the_prices_allow(run: Observed, catalog: Catalo
     assert summary["node_hours_spot"] > 0 and summary["node_hours_on_demand"] > 0
 
 
+def test_concentration_figures_match_the_nodes_lives(run: Observed) -> None:
+    by_pool: Counter[tuple[str, str]] = Counter()
+    for name, zone, capacity_type, seconds in _node_lives(run):
+        if capacity_type is CapacityType.SPOT and seconds > 0:
+            by_pool[(name, zone)] += seconds
+    by_type: Counter[str] = Counter()
+    for (name, _), seconds in by_pool.items():
+        by_type[name] += seconds
+    total = sum(by_pool.values())
+    summary = run.summary
+    assert summary["spot_pools_used"] == len(by_pool) > 1
+    assert summary["largest_pool_share"] == pytest.approx(
+        100 * max(by_pool.values()) / total, abs=0.05
+    )
+    assert summary["largest_type_share"] == pytest.approx(
+        100 * max(by_type.values()) / total, abs=0.05
+    )
+
+
 def test_on_demand_strategy_saves_nothing(run_on_demand: Observed) -> None:
     summary = run_on_demand.summary
     assert summary["node_hours_spot"] == 0
@@ -332,6 +351,7 @@ def test_on_demand_strategy_saves_nothing(run_on_demand: Observed) -> None:
     assert summary["interruptions"]["termination"] == 0
     assert summary["pods_force_deleted"] == 0
     assert summary["replacement_ready_percent"] is None  # nothing disrupted: n/a
+    assert summary["spot_pools_used"] == 0 and summary["largest_type_share"] is None
     assert {e["capacity_type"] for e in run_on_demand.events("launch")} == {"on-demand"}
 
 

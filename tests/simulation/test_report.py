@@ -151,6 +151,8 @@ def test_summary_table_shows_each_strategys_figures(page: Path) -> None:
     assert rows["savings vs its own nodes at on-demand price"] == ["0.0%", "60.0%"]
     assert rows["node-hours spot"] == ["0.0", "24.0"]
     assert rows["node-hours on-demand"] == ["24.0", "6.0"]
+    assert rows["spot pools used (type x zone)"] == ["0", "0"]  # the fixture names no pool
+    assert rows["spot node-hours in the busiest type"] == ["n/a", "n/a"]
     assert rows["rebalance recommendations"] == ["0", "1"]
     assert rows["interruption warnings"] == ["0", "1"]
     assert rows["instances reclaimed"] == ["0", "1"]

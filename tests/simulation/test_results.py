@@ -22,6 +22,12 @@ def totals(**changes: object) -> Totals:
         launch_failures=2,
         nodes_removed_empty=6,
         below_pdb_seconds={"web": 45.04, "api": 90.06},
+        spot_seconds_by_pool={
+            ("m7g.large", "us-east-1a"): 3600.0,
+            ("m7g.large", "us-east-1b"): 1800.0,
+            ("c7g.large", "us-east-1a"): 1800.0,
+            ("r7g.large", "us-east-1c"): 0.0,
+        },
     )
     t.interruptions = {"rebalance-recommendation": 1, "interruption-warning": 2, "termination": 2}
     for key, value in changes.items():
@@ -38,6 +44,10 @@ def test_every_figure_of_a_run() -> None:
         "savings_vs_own_on_demand_price_percent": 69.14,
         "node_hours_spot": 2.0,
         "node_hours_on_demand": 0.5,
+        # Three pools ran spot nodes; m7g.large/a held half the node-hours, m7g.large 75%.
+        "spot_pools_used": 3,
+        "largest_pool_share": 50.0,
+        "largest_type_share": 75.0,
         "interruptions": {
             "rebalance-recommendation": 1,
             "interruption-warning": 2,
@@ -71,6 +81,11 @@ def test_no_on_demand_cost_no_savings_and_no_budget_breach_zero() -> None:
     )
     figures = empty.summary()
     assert figures["savings_vs_own_on_demand_price_percent"] is None
+    # No spot node at all: no pool used, and the shares do not apply.
+    assert (figures["spot_pools_used"], figures["largest_pool_share"]) == (3, 50.0)
+    no_spot = RunResult("s", totals(spot_seconds_by_pool={}), [], [], {}, 1.0).summary()
+    assert (no_spot["spot_pools_used"], no_spot["largest_pool_share"]) == (0, None)
+    assert no_spot["largest_type_share"] is None
     assert figures["longest_below_pdb_seconds"] == 0.0
 
 

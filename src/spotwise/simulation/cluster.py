@@ -100,6 +100,8 @@ class SimCluster:
         self.price_per_hour = 0.0
         self.on_demand_price_per_hour = 0.0
         self.spot_nodes = 0
+        # Spot nodes per (instance type, zone) pool, for the concentration figures.
+        self.spot_nodes_by_pool: Counter[tuple[str, str]] = Counter()
 
     def add_node(self, node: SimNode) -> None:
         """A node whose instance was launched."""
@@ -110,7 +112,9 @@ class SimCluster:
     def _count(self, node: SimNode, sign: int) -> None:
         self.price_per_hour += sign * node.price
         self.on_demand_price_per_hour += sign * node.on_demand_price
-        self.spot_nodes += sign * (node.capacity_type is CapacityType.SPOT)
+        if node.capacity_type is CapacityType.SPOT:
+            self.spot_nodes += sign
+            self.spot_nodes_by_pool[(node.instance_type, node.zone)] += sign
 
     def add_pod(self, pod: SimPod) -> None:
         """Create a pod (pending)."""

@@ -552,6 +552,10 @@ class Simulation:
         t.cost += cluster.price_per_hour * TICK_SECONDS / 3600
         t.on_demand_cost += cluster.on_demand_price_per_hour * TICK_SECONDS / 3600
         t.node_seconds_spot += TICK_SECONDS * cluster.spot_nodes
+        for pool, count in cluster.spot_nodes_by_pool.items():
+            if count:
+                seconds = t.spot_seconds_by_pool.get(pool, 0.0)
+                t.spot_seconds_by_pool[pool] = seconds + TICK_SECONDS * count
         t.node_seconds_on_demand += TICK_SECONDS * (len(cluster.nodes) - cluster.spot_nodes)
         t.pending_pod_seconds += TICK_SECONDS * len(self.cluster.pending_keys)
         self._account_pdbs(now)

@@ -57,6 +57,22 @@ class Totals:
     launch_failures: int = 0
     nodes_removed_empty: int = 0
     below_pdb_seconds: dict[str, float] = field(default_factory=dict)
+    # Spot node-seconds per (instance type, zone) pool.
+    spot_seconds_by_pool: dict[tuple[str, str], float] = field(default_factory=dict)
+
+    def concentration(self) -> tuple[int, float | None, float | None]:
+        """Spot pools used, and the shares of spot node-hours in the busiest pool and type.
+
+        Shares are percentages; None when the run had no spot node.
+        """
+        pools = {p: s for p, s in self.spot_seconds_by_pool.items() if s > 0}
+        total = sum(pools.values())
+        if not total:
+            return 0, None, None
+        by_type: dict[str, float] = {}
+        for (instance_type, _), seconds in pools.items():
+            by_type[instance_type] = by_type.get(instance_type, 0.0) + seconds
+        return len(pools), 100 * max(pools.values()) / total, 100 * max(by_type.values()) / total
 
 
 @dataclass(slots=True)
@@ -75,6 +91,7 @@ class RunResult:
         t = self.totals
         disrupted = t.pods_evicted + t.pods_force_deleted
         savings = 100 * (1 - t.cost / t.on_demand_cost) if t.on_demand_cost else None
+        pools, largest_pool, largest_type = t.concentration()
         ready = None
         if t.replaced_ready is not None and disrupted:
             ready = round(100 * t.replaced_ready / disrupted, 1)
@@ -87,6 +104,9 @@ class RunResult:
             else round(savings, 2),
             "node_hours_spot": round(t.node_seconds_spot / 3600, 3),
             "node_hours_on_demand": round(t.node_seconds_on_demand / 3600, 3),
+            "spot_pools_used": pools,
+            "largest_pool_share": None if largest_pool is None else round(largest_pool, 1),
+            "largest_type_share": None if largest_type is None else round(largest_type, 1),
             "interruptions": dict(t.interruptions),
             "pods_created": t.pods_created,
             "pods_evicted": t.pods_evicted,
