@@ -206,6 +206,21 @@ def test_retries_instead_of_falling_back_when_pods_allow_only_spot(world):
     assert world.fallbacks() == 0
 
 
+def test_a_retry_is_logged_with_its_fields(world, caplog):
+    world.exhaust_spot()
+    with caplog.at_level(logging.WARNING, logger="spotwise.provisioning.launcher"):
+        world.launch(intent(allows_on_demand=False))
+    (record,) = [r for r in caplog.records if getattr(r, "event", None) == "launch_retry"]
+    assert record.levelno == logging.WARNING
+    assert (record.node, record.pool) == ("new-web-0", "web")
+    assert (record.reason, record.after_seconds) == (RetryReason.SPOT_UNAVAILABLE.value, 180.0)
+    assert (record.capacity_types, record.codes) == (["spot"], [ICE])
+    assert record.getMessage() == (
+        f"No spot capacity for node new-web-0 among {', '.join(TYPES)} in {', '.join(ZONES)}"
+        " (its pods run only on spot); retrying in 180s"
+    )
+
+
 def test_retry_waits_for_the_soonest_mark_to_lapse(world):
     world.memory.mark(OfferingError("c5.large", "us-east-1a", SPOT, ICE), now=900.0)  # to 1080
     world.exhaust_spot()
