@@ -43,3 +43,24 @@ def test_named_types_are_kept_whatever_their_kind():
         "spec": {"instanceTypes": named},
     }
     assert _types(build_pool(NodePool.model_validate(doc), load_bundled())) == set(named)
+
+
+def _named_pool(spec):
+    doc = {"apiVersion": "spotwise.io/v1alpha1", "kind": "NodePool", "metadata": {"name": "p"}}
+    return build_pool(NodePool.model_validate({**doc, "spec": spec}), load_bundled())
+
+
+def test_max_interruption_drops_stormy_spot_offers_and_keeps_on_demand() -> None:
+    catalog = load_bundled()
+    calm, stormy = "c7g.large", "c6gd.2xlarge"
+    assert catalog.economics[calm].interruption.upper_percent <= 10
+    assert catalog.economics[stormy].interruption.label == ">20%"
+    pool = _named_pool({"instanceTypes": [stormy, calm], "maxInterruption": 10})
+    offers = {s.name: {o.capacity_type.value for o in s.offers} for s in pool.shapes}
+    # The stormy type may still be bought on-demand; the calm one both ways, in every zone.
+    assert offers == {stormy: {"on-demand"}, calm: {"spot", "on-demand"}}
+    shape = next(s for s in pool.shapes if s.name == calm)
+    zones = catalog.economics[calm].zones
+    assert len([o for o in shape.offers if o.capacity_type.value == "spot"]) == len(zones)
+    stormy_shape = next(s for s in pool.shapes if s.name == stormy)
+    assert len(stormy_shape.offers) == len(catalog.economics[stormy].zones)  # on-demand, all

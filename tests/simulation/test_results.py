@@ -10,8 +10,8 @@ def totals(**changes: object) -> Totals:
     t = Totals(
         cost=12.345678,
         on_demand_cost=40.0,
-        node_seconds_spot=7200.0,
-        node_seconds_on_demand=1800.0,
+        node_seconds_spot=1234567.0,
+        node_seconds_on_demand=7654321.0,
         pods_created=30,
         pods_evicted=0,
         pods_force_deleted=4,
@@ -42,8 +42,8 @@ def test_every_figure_of_a_run() -> None:
         "cost": 12.3457,
         "on_demand_cost": 40.0,
         "savings_vs_own_on_demand_price_percent": 69.14,
-        "node_hours_spot": 2.0,
-        "node_hours_on_demand": 0.5,
+        "node_hours_spot": 342.935,
+        "node_hours_on_demand": 2126.2,
         # Three pools ran spot nodes; m7g.large/a held half the node-hours, m7g.large 75%.
         "spot_pools_used": 3,
         "largest_pool_share": 50.0,
