@@ -256,7 +256,7 @@ def _spot_point(row: Mapping[str, Any], zones: frozenset[str]) -> SpotPricePoint
     except (KeyError, TypeError, ValueError):
         return None
     if price <= 0:
-        # A pool is never priced at zero; leave it to the estimate instead.
+        # A pool is never priced at zero: a zero says nothing of how the zones differ.
         return None
     # One fixed format (that of the public price file) keeps timestamps comparable as text.
     timestamp = _as_utc(stamp).isoformat(timespec="seconds")
