@@ -108,3 +108,11 @@ def test_a_volume_on_a_full_node_says_what_is_free() -> None:
         "data-db-0 is attached to node n1, which has no room (needs 1 CPU, 1 GiB memory; "
         f"{free_cpu:g} CPU, {free_memory} memory free)"
     )
+
+
+def test_a_pod_pinned_to_a_node_by_its_volume_goes_there_and_nowhere_else() -> None:
+    nodes = [node("n1", "m5.xlarge"), node("n2", "m5.xlarge")]
+    pinned = Pod("db-0", spec("1", "1Gi", node="n2"), volumes=("data-db-0",))
+    plan = pack(PackInput((pinned,), tuple(nodes), (pool(),)))
+    assert [(p.pod, p.node) for p in plan.existing] == [("default/db-0", "n2")]
+    assert not plan.nodes
