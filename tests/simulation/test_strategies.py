@@ -67,3 +67,13 @@ def test_every_spotwise_variant_uses_the_same_pools(catalog: Catalog) -> None:
             p.spec.requirements for p in pools
         ]
         assert {p.spec.spot_allocation_strategy for p in variant.nodepools} == {strategy}
+
+
+def test_the_default_pool_gets_general_groups_and_a_gpu_group(catalog: Catalog) -> None:
+    (group,) = node_groups(catalog).nodepools
+    types = [catalog.instance_type(n) for n in group.spec.instance_types]
+    general = [t for t in types if not t.exotic]
+    gpus = [t for t in types if t.gpu_count]
+    assert general and gpus and len(general) + len(gpus) == len(types)
+    assert len({t.vcpus for t in general}) == 1  # one size for the general groups
+    assert {t.gpu_count for t in gpus} == {1} and len({t.vcpus for t in gpus}) == 1

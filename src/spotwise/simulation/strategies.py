@@ -93,8 +93,9 @@ def node_groups(catalog: Catalog, nodepools: Sequence[NodePool] = ()) -> Strateg
     """Cluster-autoscaler node groups made from the same pools as spotwise, the kops way.
 
     For each pool (the scenario's, or spotwise's default), kops instance-selector's
-    recipe: one node size (the middle vCPU count of the pool's types with the fewest
-    GPUs), and at that size one group per exact shape (architecture, memory, GPUs: CA
+    recipe: one node size (the middle vCPU count of the pool's general-purpose types, and
+    of its types with the fewest GPUs for a GPU group), and at that size one group per
+    exact shape (architecture, memory, GPUs: CA
     assumes every node of a group is alike), each of up to `GROUP_TYPES` of the pool's
     types, spot with capacity-optimized (as CA users configure it) and an on-demand twin.
     CA's price expander picks the cheapest group that fits the pending pods; the packer
@@ -123,20 +124,28 @@ def node_groups(catalog: Catalog, nodepools: Sequence[NodePool] = ()) -> Strateg
 
 
 def _shapes_of_one_size(catalog: Catalog, types: Sequence[InstanceType]) -> list[list[str]]:
-    """The pool's groups: its types of the middle size by exact shape, cheapest first.
+    """The pool's groups: types of one middle size by exact shape, cheapest first.
 
-    A pool that offers GPUs sizes its groups among the types with the fewest GPUs (one,
-    usually): a group of GPU nodes is sized for GPU pods.
+    General-purpose types make one set of groups; GPU types, when the pool has them,
+    another, sized among the types with the fewest GPUs (one, usually), as a user adds a
+    GPU group beside the general ones. Other accelerators get no group.
     """
-    with_gpus = [t.gpu_count for t in types if t.gpu_count]
-    fewest_gpus = min(with_gpus) if with_gpus else 0
-    sized = [t for t in types if t.gpu_count == fewest_gpus]
-    if not sized:
+    ordinary = [t for t in types if not t.exotic]
+    with_gpus = [t for t in types if t.gpu_count]
+    fewest = min((t.gpu_count for t in with_gpus), default=0)
+    groups = _one_size(catalog, ordinary)
+    groups += _one_size(catalog, [t for t in with_gpus if t.gpu_count == fewest])
+    return groups
+
+
+def _one_size(catalog: Catalog, types: Sequence[InstanceType]) -> list[list[str]]:
+    """``types`` of their middle vCPU count, grouped by exact shape, cheapest first."""
+    if not types:
         return []
-    sizes = sorted({t.vcpus for t in sized})
+    sizes = sorted({t.vcpus for t in types})
     size = sizes[(len(sizes) - 1) // 2]
     shapes: dict[tuple[str, int, int], list[str]] = {}
-    for t in sorted(sized, key=lambda t: (catalog.economics[t.name].on_demand_price or 0, t.name)):
+    for t in sorted(types, key=lambda t: (catalog.economics[t.name].on_demand_price or 0, t.name)):
         if t.vcpus == size:
             shapes.setdefault((t.architecture.value, t.memory_mib, t.gpu_count), []).append(t.name)
     return [names[:GROUP_TYPES] for _, names in sorted(shapes.items())]
