@@ -149,7 +149,7 @@ class _Packer:
         self._efficient_cache = self.memo.efficient
         self._fitting = self.memo.fitting
         self._guidance: dict[tuple[str, PodSpec], tuple[int, ...]] = {}
-        self._types: dict[str, dict[str, NodeShape]] = {}
+        self._shapes_by_name: dict[str, dict[str, NodeShape]] = {}
 
     # -- set-up ----------------------------------------------------------------------
 
@@ -683,9 +683,9 @@ class _Packer:
 
     def _shapes_by_type(self, pool: Pool) -> dict[str, NodeShape]:
         """``pool``'s shapes by instance type name (kept for the run)."""
-        found = self._types.get(pool.name)
+        found = self._shapes_by_name.get(pool.name)
         if found is None:
-            found = self._types[pool.name] = {s.name: s for s in pool.shapes}
+            found = self._shapes_by_name[pool.name] = {s.name: s for s in pool.shapes}
         return found
 
     # -- topology ------------------------------------------------------------------------

@@ -114,7 +114,10 @@ class SimCluster:
         self.on_demand_price_per_hour += sign * node.on_demand_price
         if node.capacity_type is CapacityType.SPOT:
             self.spot_nodes += sign
-            self.spot_nodes_by_pool[(node.instance_type, node.zone)] += sign
+            pool = (node.instance_type, node.zone)
+            self.spot_nodes_by_pool[pool] += sign
+            if not self.spot_nodes_by_pool[pool]:
+                del self.spot_nodes_by_pool[pool]  # only pools that run nodes, for each tick
 
     def add_pod(self, pod: SimPod) -> None:
         """Create a pod (pending)."""

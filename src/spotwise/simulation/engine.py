@@ -44,8 +44,7 @@ from spotwise.provisioning.unavailable import UnavailableOfferings
 from spotwise.scheduling.bins import minus
 from spotwise.scheduling.overhead import allocatable
 from spotwise.scheduling.packer import PackInput, PackMemo, pack
-from spotwise.scheduling.plan import NewNode
-from spotwise.scheduling.pool import NodeShape, Pool
+from spotwise.scheduling.pool import Pool
 from spotwise.sim.cloud import SimulatedCloud
 from spotwise.simulation.cluster import Phase, SimCluster, SimNode, SimPod
 from spotwise.simulation.cluster_port import SimulatedCluster
@@ -108,9 +107,6 @@ class Simulation:
         )
         self._all_pools = build_pools(strategy.nodepools, catalog)
         self._pools = self._all_pools
-        self._shapes: dict[tuple[str, str], NodeShape] = {
-            (pool.name, shape.name): shape for pool in self._all_pools for shape in pool.shapes
-        }
         # Every offering the strategy could use, so capacity-type-wide marks expand to them.
         self._offerings = [
             (shape.name, offer.zone, offer.capacity_type)
@@ -384,20 +380,20 @@ class Simulation:
         reasons = {u.pod: u.reason for u in plan.unschedulable}
         for pod in pending:
             pod.pending_reason = reasons.get(pod.pod.key, "")
-        by_key = {p.pod.key: p.pod for p in pending}
         refused = False
         for planned in plan.nodes:
             # The packer numbers nodes per plan; launches need names unique over the run,
             # since the client token is derived from the name.
             self._launch_serial += 1
             new = dataclasses.replace(planned, name=f"{planned.pool}-{self._launch_serial}")
-            specs = [by_key[k].spec for k in new.pods if k in by_key]
             intent = LaunchIntent(
                 new,
                 # Re-planning does the fallback (see _step), so a spot node is not bought
                 # on-demand with the types it was sized for on spot.
                 allows_on_demand=new.capacity_type is CapacityType.ON_DEMAND,
-                allows_spot=self._accept_spot(new, specs),
+                # The packer plans a spot node only with spot offers its pods all accept
+                # (required affinity is never relaxed), and this plan is this tick's.
+                allows_spot=new.capacity_type is CapacityType.SPOT,
             )
             outcome = self.launcher.launch(intent, self.settings[new.pool])
             self._launched(now, new.pool, outcome)
@@ -407,24 +403,6 @@ class Simulation:
                     if key in self.cluster.pods:
                         self.cluster.pods[key].nominated = _node_name(outcome.instance.instance_id)
         return refused
-
-    def _accept_spot(self, node: NewNode, specs: list[PodSpec]) -> bool:
-        """Whether every pod accepts some spot node that ``node`` may be launched as.
-
-        Judged on the labels of its spot offers (type, architecture, zone, the pool's own
-        labels), as the packer judged them: on the capacity-type labels alone, a pod that
-        selects nodes by any other label (an architecture, a zone) would refuse spot.
-        """
-        for name in node.instance_types:
-            shape = self._shapes.get((node.pool, name))
-            for offer in shape.offers if shape is not None else ():
-                if (
-                    offer.capacity_type is CapacityType.SPOT
-                    and offer.zone in node.zones
-                    and all(s.matches_node_affinity(offer.labels) for s in specs)
-                ):
-                    return True
-        return False
 
     def _waits_for_node(self, pod: SimPod, now: float) -> bool:
         """Whether a pending pod is already nominated to a node that is still booting."""
@@ -553,9 +531,8 @@ class Simulation:
         t.on_demand_cost += cluster.on_demand_price_per_hour * TICK_SECONDS / 3600
         t.node_seconds_spot += TICK_SECONDS * cluster.spot_nodes
         for pool, count in cluster.spot_nodes_by_pool.items():
-            if count:
-                seconds = t.spot_seconds_by_pool.get(pool, 0.0)
-                t.spot_seconds_by_pool[pool] = seconds + TICK_SECONDS * count
+            seconds = t.spot_seconds_by_pool.get(pool, 0.0)
+            t.spot_seconds_by_pool[pool] = seconds + TICK_SECONDS * count
         t.node_seconds_on_demand += TICK_SECONDS * (len(cluster.nodes) - cluster.spot_nodes)
         t.pending_pod_seconds += TICK_SECONDS * len(self.cluster.pending_keys)
         self._account_pdbs(now)

@@ -105,7 +105,7 @@ def node_groups(catalog: Catalog, nodepools: Sequence[NodePool] = ()) -> Strateg
     """
     groups = []
     for nodepool in tuple(nodepools) or (_pool("default"),):
-        types = [catalog.instance_type(s.name) for s in build_pool(nodepool, catalog).shapes]
+        types = [s.instance_type for s in build_pool(nodepool, catalog).shapes]
         members = [name for group in _shapes_of_one_size(catalog, types) for name in group]
         if not members:
             continue
