@@ -3,7 +3,7 @@
 A pool is one instance type in one zone bought as one capacity type. Real EC2 never says
 how much spare capacity a pool has; the simulator must, so that capacity-aware allocation
 strategies have something to choose by and launches can run out. A spot pool's depth
-comes from the same model as its interruption rate (`spotwise.sim.spot_pools`).
+comes from the same model as its interruption rate (`spotwise.capacity.spot_model`).
 """
 
 from __future__ import annotations

@@ -13,6 +13,7 @@ import random
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
 
+from spotwise.capacity.allocation import Candidate, on_demand_order, spot_order
 from spotwise.catalog.catalog import Catalog
 from spotwise.model.instance_type import CapacityType
 from spotwise.ports.clock import Clock, ManualClock
@@ -26,7 +27,6 @@ from spotwise.ports.cloud import (
     LaunchResult,
     OfferingError,
 )
-from spotwise.sim.allocation import Candidate, on_demand_order, spot_order
 from spotwise.sim.capacity import DEFAULT_CAPACITY, CapacityDefaults, PoolCapacity, PoolKey
 from spotwise.sim.faults import Fault, Faults
 from spotwise.sim.quotas import VcpuQuotas

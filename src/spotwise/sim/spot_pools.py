@@ -1,42 +1,18 @@
-"""One model of a spot pool: how deep it is, and how often it takes instances back.
+"""The simulated market's spot pools: each draws its own share inside its advisor bucket.
 
-The premise of the capacity-aware allocation strategies is that deep pools are interrupted
-less. The simulator makes that true by deriving both figures from one number per pool:
-the share of its capacity AWS reclaims in a month. The Spot Instance Advisor gives that
-share as a bucket (``<5%``, ``5-10%``...); each pool draws its own share inside its type's
-bucket, from the seed, so that pools of one type differ as real zones do.
-
-* **Depth**: the spare instances a pool starts with, inversely proportional to its share:
-  a pool that loses 2.5% a month is four times as deep as one that loses 10%.
-* **Hazard**: the per-instance rate that reaches the share in 30 days, raised by the share
-  of the pool the buyer holds: ``base x (1 + held / depth)``. A buyer holding a large share
-  of a shallow pool is reclaimed more often. This is a fair simplification, not EC2's
-  algorithm (which is not published): reclaims are correlated within a pool, and a fleet
-  concentrated in one pool loses many nodes at once.
-
-A type the advisor does not list is taken as the middle bucket, never as the calmest.
+The model (depth and hazard from one monthly reclaimed share) is
+`spotwise.capacity.spot_model`, which the planner shares; here each pool draws its share
+inside its type's bucket, from the seed, so that pools of one type differ as real zones do.
 """
 
 from __future__ import annotations
 
-import math
 import random
 from collections.abc import Callable
 
+from spotwise.capacity import spot_model
+from spotwise.capacity.spot_model import REFERENCE_DEPTH, REFERENCE_SHARE
 from spotwise.model.offering import InterruptionBucket
-
-MONTH_SECONDS = 30 * 24 * 3600.0
-# The monthly reclaimed share each bucket spans, [low, high); ">20%" is taken up to 40%.
-BUCKET_SHARES: tuple[tuple[float, float], ...] = (
-    (0.01, 0.05),
-    (0.05, 0.10),
-    (0.10, 0.15),
-    (0.15, 0.20),
-    (0.20, 0.40),
-)
-UNLISTED_BUCKET = 2  # the middle bucket: a type the advisor does not list is not safe
-# The share at which a pool has the reference depth.
-REFERENCE_SHARE = 0.10
 
 BucketOf = Callable[[str], InterruptionBucket | None]
 
@@ -51,7 +27,9 @@ class SpotPools:
             capacity a month.
     """
 
-    def __init__(self, seed: int, bucket_of: BucketOf, reference_depth: int = 100) -> None:
+    def __init__(
+        self, seed: int, bucket_of: BucketOf, reference_depth: int = REFERENCE_DEPTH
+    ) -> None:
         self.seed = seed
         self.bucket_of = bucket_of
         self.reference_depth = reference_depth
@@ -61,8 +39,7 @@ class SpotPools:
         """The share of the pool's capacity reclaimed in a month (0.01 to 0.40)."""
         found = self._shares.get((instance_type, zone))
         if found is None:
-            bucket = self.bucket_of(instance_type)
-            low, high = BUCKET_SHARES[UNLISTED_BUCKET if bucket is None else bucket.index]
+            low, high = spot_model.share_range(self.bucket_of(instance_type))
             # One generator per pool, seeded by its name: a pool's share does not depend
             # on which pools were looked at before it (string seeds are stable across runs).
             rng = random.Random(f"{self.seed}/spot-share/{instance_type}/{zone}")
@@ -71,8 +48,7 @@ class SpotPools:
 
     def depth(self, instance_type: str, zone: str) -> int:
         """The spare instances the pool starts with: deeper the calmer it is."""
-        share = self.monthly_share(instance_type, zone)
-        return max(1, round(self.reference_depth * REFERENCE_SHARE / share))
+        return spot_model.depth(self.monthly_share(instance_type, zone), self.reference_depth)
 
     def hazard_per_second(self, instance_type: str, zone: str, held: int, scale: float) -> float:
         """The interruption rate of each of the buyer's ``held`` instances in the pool.
@@ -84,8 +60,7 @@ class SpotPools:
             scale: The market's ``interruptionScale`` (1 is the advisor's rate).
         """
         share = self.monthly_share(instance_type, zone)
-        base = -math.log(1 - share) / MONTH_SECONDS * scale
-        return base * (1 + held / self.depth(instance_type, zone))
+        return spot_model.hazard_per_second(share, held, self.depth(instance_type, zone), scale)
 
     def stormy(self, instance_type: str, zone: str) -> float:
         """How the pool's reclaim share compares with the reference (1.0 at 10% a month)."""

@@ -1,6 +1,6 @@
+from spotwise.capacity.allocation import Candidate, on_demand_order, spot_order
 from spotwise.model.allocation import OnDemandAllocationStrategy, SpotAllocationStrategy
 from spotwise.ports.cloud import Override
-from spotwise.sim.allocation import Candidate, on_demand_order, spot_order
 
 
 def candidates(*pools, priorities=None):
