@@ -6,8 +6,8 @@ Unconstrained pods of mixed shapes are planned on the bundled catalog's default 
 (every general-purpose type, spot first; GPU, accelerator and bare-metal types left out, as
 the packer leaves them out for pods that request none). The plan's hourly cost is compared
 with the fluid lower bound: the linear program min sum(price_t x_t) subject to enough
-allocatable CPU, memory and pod slots, x >= 0, solved with HiGHS through scipy. No packing
-can beat it. Target: cost at most 1.03 x the bound.
+allocatable CPU, memory and pod slots, x >= 0, solved with HiGHS through highspy, as the
+planner's own LP is. No packing can beat it. Target: cost at most 1.03 x the bound.
 
 Where Ray is installed, Ray autoscaler's own bin-packing
 (``ray.autoscaler._private.resource_demand_scheduler.get_nodes_for``) packs the same
@@ -18,13 +18,12 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import itertools
 import random
 import time
 from typing import Any
 
-import numpy as np
-from scipy.optimize import linprog
-from scipy.sparse import coo_matrix
+import highspy
 
 from spotwise.catalog.bundled import load_bundled
 from spotwise.model.labelset import LabelSet
@@ -55,27 +54,51 @@ def cheapest_prices(pool: Pool) -> list[float]:
     return [min(o.price for o in shape.offers) for shape in pool.shapes]
 
 
+def minimize(
+    cost: list[float],
+    columns: list[list[tuple[int, float]]],
+    row_lower: list[float],
+    row_upper: list[float],
+) -> float:
+    """min cost.x subject to row_lower <= A x <= row_upper, x >= 0; A given by column."""
+    lp = highspy.HighsLp()
+    lp.num_col_ = lp.a_matrix_.num_col_ = len(cost)
+    lp.num_row_ = lp.a_matrix_.num_row_ = len(row_lower)
+    lp.col_cost_ = cost
+    lp.col_lower_ = [0.0] * len(cost)
+    lp.col_upper_ = [highspy.kHighsInf] * len(cost)
+    lp.row_lower_ = row_lower
+    lp.row_upper_ = row_upper
+    lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
+    lp.a_matrix_.start_ = [0, *itertools.accumulate(len(c) for c in columns)]
+    lp.a_matrix_.index_ = [row for column in columns for row, _ in column]
+    lp.a_matrix_.value_ = [value for column in columns for _, value in column]
+    solver = highspy.Highs()
+    solver.setOptionValue("output_flag", False)
+    solver.passModel(lp)
+    solver.run()
+    status = solver.getModelStatus()
+    if status != highspy.HighsModelStatus.kOptimal:
+        raise RuntimeError(solver.modelStatusToString(status))
+    return float(solver.getInfo().objective_function_value)
+
+
+def amounts(r: Resources) -> tuple[float, float, float]:
+    return float(r.cpu_milli), r.memory_bytes / 2**20, float(r.pods)
+
+
 def fluid_bound(pool: Pool, demand: Resources) -> float:
     """The LP lower bound on the hourly cost of any packing of ``demand``."""
-    prices = np.array(cheapest_prices(pool))
-    capacity = np.array(
-        [
-            [s.allocatable.cpu_milli, s.allocatable.memory_bytes / 2**20, s.allocatable.pods]
-            for s in pool.shapes
-        ]
-    ).T
-    need = np.array([demand.cpu_milli, demand.memory_bytes / 2**20, demand.pods])
-    result = linprog(prices, A_ub=-capacity, b_ub=-need, bounds=(0, None), method="highs")
-    if not result.success:
-        raise RuntimeError(result.message)
-    return float(result.fun)
+    columns = [list(enumerate(amounts(s.allocatable))) for s in pool.shapes]
+    inf = highspy.kHighsInf
+    return minimize(cheapest_prices(pool), columns, list(amounts(demand)), [inf] * 3)
 
 
 def assignment_bound(pool: Pool, pods: list[Pod]) -> float:
     """A tighter LP bound: pods stay whole and only go to types that can hold one.
 
     Variables are nodes per type x_t (fractional) and pods of each shape per type y_st.
-    Every pod of shape s is assigned (sum_t y_st = n_s), and each type's CPU, memory and
+    Every pod of shape s is assigned (sum_t y_st >= n_s), and each type's CPU, memory and
     pod slots cover what is assigned to it (sum_s r_s y_st <= cap_t x_t). Any real
     packing is a feasible point, so the optimum is a lower bound on its cost, and unlike
     the fluid bound it cannot buy CPU on one node and memory on another for one pod.
@@ -84,46 +107,21 @@ def assignment_bound(pool: Pool, pods: list[Pod]) -> float:
     for pod in pods:
         counts[pod.spec.requests] = counts.get(pod.spec.requests, 0) + 1
     shapes = list(counts)
-    prices = cheapest_prices(pool)
-    n_types = len(pool.shapes)
-    rows, cols, vals = [], [], []
-    b_ub: list[float] = []
-    pairs = [
-        (g, t)
-        for g, r in enumerate(shapes)
+    base = len(shapes)  # rows: one per pod shape, then three per type
+    columns = [
+        [(base + 3 * t + k, -cap) for k, cap in enumerate(amounts(s.allocatable))]
         for t, s in enumerate(pool.shapes)
-        if r.fits_in(s.allocatable)
     ]
-    row = 0
-    for g in range(len(shapes)):  # -sum_t y_gt <= -n_g
-        for j, (pg, _) in enumerate(pairs):
-            if pg == g:
-                rows.append(row), cols.append(n_types + j), vals.append(-1.0)
-        b_ub.append(-counts[shapes[g]])
-        row += 1
-    for t, s in enumerate(pool.shapes):
-        a = s.allocatable
-        for cap, need in (
-            (a.cpu_milli, "cpu_milli"),
-            (a.memory_bytes / 2**20, "memory_bytes"),
-            (a.pods, "pods"),
-        ):
-            rows.append(row), cols.append(t), vals.append(-float(cap))
-            for j, (g, pt) in enumerate(pairs):
-                if pt == t:
-                    amount = getattr(shapes[g], need)
-                    amount = amount / 2**20 if need == "memory_bytes" else amount
-                    rows.append(row), cols.append(n_types + j), vals.append(float(amount))
-            b_ub.append(0.0)
-            row += 1
-    matrix = coo_matrix((vals, (rows, cols)), shape=(row, n_types + len(pairs)))
-    cost = np.concatenate([np.array(prices), np.zeros(len(pairs))])
-    result = linprog(
-        cost, A_ub=matrix.tocsr(), b_ub=np.array(b_ub), bounds=(0, None), method="highs"
-    )
-    if not result.success:
-        raise RuntimeError(result.message)
-    return float(result.fun)
+    for g, r in enumerate(shapes):
+        for t, s in enumerate(pool.shapes):
+            if r.fits_in(s.allocatable):
+                need = [(base + 3 * t + k, a) for k, a in enumerate(amounts(r)) if a]
+                columns.append([(g, 1.0), *need])
+    cost = cheapest_prices(pool) + [0.0] * (len(columns) - len(pool.shapes))
+    inf = highspy.kHighsInf
+    lower = [float(counts[r]) for r in shapes] + [-inf] * (3 * len(pool.shapes))
+    upper = [inf] * base + [0.0] * (3 * len(pool.shapes))
+    return minimize(cost, columns, lower, upper)
 
 
 def ray_packing(pool: Pool, pods: list[Pod]) -> tuple[float, float] | None:

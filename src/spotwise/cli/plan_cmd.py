@@ -47,7 +47,7 @@ def plan(
     ] = PlanFormat.TABLE,
 ) -> None:
     """Plan capacity (see HELP)."""
-    # The planner pulls in scipy; import it here so that other commands start fast.
+    # The planner pulls in numpy and HiGHS; import it here so that other commands start fast.
     from spotwise.catalog.bundled import load_catalog
     from spotwise.config.nodepool import load_nodepools
     from spotwise.kube import load_workload

@@ -9,7 +9,8 @@ which types carry its pods in a cheapest fractional packing; the packer then ope
 fills nodes of those types. The LP is also a lower bound on any packing's cost.
 
 Columns are limited to a shared candidate set (each group's cheapest types per pod),
-which keeps the LP small enough to solve in milliseconds with HiGHS.
+which keeps the LP small enough to solve in milliseconds with HiGHS (through highspy, its
+own bindings: scipy.optimize took half a second to import, longer than the plan itself).
 """
 
 from __future__ import annotations
@@ -17,9 +18,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-import numpy as np
-from scipy.optimize import linprog
-from scipy.sparse import coo_matrix
+import highspy
 
 from spotwise.model.resources import Resources
 from spotwise.scheduling.bins import fit_count
@@ -74,46 +73,60 @@ def solve(
         if (s, price) in index_of and fit_count(allocatable[s], requests[g]) >= 1
     ]
     n_x = len(candidates)
-    rows: list[int] = []
-    cols: list[int] = []
-    vals: list[float] = []
-    bounds: list[float] = []
-    for j, (g, _) in enumerate(pairs):  # every pod assigned: -sum_s y_gs <= -n_g
-        rows.append(g)
-        cols.append(n_x + j)
-        vals.append(-1.0)
-    bounds += [-float(c) for c in counts]
     base = len(counts)
-    for j, (g, column) in enumerate(pairs):  # a type's room covers what it hosts
-        r = requests[g]
-        row = base + 3 * index_of[column]
-        for offset, amount in enumerate((r.cpu_milli, r.memory_bytes / MIB, r.pods)):
-            if amount:
-                rows.append(row + offset)
-                cols.append(n_x + j)
-                vals.append(float(amount))
+    # Columns x_i (nodes of candidate i), then y_j (pods of pair j's group on its column);
+    # rows: one per group (every pod assigned: sum_s y_gs >= n_g), then three per
+    # candidate (its CPU, memory and pod slots cover what it hosts: sum r y - a x <= 0).
+    starts, index, value = [0], [], []
     for i, (s, _) in enumerate(candidates):
-        a = allocatable[s]
-        for offset, amount in enumerate((a.cpu_milli, a.memory_bytes / MIB, a.pods)):
-            rows.append(base + 3 * i + offset)
-            cols.append(i)
-            vals.append(-float(amount))
-    bounds += [0.0] * (3 * n_x)
-    matrix = coo_matrix((vals, (rows, cols)), shape=(base + 3 * n_x, n_x + len(pairs)))
-    cost = np.concatenate([np.array(prices), np.zeros(len(pairs))])
-    result = linprog(
-        cost, A_ub=matrix.tocsr(), b_ub=np.array(bounds), bounds=(0, None), method="highs"
-    )
-    if not result.success:
+        for offset, amount in enumerate(_amounts(allocatable[s])):
+            if amount:
+                index.append(base + 3 * i + offset)
+                value.append(-amount)
+        starts.append(len(index))
+    for g, column in pairs:
+        index.append(g)
+        value.append(1.0)
+        row = base + 3 * index_of[column]
+        for offset, amount in enumerate(_amounts(requests[g])):
+            if amount:
+                index.append(row + offset)
+                value.append(amount)
+        starts.append(len(index))
+    lp = highspy.HighsLp()
+    lp.num_col_ = lp.a_matrix_.num_col_ = n_x + len(pairs)
+    lp.num_row_ = lp.a_matrix_.num_row_ = base + 3 * n_x
+    lp.col_cost_ = prices + [0.0] * len(pairs)
+    lp.col_lower_ = [0.0] * lp.num_col_
+    lp.col_upper_ = [highspy.kHighsInf] * lp.num_col_
+    lp.row_lower_ = [float(c) for c in counts] + [-highspy.kHighsInf] * (3 * n_x)
+    lp.row_upper_ = [highspy.kHighsInf] * base + [0.0] * (3 * n_x)
+    lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
+    lp.a_matrix_.start_ = starts
+    lp.a_matrix_.index_ = index
+    lp.a_matrix_.value_ = value
+    solver = highspy.Highs()  # type: ignore[no-untyped-call]  # its __init__ has no hints
+    solver.setOptionValue("output_flag", False)  # before any other call: no banner, no log
+    if solver.passModel(lp) == highspy.HighsStatus.kError:
+        raise RuntimeError("HiGHS refused the assignment LP")  # a bug here, not the input
+    solver.run()
+    if solver.getModelStatus() != highspy.HighsModelStatus.kOptimal:
         return None
+    x = solver.getSolution().col_value
     shares: dict[int, list[tuple[float, int]]] = {}
     for j, (g, (s, _)) in enumerate(pairs):
-        share = float(result.x[n_x + j])
+        share = float(x[n_x + j])
         if share > 1e-6:
             shares.setdefault(g, []).append((-share, s))
     return Guidance(
-        {g: tuple(s for _, s in sorted(v)) for g, v in shares.items()}, float(result.fun)
+        {g: tuple(s for _, s in sorted(v)) for g, v in shares.items()},
+        float(solver.getInfo().objective_function_value),
     )
+
+
+def _amounts(r: Resources) -> tuple[float, float, float]:
+    """CPU (millicores), memory (MiB) and pod slots: one LP row each."""
+    return float(r.cpu_milli), r.memory_bytes / MIB, float(r.pods)
 
 
 def _candidates(
