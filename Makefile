@@ -59,6 +59,7 @@ bench: dev
 	$(BIN)/python benchmarks/catalog_load.py
 	$(BIN)/python benchmarks/scheduling_karpenter.py
 	$(BIN)/python benchmarks/packing_cost.py
+	$(BIN)/python benchmarks/plan_startup.py
 
 # The packing benchmark compares with Ray's autoscaler when Ray is installed (large).
 bench-ray: dev
