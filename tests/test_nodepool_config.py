@@ -77,6 +77,8 @@ def test_loads_every_field(tmp_path: Path) -> None:
     assert fallback.spec.instance_types == ()
     assert fallback.spec.spot_allocation_strategy is SpotAllocationStrategy.PRICE_CAPACITY_OPTIMIZED
     assert fallback.spec.limits.cpu_millicores is None
+    diversity = (spec.min_instance_types, spec.min_families, spec.max_type_share)
+    assert diversity == (10, 1, 25)  # the defaults: AWS's ten types, a quarter per type
 
 
 def test_dump_reads_back_equal(tmp_path: Path) -> None:
@@ -118,6 +120,11 @@ BAD = [
     ("  onDemandAllocationStrategy: random", "spec.onDemandAllocationStrategy", "'prioritized'"),
     ("  maxInterruption: 150", "spec.maxInterruption", "100"),
     ("  weight: 101", "spec.weight", "100"),
+    ("  minInstanceTypes: 0", "spec.minInstanceTypes", "greater than or equal to 1"),
+    ("  minInstanceTypes: 61", "spec.minInstanceTypes", "60"),
+    ("  minFamilies: 0", "spec.minFamilies", "greater than or equal to 1"),
+    ("  maxTypeShare: 0", "spec.maxTypeShare", "greater than or equal to 1"),
+    ("  maxTypeShare: 101", "spec.maxTypeShare", "100"),
     ("  weight: yes", "spec.weight", "valid integer"),
     ("  onDemandBase: '2'", "spec.onDemandBase", "valid integer"),
     ("  on_demand_base: 2", "spec.on_demand_base: is not a field here", "onDemandBase"),

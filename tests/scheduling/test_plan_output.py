@@ -27,6 +27,9 @@ def _plan() -> Plan:
         price_per_hour=0.0312345678,
         on_demand_price_per_hour=0.0816,
         headroom=2,
+        price_range_per_hour=(0.0301, 0.0389),
+        expected_instance_type="m6g.large",
+        interruption_cost_per_hour=0.0000123456,
     )
     on_demand = NewNode(
         name="new-db-1",
@@ -38,6 +41,8 @@ def _plan() -> Plan:
         requested=Resources(cpu_milli=250, memory_bytes=GIB // 2),
         price_per_hour=0.2646,
         on_demand_price_per_hour=0.2646,
+        price_range_per_hour=(0.2646, 0.2646),
+        expected_instance_type="r7i.xlarge",
     )
     return Plan(
         nodes=(spot, on_demand),
@@ -63,6 +68,9 @@ def test_the_json_document_has_every_field_rounded_as_documented() -> None:
                 "headroom_units": 2,
                 "requested": {"cpu_millicores": 1500, "memory_bytes": 3 * GIB},
                 "price_per_hour": 0.031235,
+                "expected_instance_type": "m6g.large",
+                "price_range_per_hour": [0.0301, 0.0389],
+                "interruption_cost_per_hour": 0.000012,
                 "on_demand_price_per_hour": 0.0816,
             },
             {
@@ -75,6 +83,9 @@ def test_the_json_document_has_every_field_rounded_as_documented() -> None:
                 "headroom_units": 0,
                 "requested": {"cpu_millicores": 250, "memory_bytes": GIB // 2},
                 "price_per_hour": 0.2646,
+                "expected_instance_type": "r7i.xlarge",
+                "price_range_per_hour": [0.2646, 0.2646],
+                "interruption_cost_per_hour": 0.0,
                 "on_demand_price_per_hour": 0.2646,
             },
         ],
@@ -106,14 +117,16 @@ def test_the_tables_for_people() -> None:
     lines = _printed(_plan()).splitlines()
     # The table's cells, split where rich put two or more spaces between them.
     assert [re.split(r"\s{2,}", line.strip()) for line in lines[:3]] == [
-        ["Node", "Pool", "Capacity", "Instance types", "Zones", "Pods", "CPU", "Memory", "$/h"],
-        ["new-web-1", "web", "spot", "m7g.large, m6g.large, m7i.large +1", "a,c",
-         "2 (+2 spare)", "1.5", "3 GiB", "0.0312"],
-        ["new-db-1", "db", "on-demand", "r7i.xlarge", "b", "1", "0.25", "512 MiB", "0.2646"],
+        ["Node", "Pool", "Capacity", "Instance types", "Zones", "Pods", "CPU", "Memory", "$/h",
+         "List $/h"],
+        ["new-web-1", "web", "spot", "m7g.large, m6g.large +2", "a,c",
+         "2 (+2 spare)", "1.5", "3 GiB", "0.0312", "0.0301-0.0389"],
+        ["new-db-1", "db", "on-demand", "r7i.xlarge", "b", "1", "0.25", "512 MiB", "0.2646",
+         "0.2646"],
     ]  # fmt: skip
     assert lines[3:] == [
         "2 pods fit on existing nodes (ip-10-0-1-5, ip-10-0-1-7)",
-        "cost $0.2958/h as planned; $0.3462/h all on-demand (15% saved); 2 new nodes",
+        "cost $0.2958/h expected; $0.3462/h all on-demand (15% saved); 2 new nodes",
         "1 pods cannot be placed:",
         "  shop/big-0: needs 2000 CPU; no type has as many",
         "note: pool web: 1 of 2 new nodes on-demand for its split",

@@ -30,6 +30,7 @@ STRATEGIES = [
     "on-demand",
     "node-groups",
     "spotwise",
+    "spotwise-narrow",
     "spotwise-capacity-optimized",
     "spotwise-capacity-optimized-prioritized",
     "spotwise-lowest-price",

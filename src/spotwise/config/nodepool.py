@@ -207,6 +207,9 @@ class NodePoolSpec(DocumentModel):
     requirements: tuple[Requirement, ...] = ()
     headroom: Headroom = Field(default_factory=Headroom)
     price_ceiling: StrictFloat = Field(default=0.25, ge=0, le=10)
+    min_instance_types: StrictInt = Field(default=10, ge=1, le=60)
+    min_families: StrictInt = Field(default=1, ge=1, le=60)
+    max_type_share: StrictInt = Field(default=25, ge=1, le=100)
     launch: Launch | None = None
 
     @model_validator(mode="after")

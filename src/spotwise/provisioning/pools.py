@@ -111,7 +111,7 @@ def build_pool(
             )
             if requirements.requirements and not requirements.matches(labels):
                 continue
-            offers.append(Offer(offering.zone, ct, offering.price, labels))
+            offers.append(Offer(offering.zone, ct, offering.price, labels, offering.interruption))
         if offers:
             shapes.append(
                 NodeShape(
@@ -139,6 +139,10 @@ def build_pool(
             percent=head.percent,
         ),
         price_ceiling=spec.price_ceiling,
+        min_instance_types=spec.min_instance_types,
+        min_families=spec.min_families,
+        max_type_share=spec.max_type_share,
+        spot_strategy=spec.spot_allocation_strategy,
     )
 
 

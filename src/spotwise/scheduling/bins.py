@@ -7,6 +7,7 @@ never seen outside it; the decision that leaves `pack` is made of frozen values.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from spotwise.model.instance_type import CapacityType
 from spotwise.model.labelset import LabelSet
@@ -15,6 +16,9 @@ from spotwise.model.pod import Pod
 from spotwise.model.resources import Resources
 from spotwise.model.scheduling_terms import HostPort
 from spotwise.scheduling.pool import Pool
+
+if TYPE_CHECKING:
+    from spotwise.scheduling.diversity import Reach
 
 # (zone, capacity type): where and how a claim's node may be bought.
 Placement = tuple[str, CapacityType]
@@ -87,6 +91,8 @@ class Claim:
         frontier: The option shapes no other option dominates; fits are computed on them.
         agreed: The topology labels all options agree on, with the options they are for.
         intersected: The compatibility maps ``compatible`` was already narrowed by.
+        reach: The types its launch list may draw from, enough of which must still hold
+            its pods (None: no such rule; see `spotwise.scheduling.diversity`).
     """
 
     id: str
@@ -100,6 +106,7 @@ class Claim:
     intersected: list[object] = field(default_factory=list)
     pods: list[Pod] = field(default_factory=list)
     ports: list[HostPort] = field(default_factory=list)
+    reach: Reach | None = None
 
     @property
     def hostname(self) -> str:

@@ -1,26 +1,31 @@
-"""Turn the packer's claims into nodes to launch: capacity type, type list, price.
+"""Turn the packer's claims into nodes to launch: capacity type, launch list, price.
 
-Each node gets the cheapest shape that holds its pods, and a launch list of every shape
-that fits within the pool's price ceiling, so that EC2's allocation strategy can pick the
-pool most likely to have capacity. A pool's on-demand base and percentage decide which
-nodes that allow both are bought on-demand.
+Each node gets a launch list (`spotwise.scheduling.launch_list`) and the price its
+allocation strategy is expected to pay for it (`spotwise.capacity.expected`). A pool's
+on-demand base and percentage decide which nodes that allow both are bought on-demand.
 """
 
 from __future__ import annotations
 
 import math
+from collections import Counter
 from collections.abc import Mapping, Sequence
 
+from spotwise.capacity.expected import expected_pick, interruption_cost_per_hour
 from spotwise.model.instance_type import CapacityType
 from spotwise.model.labels import NODE_POOL
 from spotwise.model.node import Node
 from spotwise.model.resources import Resources
 from spotwise.scheduling.bins import Claim
 from spotwise.scheduling.headroom import is_headroom
+from spotwise.scheduling.launch_list import (
+    LaunchList,
+    crowded_types,
+    guard_factor,
+    launch_list,
+)
 from spotwise.scheduling.plan import NewNode
-from spotwise.scheduling.pool import Pool
-
-MAX_LAUNCH_TYPES = 20
+from spotwise.scheduling.pool import NodeShape, Pool
 
 
 def finalize(
@@ -30,12 +35,13 @@ def finalize(
     allocatable: Mapping[str, tuple[Resources, ...]],
     price_orders: dict[str, dict[CapacityType, list[tuple[float, int]]]] | None = None,
 ) -> tuple[tuple[NewNode, ...], list[str]]:
-    """The nodes to launch for ``claims``, and notes on the capacity-type split.
+    """The nodes to launch for ``claims``, and notes on the capacity-type split and lists.
 
     Args:
         claims: The packer's new nodes.
         pools: The pools they come from.
-        existing: Existing nodes (a pool's split counts its existing on-demand nodes).
+        existing: Existing nodes (a pool's split counts its existing on-demand nodes, its
+            type shares its spot nodes).
         allocatable: Pool -> each shape's allocatable after DaemonSets.
         price_orders: A cache of each pool's shapes in price order, kept by the caller.
     """
@@ -57,14 +63,60 @@ def finalize(
                 f"pool {pool.name}: {forced} of {len(mine)} new nodes on-demand for its split "
                 f"(base {pool.on_demand_base}, {pool.on_demand_percentage}% above)"
             )
+        held = Counter(
+            n.instance_type
+            for n in existing
+            if n.labels.get(NODE_POOL) == pool.name
+            and n.capacity_type is CapacityType.SPOT
+            and n.instance_type
+        )
+        by_name = {s.name: s for s in pool.shapes}
+        made: list[NewNode] = []
         for claim in mine:
             capacity_type = (
                 CapacityType.ON_DEMAND
                 if claim in on_demand or not _allows(claim, CapacityType.SPOT, shapes)
                 else CapacityType.SPOT
             )
-            nodes.append(_new_node(claim, capacity_type, by_price[capacity_type], shapes))
+            crowded: frozenset[str] = frozenset()
+            if capacity_type is CapacityType.SPOT:
+                crowded = crowded_types(held, sum(held.values()) + 1, pool.max_type_share)
+            found = launch_list(claim, capacity_type, by_price[capacity_type], shapes, crowded)
+            node = _new_node(claim, capacity_type, found, by_name)
+            if capacity_type is CapacityType.SPOT:
+                held[_expected_type(node)] += 1
+            made.append(node)
+        nodes += made
+        notes += _narrow_note(pool, made, by_name)
     return tuple(nodes), notes
+
+
+def _expected_type(node: NewNode) -> str:
+    return node.expected_instance_type or node.instance_types[0]
+
+
+def _narrow_note(
+    pool: Pool, made: Sequence[NewNode], by_name: Mapping[str, NodeShape]
+) -> list[str]:
+    """A note naming the spot nodes whose launch lists are less diverse than the pool asks."""
+    spot = [n for n in made if n.capacity_type is CapacityType.SPOT]
+    narrow = [
+        n
+        for n in spot
+        if len(n.instance_types) < pool.min_instance_types
+        or len({by_name[t].instance_type.family for t in n.instance_types}) < pool.min_families
+    ]
+    if not narrow:
+        return []
+    names = ", ".join(n.name for n in narrow[:3]) + (" ..." if len(narrow) > 3 else "")
+    wanted = f"{pool.min_instance_types} types"
+    if pool.min_families > 1:
+        wanted += f" of {pool.min_families} families"
+    return [
+        f"pool {pool.name}: {len(narrow)} of {len(spot)} spot nodes ({names}) may launch as "
+        f"fewer than {wanted}: no more of the pool's types hold their pods within "
+        f"{guard_factor(pool.price_ceiling):g}x the cheapest price"
+    ]
 
 
 def _allows(claim: Claim, capacity_type: CapacityType, allocatable: tuple[Resources, ...]) -> bool:
@@ -123,61 +175,34 @@ def _shapes_by_price(pool: Pool) -> dict[CapacityType, list[tuple[float, int]]]:
 def _new_node(
     claim: Claim,
     capacity_type: CapacityType,
-    by_price: list[tuple[float, int]],
-    allocatable: tuple[Resources, ...],
+    found: LaunchList,
+    by_name: Mapping[str, NodeShape],
 ) -> NewNode:
-    """The node for ``claim``: its cheapest fitting type and the launch list around it.
+    """The node for ``claim`` with its list, priced at the pool its strategy would pick.
 
-    Shapes are walked cheapest first, so the walk stops at the price ceiling instead of
-    pricing every type of the pool.
+    On-demand launches take the cheapest pool (lowest-price; prioritized lists are
+    cheapest first too).
     """
     pool = claim.pool
-    allowed = {zone for zone, ct in claim.placements() if ct is capacity_type}
-    listed: list[tuple[float, str]] = []
-    zones: set[str] = set()
-    ceiling = math.inf
-    # The packer kept exotic shapes out of the options of pods that do not need them
-    # (compat.that_fit); the launch list must not bring them back.
-    ordinary_only = not claim.used.extended and any(
-        not pool.shapes[i].instance_type.exotic for i in claim.options
-    )
-    for floor, index in by_price:
-        if floor > ceiling or len(listed) == MAX_LAUNCH_TYPES:
-            break
-        placements = claim.compatible.get(index)
-        if placements is None or not claim.used.fits_in(allocatable[index]):
-            continue
-        shape = pool.shapes[index]
-        if ordinary_only and shape.instance_type.exotic:
-            continue
-        offers = [
-            o
-            for o in shape.offers
-            if o.capacity_type is capacity_type
-            and o.zone in allowed
-            and (o.zone, capacity_type) in placements
-        ]
-        if not offers:
-            continue
-        price = min(o.price for o in offers)
-        if not listed:
-            ceiling = price * (1 + pool.price_ceiling)
-        if price <= ceiling:
-            listed.append((price, shape.name))
-            zones.update(o.zone for o in offers)
-    listed.sort()
-    cheapest, best = listed[0]
-    shapes = {s.name: s for s in pool.shapes}
-    on_demand = shapes[best].on_demand_price
+    spot = capacity_type is CapacityType.SPOT
+    if spot:
+        pick = expected_pick(pool.spot_strategy, found.quotes)
+    else:
+        pick = min(found.quotes, key=lambda q: q.price)
+    prices = [q.price for q in found.quotes]
+    on_demand = by_name[pick.instance_type].on_demand_price
     return NewNode(
         name=claim.id,
         pool=pool.name,
         capacity_type=capacity_type,
-        instance_types=tuple(name for _, name in listed),
-        zones=tuple(sorted(zones)),
+        instance_types=found.types,
+        zones=found.zones,
         pods=tuple(p.key for p in claim.pods if not is_headroom(p)),
         requested=claim.used,
-        price_per_hour=cheapest,
-        on_demand_price_per_hour=on_demand if on_demand is not None else cheapest,
+        price_per_hour=pick.price,
+        on_demand_price_per_hour=on_demand if on_demand is not None else pick.price,
         headroom=sum(1 for p in claim.pods if is_headroom(p)),
+        price_range_per_hour=(min(prices), max(prices)),
+        expected_instance_type=pick.instance_type,
+        interruption_cost_per_hour=interruption_cost_per_hour(pick) if spot else 0.0,
     )

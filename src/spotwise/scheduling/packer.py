@@ -25,6 +25,7 @@ from spotwise.model.scheduling_terms import HostPort
 from spotwise.scheduling import compat, guidance
 from spotwise.scheduling.bins import Claim, ExistingBin, Placement, fit_count, minus, times
 from spotwise.scheduling.constraints import Constraints
+from spotwise.scheduling.diversity import Reach, reach
 from spotwise.scheduling.explain import explain
 from spotwise.scheduling.finalize import finalize
 from spotwise.scheduling.headroom import headroom_pods
@@ -40,6 +41,7 @@ from spotwise.scheduling.options import (
 )
 from spotwise.scheduling.plan import ExistingPlacement, Plan, Unschedulable
 from spotwise.scheduling.pool import NodeShape, Pool, PoolLimits
+from spotwise.scheduling.pricing import size_prices
 from spotwise.scheduling.topology import HOSTNAME_KEY, CounterKey, TopologyCounts, domain_of
 
 # A new node's shapes are those within this factor of the best price per unit of demand;
@@ -87,6 +89,7 @@ class PackMemo:
         self.accepts: dict[object, bool] = {}
         self.spot: dict[object, bool] = {}
         self.by_price: dict[str, dict[CapacityType, list[tuple[float, int]]]] = {}
+        self.reach: dict[object, Reach | None] = {}
 
 
 def pack(request: PackInput) -> Plan:
@@ -226,7 +229,7 @@ class _Packer:
             found = guidance.solve(
                 [request for request, _ in keys],
                 [sum(len(self.groups[s]) for s in rows[k]) for k in keys],
-                [{i: cheapest(pool, i, p) for i, p in options_of[k].items()} for k in keys],
+                [_lp_prices(pool, options_of[k]) for k in keys],
                 self.allocatable[pool.name],
             )
             if found is None:
@@ -480,6 +483,8 @@ class _Packer:
             claim.frontier if narrowed is claim.options else dominant_shapes(narrowed, allocatable)
         )
         k = max(fit_count(minus(allocatable[i], claim.used), request) for i in frontier)
+        if claim.reach is not None:
+            k = min(k, claim.reach.room_for(claim.used, request))
         k = min(k, len(pods))
         if spec.host_ports:
             k = min(k, 1)
@@ -603,8 +608,27 @@ class _Packer:
                 frontier=frontier,
                 room=room_left(self.allocatable[pool.name], frontier, Resources()),
                 intersected=[placements],
+                reach=self._reach(pool, efficient, placements, cons.spec.requests),
             )
         return None
+
+    def _reach(
+        self,
+        pool: Pool,
+        efficient: dict[int, frozenset[Placement]],
+        placements: dict[int, frozenset[Placement]],
+        request: Resources,
+    ) -> Reach | None:
+        """The types a new spot node sized by ``efficient`` keeps in its list's reach."""
+        if not grows_on_spot(efficient):
+            return None
+        target = next(iter(efficient))  # the most efficient (or the LP's busiest) shape
+        key = (pool.name, id(placements), target, request)
+        if key not in self.memo.reach:
+            self.memo.reach[key] = reach(
+                pool, self.allocatable[pool.name], placements, target, request
+            )
+        return self.memo.reach[key]
 
     def _efficient(
         self,
@@ -627,10 +651,12 @@ class _Packer:
         if cached is not None:
             return cached
         allocatable = self.allocatable[pool.name]
+        prices = size_prices(pool, pool_options)
+        # Sizes with too few types for the pool's diversity rules only when all are.
+        sized = [i for i in pool_options if i not in prices.thin] or list(pool_options)
         costs: dict[int, float] = {}
-        for index, placements in pool_options.items():
-            price = cheapest(pool, index, placements)
-            costs[index] = price / max(fit_count(allocatable[index], request), 1)
+        for index in sized:
+            costs[index] = prices.price[index] / max(fit_count(allocatable[index], request), 1)
         best = min(costs.values())
         near = sorted(
             (c, -allocatable[i].cpu_milli, i)
@@ -765,6 +791,16 @@ def _running_price(node: Node, shape: NodeShape | None) -> float:
         if offer.zone == node.zone and offer.capacity_type is node.capacity_type:
             return offer.price
     return shape.on_demand_price or 0.0
+
+
+def _lp_prices(pool: Pool, options: dict[int, frozenset[Placement]]) -> dict[int, float]:
+    """The LP's columns: each shape at its size's expected price.
+
+    Thin sizes are left out while others remain, as `_Packer._efficient` sizes nodes.
+    """
+    prices = size_prices(pool, options)
+    kept = {i: p for i, p in prices.price.items() if i not in prices.thin}
+    return kept or prices.price
 
 
 def _smallest_request(pods: Sequence[Pod]) -> Resources:

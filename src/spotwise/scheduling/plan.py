@@ -17,13 +17,18 @@ class NewNode:
         pool: The pool it is launched from.
         capacity_type: Spot or on-demand.
         instance_types: Acceptable types, cheapest first: every type that fits its pods
-            within the pool's price ceiling, so the launch can choose by capacity.
+            within the pool's price ceiling, widened for diversity (see
+            `spotwise.scheduling.launch_list`), so the launch can choose by capacity.
         zones: Zones it may be launched in.
         pods: ``namespace/name`` of the pods it is for.
         requested: What those pods (and DaemonSets) request.
-        price_per_hour: The price of the cheapest acceptable offering.
+        price_per_hour: The expected price: that of the pool its allocation strategy is
+            expected to pick (`spotwise.capacity.expected`).
         on_demand_price_per_hour: What the same node costs on-demand.
         headroom: Spare units kept warm on it for the pool's headroom.
+        price_range_per_hour: The cheapest and dearest pool of its list (None: unknown).
+        expected_instance_type: The type of the pool expected to be picked.
+        interruption_cost_per_hour: The expected cost of its interruptions per hour.
     """
 
     name: str
@@ -36,6 +41,9 @@ class NewNode:
     price_per_hour: float
     on_demand_price_per_hour: float
     headroom: int = 0
+    price_range_per_hour: tuple[float, float] | None = None
+    expected_instance_type: str | None = None
+    interruption_cost_per_hour: float = 0.0
 
 
 @dataclass(frozen=True, slots=True)

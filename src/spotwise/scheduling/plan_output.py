@@ -8,7 +8,7 @@ from rich.console import Console
 from rich.table import Table
 
 from spotwise.model.quantity import format_bytes
-from spotwise.scheduling.plan import Plan
+from spotwise.scheduling.plan import NewNode, Plan
 
 
 def document(plan: Plan) -> dict[str, Any]:
@@ -30,6 +30,9 @@ def document(plan: Plan) -> dict[str, Any]:
                     "memory_bytes": n.requested.memory_bytes,
                 },
                 "price_per_hour": round(n.price_per_hour, 6),
+                "expected_instance_type": n.expected_instance_type,
+                "price_range_per_hour": _range(n),
+                "interruption_cost_per_hour": round(n.interruption_cost_per_hour, 6),
                 "on_demand_price_per_hour": round(n.on_demand_price_per_hour, 6),
             }
             for n in plan.nodes
@@ -41,6 +44,26 @@ def document(plan: Plan) -> dict[str, Any]:
         "savings_percent": round(savings, 1),
         "notes": list(plan.notes),
     }
+
+
+# Lists run to 60 types: the table names the cheapest and counts the rest.
+SHOWN_TYPES = 2
+_LEFT = ("Node", "Pool", "Capacity", "Instance types", "Zones")
+
+
+def _range(node: NewNode) -> list[float] | None:
+    if node.price_range_per_hour is None:
+        return None
+    low, high = node.price_range_per_hour
+    return [round(low, 6), round(high, 6)]
+
+
+def _range_text(node: NewNode) -> str:
+    """The cheapest and dearest pool of the list, or one price when they are one."""
+    if node.price_range_per_hour is None:
+        return ""
+    low, high = node.price_range_per_hour
+    return f"{low:.4f}" if high - low < 5e-5 else f"{low:.4f}-{high:.4f}"
 
 
 def render_tables(plan: Plan, console: Console) -> None:
@@ -57,13 +80,14 @@ def render_tables(plan: Plan, console: Console) -> None:
             "CPU",
             "Memory",
             "$/h",
+            "List $/h",
         ):
-            table.add_column(
-                column, justify="right" if column in ("Pods", "CPU", "Memory", "$/h") else "left"
-            )
+            table.add_column(column, justify="left" if column in _LEFT else "right", no_wrap=True)
         for n in plan.nodes:
-            types = ", ".join(n.instance_types[:3]) + (
-                f" +{len(n.instance_types) - 3}" if len(n.instance_types) > 3 else ""
+            types = ", ".join(n.instance_types[:SHOWN_TYPES]) + (
+                f" +{len(n.instance_types) - SHOWN_TYPES}"
+                if len(n.instance_types) > SHOWN_TYPES
+                else ""
             )
             zones = (
                 ",".join(z[-1] for z in n.zones)
@@ -81,6 +105,7 @@ def render_tables(plan: Plan, console: Console) -> None:
                 f"{n.requested.cpu_milli / 1000:g}",
                 format_bytes(n.requested.memory_bytes),
                 f"{n.price_per_hour:.4f}",
+                _range_text(n),
             )
         console.print(table)
     else:
@@ -92,7 +117,7 @@ def render_tables(plan: Plan, console: Console) -> None:
     if plan.nodes:
         savings = 100 * (1 - plan.cost_per_hour / on_demand) if on_demand else 0.0
         console.print(
-            f"cost ${plan.cost_per_hour:.4f}/h as planned; ${on_demand:.4f}/h all on-demand "
+            f"cost ${plan.cost_per_hour:.4f}/h expected; ${on_demand:.4f}/h all on-demand "
             f"({savings:.0f}% saved); {len(plan.nodes)} new nodes"
         )
     if plan.unschedulable:

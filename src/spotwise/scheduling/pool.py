@@ -4,20 +4,31 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from spotwise.model.allocation import SpotAllocationStrategy
 from spotwise.model.instance_type import CapacityType, InstanceType
 from spotwise.model.labelset import LabelSet
+from spotwise.model.offering import InterruptionBucket
 from spotwise.model.resources import Resources
 from spotwise.model.scheduling_terms import Taint
 
 
 @dataclass(frozen=True, slots=True)
 class Offer:
-    """Where and how a shape can be bought, with the labels its node would carry."""
+    """Where and how a shape can be bought, with the labels its node would carry.
+
+    Attributes:
+        zone: The zone.
+        capacity_type: Spot or on-demand.
+        price: USD per hour.
+        labels: The labels a node bought this way carries.
+        interruption: The advisor's bucket for a spot offer (None: on-demand, or unlisted).
+    """
 
     zone: str
     capacity_type: CapacityType
     price: float
     labels: LabelSet
+    interruption: InterruptionBucket | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,7 +92,13 @@ class Pool:
         on_demand_base: Nodes that are on-demand before any spot.
         on_demand_percentage: Percent of nodes above the base that are on-demand.
         headroom: Spare capacity to keep.
-        price_ceiling: A node's launch list holds types up to (1 + ceiling) x the cheapest.
+        price_ceiling: A node's launch list holds types up to (1 + ceiling) x the cheapest,
+            and more, never above twice the cheapest, until it is diverse enough.
+        min_instance_types: How many types a spot node's launch list should hold.
+        min_families: How many instance families a spot node's launch list should hold.
+        max_type_share: The most of the pool's spot nodes one instance type may be, in
+            percent, when a new node's list has other types to offer.
+        spot_strategy: How EC2 picks among a spot launch's pools.
     """
 
     name: str
@@ -93,6 +110,10 @@ class Pool:
     on_demand_percentage: int = 0
     headroom: Headroom = Headroom()
     price_ceiling: float = 0.25
+    min_instance_types: int = 1
+    min_families: int = 1
+    max_type_share: int = 100
+    spot_strategy: SpotAllocationStrategy = SpotAllocationStrategy.PRICE_CAPACITY_OPTIMIZED
 
     @property
     def capacity_types(self) -> frozenset[CapacityType]:

@@ -91,7 +91,9 @@ class SpotMarket:
             seconds: The step's length.
         """
         p = self.parameters
-        rng = self._pool_rngs.setdefault(pool, _rng(self.seed, "reclaim", *pool))
+        rng = self._pool_rngs.get(pool)
+        if rng is None:
+            rng = self._pool_rngs[pool] = _rng(self.seed, "reclaim", *pool)
         correlation = min(max(p.correlation, 1e-3), 1.0)
         hazard = self.pools.hazard_per_second(*pool, len(instance_ids), p.interruption_scale)
         event_rate = hazard / correlation

@@ -6,6 +6,8 @@
   on-demand twin of each group.
 * ``spotwise``: spotwise's defaults: every general-purpose type, spot first with
   price-capacity-optimized, on-demand where pods require it or spot runs dry.
+* ``spotwise-narrow``: spotwise without its diversity rules (``minInstanceTypes`` 1, no
+  ``maxTypeShare``): launch lists only within the price ceiling, as before they existed.
 * ``spotwise-<strategy>``: spotwise with another spot allocation strategy.
 """
 
@@ -24,6 +26,9 @@ from spotwise.provisioning.pools import build_pool
 SPOTWISE = "spotwise"
 ON_DEMAND = "on-demand"
 NODE_GROUPS = "node-groups"
+NARROW = "spotwise-narrow"
+# What the diversity rules are with none: one type is enough, any share of the pool.
+NO_DIVERSITY = {"min_instance_types": 1, "min_families": 1, "max_type_share": 100}
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,6 +66,15 @@ def spotwise(
     default = strategy is SpotAllocationStrategy.PRICE_CAPACITY_OPTIMIZED
     name = SPOTWISE if default else f"{SPOTWISE}-{strategy.value}"
     return Strategy(name, pools, f"spotwise, spot {strategy.value}")
+
+
+def narrow(nodepools: Sequence[NodePool] = ()) -> Strategy:
+    """Spotwise without its diversity rules, to show what they buy."""
+    pools = tuple(
+        p.model_copy(update={"spec": p.spec.model_copy(update=NO_DIVERSITY)})
+        for p in spotwise(nodepools).nodepools
+    )
+    return Strategy(NARROW, pools, "spotwise, launch lists within the price ceiling only")
 
 
 def on_demand(nodepools: Sequence[NodePool] = ()) -> Strategy:
@@ -109,10 +123,13 @@ def node_groups(catalog: Catalog, nodepools: Sequence[NodePool] = ()) -> Strateg
         members = [name for group in _shapes_of_one_size(catalog, types) for name in group]
         if not members:
             continue
+        # A node launches from its group's types (the price ceiling keeps the types of
+        # the group the expander picked); diversity rules are spotwise's, not CA's.
         spec = nodepool.spec.model_copy(
             update={
                 "instance_types": tuple(members),
                 "spot_allocation_strategy": SpotAllocationStrategy.CAPACITY_OPTIMIZED,
+                **NO_DIVERSITY,
             }
         )
         groups.append(nodepool.model_copy(update={"spec": spec}))
@@ -164,5 +181,6 @@ def strategies(catalog: Catalog, nodepools: Sequence[NodePool], compare: bool) -
         on_demand(nodepools),
         node_groups(catalog, nodepools),
         spotwise(nodepools),
+        narrow(nodepools),
         *variants,
     ]
