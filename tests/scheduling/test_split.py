@@ -10,6 +10,7 @@ from collections import Counter
 from scheduling.builders import node, pod_list, pool, spec
 from spotwise.model.instance_type import CapacityType
 from spotwise.model.labels import HOSTNAME, NODE_POOL
+from spotwise.model.labelset import LabelSet
 from spotwise.model.node import Node
 from spotwise.model.pod import Pod
 from spotwise.model.scheduling_terms import LabelSelector, PodAffinityTerm
@@ -114,3 +115,24 @@ def test_a_node_only_spot_types_can_hold_is_not_made_on_demand_for_the_base():
     assert not plan.unschedulable
     (only,) = plan.nodes
     assert (only.capacity_type, only.instance_types, len(only.pods)) == (SPOT, ("m5.2xlarge",), 4)
+
+
+def test_pods_that_need_on_demand_do_not_turn_a_spot_node_on_demand():
+    # Web pods may run on spot; the proxy pods need on-demand. Sharing a node would make
+    # it on-demand and the web pods on it pay on-demand prices for nothing.
+    web = pod_list(spec("1", "1Gi", labels={"app": "web"}), 6, prefix="web")
+    proxy = pod_list(
+        spec(
+            "1",
+            "1Gi",
+            labels={"app": "proxy"},
+            node_selector=LabelSet({"karpenter.sh/capacity-type": "on-demand"}),
+        ),
+        2,
+        prefix="proxy",
+    )
+    plan = pack(PackInput(tuple(web + proxy), (), (pool(types=("m5.2xlarge",)),)))
+    assert not plan.unschedulable
+    for new in plan.nodes:
+        kinds = {p.split("/")[1].split("-")[0] for p in new.pods}
+        assert kinds == ({"proxy"} if new.capacity_type is ON_DEMAND else {"web"}), new

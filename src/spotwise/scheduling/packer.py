@@ -478,6 +478,11 @@ class _Packer:
             narrowed = self._fix_domains(claim, cons, narrowed)
         if not narrowed:
             return 0
+        if claim.pods and grows_on_spot(claim.options) and not grows_on_spot(narrowed):
+            # A spot node stays spot once it holds pods: pods that need on-demand, or a
+            # zone where only on-demand is offered, must not turn it (and the spot pods
+            # on it) on-demand. An empty claim is what its first pods make it.
+            return 0
         allocatable = self.allocatable[claim.pool.name]
         frontier = (
             claim.frontier if narrowed is claim.options else dominant_shapes(narrowed, allocatable)
