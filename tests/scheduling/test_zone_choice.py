@@ -54,3 +54,15 @@ def test_a_zone_spread_opens_the_node_in_the_least_crowded_zone() -> None:
     ]
     # Skew 5 allows any zone; the least crowded is chosen all the same.
     assert _zones_of_new_nodes(pods, nodes) == [("us-east-1b",)]
+
+
+def test_pods_another_pending_pod_keeps_away_open_nodes_outside_its_zone() -> None:
+    # The db keeps web pods out of its zone (required anti-affinity on the zone, which
+    # binds both ways). Web pods care about zones only through it: their nodes must open
+    # in another zone, not in the first zone by name, where the db went.
+    db = spec("1800m", "1Gi", labels={"app": "db"}, anti_affinity=(PodAffinityTerm(WEB, ZONE),))
+    web = spec("1800m", "1Gi", labels={"app": "web"})
+    plan = pack(PackInput(tuple(pod_list(db, 1, "db") + pod_list(web, 4, "web")), (), (pool(),)))
+    assert not plan.unschedulable, plan.unschedulable
+    (db_zone,) = [n.zones for n in plan.nodes if "default/db-0" in n.pods]
+    assert all(db_zone[0] not in n.zones for n in plan.nodes if "default/db-0" not in n.pods)

@@ -566,6 +566,10 @@ class _Packer:
         for term in cons.anti_affinity:
             if term.topology_key == key:
                 score -= self.topology.count(CounterKey.of_term(term, spec.namespace), value) > 0
+        for holder in self.topology.holder_terms_against(spec):
+            # Other pods' anti-affinity keeps these pods out of the domains they hold.
+            if holder.topology_key == key:
+                score -= self.topology.holders[holder].get(value, 0) > 0
         for constraint in cons.spread:
             if constraint.topology_key == key:
                 counter = CounterKey.of_spread(constraint, spec.namespace)
