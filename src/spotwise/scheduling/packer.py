@@ -41,7 +41,7 @@ from spotwise.scheduling.options import (
 )
 from spotwise.scheduling.plan import ExistingPlacement, Plan, Unschedulable
 from spotwise.scheduling.pool import NodeShape, Pool, PoolLimits
-from spotwise.scheduling.pricing import size_prices
+from spotwise.scheduling.pricing import SizePrices, size_prices
 from spotwise.scheduling.topology import HOSTNAME_KEY, CounterKey, TopologyCounts, domain_of
 
 # A new node's shapes are those within this factor of the best price per unit of demand;
@@ -90,6 +90,7 @@ class PackMemo:
         self.spot: dict[object, bool] = {}
         self.by_price: dict[str, dict[CapacityType, list[tuple[float, int]]]] = {}
         self.reach: dict[object, Reach | None] = {}
+        self.size_prices: dict[object, SizePrices] = {}
 
 
 def pack(request: PackInput) -> Plan:
@@ -226,10 +227,14 @@ class _Packer:
             if len(rows) < 2:
                 continue
             keys = list(rows)
+            prices = [
+                _lp_prices(self._size_prices(pool, Constraints.strict(rows[k][0])), options_of[k])
+                for k in keys
+            ]
             found = guidance.solve(
                 [request for request, _ in keys],
                 [sum(len(self.groups[s]) for s in rows[k]) for k in keys],
-                [_lp_prices(pool, options_of[k]) for k in keys],
+                prices,
                 self.allocatable[pool.name],
             )
             if found is None:
@@ -598,14 +603,19 @@ class _Packer:
             cache_key = (pool.name, compat.node_key(cons), cons.spec.requests, requirement)
             guided = self._guidance.get((pool.name, cons.spec), ())
             efficient = {i: pool_options[i] for i in guided if i in pool_options}
+            prices = self._size_prices(pool, cons)
             if not efficient:
-                efficient = self._efficient(pool, pool_options, cache_key, cons.spec.requests)
+                efficient = self._efficient(
+                    pool, pool_options, cache_key, cons.spec.requests, prices
+                )
             if not grows_on_spot(efficient) and grows_on_spot(pool_options):
                 # The most efficient shapes here are on-demand only, yet spot is on offer:
                 # such a claim would refuse these pods (see _try_claim), so size among the
                 # shapes spot can buy instead.
                 spot = {i: p for i, p in pool_options.items() if grows_on_spot({i: p})}
-                efficient = self._efficient(pool, spot, (cache_key, "spot"), cons.spec.requests)
+                efficient = self._efficient(
+                    pool, spot, (cache_key, "spot"), cons.spec.requests, prices
+                )
             placements = self._placements_for(cons)[pool.name]
             frontier = dominant_shapes(efficient, self.allocatable[pool.name])
             # Numbered when kept (see _fill), so that discarded tries leave no gaps.
@@ -645,6 +655,7 @@ class _Packer:
         pool_options: dict[int, frozenset[Placement]],
         cache_key: object,
         request: Resources,
+        prices: SizePrices,
     ) -> dict[int, frozenset[Placement]]:
         """The shapes whose price per pod of the opening group is near the best.
 
@@ -660,7 +671,6 @@ class _Packer:
         if cached is not None:
             return cached
         allocatable = self.allocatable[pool.name]
-        prices = size_prices(pool, pool_options)
         # Sizes with too few types for the pool's diversity rules only when all are.
         sized = [i for i in pool_options if i not in prices.thin] or list(pool_options)
         costs: dict[int, float] = {}
@@ -715,6 +725,19 @@ class _Packer:
                 continue
             allowed[index] = placements
         return allowed
+
+    def _size_prices(self, pool: Pool, cons: Constraints) -> SizePrices:
+        """What a node of each size is expected to cost for pods with these node rules.
+
+        Priced over every placement the pods' node rules accept (memoized with them):
+        a size's price does not depend on which of its types one pod fits.
+        """
+        placements = self._placements_for(cons)[pool.name]
+        key = (pool.name, id(placements))
+        found = self.memo.size_prices.get(key)
+        if found is None:
+            found = self.memo.size_prices[key] = size_prices(pool, placements)
+        return found
 
     def _shapes_by_type(self, pool: Pool) -> dict[str, NodeShape]:
         """``pool``'s shapes by instance type name (kept for the run)."""
@@ -802,14 +825,13 @@ def _running_price(node: Node, shape: NodeShape | None) -> float:
     return shape.on_demand_price or 0.0
 
 
-def _lp_prices(pool: Pool, options: dict[int, frozenset[Placement]]) -> dict[int, float]:
-    """The LP's columns: each shape at its size's expected price.
+def _lp_prices(prices: SizePrices, options: dict[int, frozenset[Placement]]) -> dict[int, float]:
+    """The LP's columns: each of ``options``' shapes at its size's expected price.
 
     Thin sizes are left out while others remain, as `_Packer._efficient` sizes nodes.
     """
-    prices = size_prices(pool, options)
-    kept = {i: p for i, p in prices.price.items() if i not in prices.thin}
-    return kept or prices.price
+    kept = {i: prices.price[i] for i in options if i not in prices.thin}
+    return kept or {i: prices.price[i] for i in options}
 
 
 def _smallest_request(pods: Sequence[Pod]) -> Resources:
