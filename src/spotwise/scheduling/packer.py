@@ -153,6 +153,7 @@ class _Packer:
         self._efficient_cache = self.memo.efficient
         self._fitting = self.memo.fitting
         self._guidance: dict[tuple[str, PodSpec], tuple[int, ...]] = {}
+
         self._shapes_by_name: dict[str, dict[str, NodeShape]] = {}
 
     # -- set-up ----------------------------------------------------------------------
@@ -736,7 +737,9 @@ class _Packer:
         key = (pool.name, id(placements))
         found = self.memo.size_prices.get(key)
         if found is None:
-            found = self.memo.size_prices[key] = size_prices(pool, placements)
+            found = self.memo.size_prices[key] = size_prices(
+                pool, placements, self.allocatable[pool.name]
+            )
         return found
 
     def _shapes_by_type(self, pool: Pool) -> dict[str, NodeShape]:

@@ -1,22 +1,25 @@
 """What a new node of each size is expected to cost, as the packer compares sizes.
 
-A spot node of one size launches from a list of the types of that size, and its
-allocation strategy picks one of their pools: for price-capacity-optimized, the cheapest
-of the deep ones, often not the cheapest type. So the packer prices a size by that
-expected pick (`spotwise.capacity.expected`) plus the expected cost of its interruptions,
-the same for every type of the size: a size whose cheapest type is a shallow, stormy
-pool is worth what the strategy will really pay for it. A size with fewer types than the
-pool's ``minInstanceTypes`` (or families than ``minFamilies``) is *thin*: the packer
-sizes nodes elsewhere when it can. On-demand shapes cost their cheapest offer.
+A spot node of one size launches from a list of the types that hold it (of that size and
+larger), cheapest first, and its allocation strategy picks one of their pools: for
+price-capacity-optimized, the cheapest of the deep ones, often not the cheapest type. So
+the packer prices a size by that expected pick (`spotwise.capacity.expected`) plus the
+expected cost of its interruptions, the same for every type of the size: a size whose
+cheapest type is a shallow, stormy pool is worth what the strategy will really pay for it.
+A size with fewer types than the pool's ``minInstanceTypes`` (or families than
+``minFamilies``) in its list is *thin*: the packer sizes nodes elsewhere when it can.
+On-demand shapes cost their cheapest offer.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from spotwise.capacity.expected import PoolQuote, expected_pick, interruption_cost_per_hour
 from spotwise.model.instance_type import CapacityType
+from spotwise.model.resources import Resources
 from spotwise.scheduling.bins import Placement
 from spotwise.scheduling.launch_list import guard_factor, wider_guard
 from spotwise.scheduling.options import cheapest
@@ -39,12 +42,15 @@ class SizePrices:
     thin: frozenset[int]
 
 
-def size_prices(pool: Pool, options: dict[int, frozenset[Placement]]) -> SizePrices:
+def size_prices(
+    pool: Pool, options: dict[int, frozenset[Placement]], allocatable: Sequence[Resources]
+) -> SizePrices:
     """The expected cost of a node of each option's size.
 
     Args:
         pool: The pool (its strategy and diversity rules).
         options: Shape index -> where it may be bought.
+        allocatable: Each shape's allocatable after DaemonSets.
     """
     by_size: dict[Size, list[int]] = defaultdict(list)
     price: dict[int, float] = {}
@@ -54,9 +60,19 @@ def size_prices(pool: Pool, options: dict[int, frozenset[Placement]]) -> SizePri
             by_size[(t.vcpus, t.memory_mib, t.gpu_count)].append(index)
         else:
             price[index] = cheapest(pool, index, placements)
+    spot = [i for members in by_size.values() for i in members]
+    floors = {
+        i: min(
+            o.price
+            for o in pool.shapes[i].offers
+            if o.capacity_type is CapacityType.SPOT and (o.zone, o.capacity_type) in options[i]
+        )
+        for i in spot
+    }
     thin: set[int] = set()
     for members in by_size.values():
-        listed, diverse = _size_list(pool, members, options)
+        holders = _holders(pool, members, spot, allocatable)
+        listed, diverse = _size_list(pool, holders, options, floors)
         pick = expected_pick(pool.spot_strategy, listed)
         expected = pick.price + interruption_cost_per_hour(pick)
         if not diverse:
@@ -66,38 +82,70 @@ def size_prices(pool: Pool, options: dict[int, frozenset[Placement]]) -> SizePri
     return SizePrices(price, frozenset(thin))
 
 
+def _holders(
+    pool: Pool, members: list[int], spot: list[int], allocatable: Sequence[Resources]
+) -> list[int]:
+    """The spot shapes that hold a full node of the size of ``members``.
+
+    A node packed to its size lists every type that holds what it got, larger sizes
+    included, so its price is theirs too. Exotic types (GPUs, accelerators, metal) stand
+    in only for a size of their own kind, as the packer keeps them for pods that need them.
+    """
+    need_cpu = min(allocatable[i].cpu_milli for i in members)
+    need_memory = min(allocatable[i].memory_bytes for i in members)
+    need_pods = min(allocatable[i].pods for i in members)
+    exotic = pool.shapes[members[0]].instance_type.exotic
+    found = []
+    for index in spot:
+        a = allocatable[index]
+        if (
+            a.cpu_milli >= need_cpu
+            and a.memory_bytes >= need_memory
+            and a.pods >= need_pods
+            and (exotic or not pool.shapes[index].instance_type.exotic)
+        ):
+            found.append(index)
+    return found or members
+
+
 def _size_list(
-    pool: Pool, members: list[int], options: dict[int, frozenset[Placement]]
+    pool: Pool,
+    members: list[int],
+    options: dict[int, frozenset[Placement]],
+    floors: dict[int, float],
 ) -> tuple[list[PoolQuote], bool]:
     """The spot pools a node of one size would list, the way its launch list is made.
 
     Types within the price ceiling of the cheapest; then, while the list is less diverse
     than the pool asks, the next cheapest up to the guard. Returns the pools and whether
     the list is diverse enough.
+
+    Args:
+        pool: The pool.
+        members: The shapes that may be listed.
+        options: Shape -> where it may be bought.
+        floors: Shape -> its cheapest spot price there (so that only the shapes the walk
+            takes are quoted zone by zone).
     """
-    by_type: list[tuple[float, int, list[PoolQuote]]] = []
-    for index in members:
-        shape = pool.shapes[index]
-        quotes = [
-            PoolQuote(shape.name, o.zone, o.price, o.interruption)
-            for o in shape.offers
-            if o.capacity_type is CapacityType.SPOT and (o.zone, o.capacity_type) in options[index]
-        ]
-        by_type.append((min(q.price for q in quotes), index, quotes))
-    by_type.sort(key=lambda entry: (entry[0], entry[1]))
+    by_type = sorted((floors[i], i) for i in members)
     floor = by_type[0][0]
     ceiling = floor * (1 + pool.price_ceiling)
     guard = floor * guard_factor(pool.price_ceiling)
     listed: list[PoolQuote] = []
     families: set[str] = set()
     types = 0
-    for price, index, quotes in by_type:
+    for price, index in by_type:
         diverse = types >= pool.min_instance_types and len(families) >= pool.min_families
         if price > guard and not diverse:
             guard = max(guard, wider_guard(pool, listed))
         if price > guard or (price > ceiling and diverse):
             break
-        listed += quotes
+        shape = pool.shapes[index]
+        listed += [
+            PoolQuote(shape.name, o.zone, o.price, o.interruption)
+            for o in shape.offers
+            if o.capacity_type is CapacityType.SPOT and (o.zone, o.capacity_type) in options[index]
+        ]
         types += 1
-        families.add(pool.shapes[index].instance_type.family)
+        families.add(shape.instance_type.family)
     return listed, types >= pool.min_instance_types and len(families) >= pool.min_families
