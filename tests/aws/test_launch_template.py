@@ -9,16 +9,23 @@ from typing import Any
 import boto3
 import pytest
 import yaml
+from prometheus_client import CollectorRegistry
 
 from aws.conftest import CLUSTER, Hooks, Network, new_session
 from conftest import client
 from spotwise.aws import ClusterJoin, Ec2Cloud, LaunchTemplateRef, LaunchTemplates, PoolTemplates
 from spotwise.aws.launch_template import launch_template_data, reserved_template_data
+from spotwise.catalog.bundled import load_bundled
 from spotwise.config.nodepool import NodePool, parse_nodepool
 from spotwise.errors import UserError
 from spotwise.model.instance_type import Architecture, CapacityType
 from spotwise.model.labels import capacity_type_labels
+from spotwise.model.resources import Resources
+from spotwise.ports.clock import ManualClock
 from spotwise.ports.cloud import TAG_CAPACITY_RESERVATION, LaunchRequest, Override
+from spotwise.provisioning.launcher import Launched, Launcher, LaunchIntent, settings_for
+from spotwise.provisioning.unavailable import UnavailableOfferings
+from spotwise.scheduling.plan import NewNode
 
 SPOT = CapacityType.SPOT
 ON_DEMAND = CapacityType.ON_DEMAND
@@ -576,3 +583,63 @@ def test_a_tag_selector_picks_an_image_of_the_architecture_it_is_given_for(
         templates.ensure_all(
             pool(launch={"amiByArchitecture": {"x86_64": tagged, "arm64": tagged}})
         )
+
+
+def test_the_launcher_boots_each_type_with_its_architectures_image(
+    templates: LaunchTemplates,
+    cloud_session: boto3.Session,
+    aws_endpoint: str,
+    ec2: Any,
+    image_id: str,
+    arm_image_id: str,
+) -> None:
+    each = by_architecture()
+    templates.ensure_all(each)
+    cloud = Ec2Cloud(
+        cloud_session,
+        region="us-east-1",
+        cluster=CLUSTER,
+        launch_template=LaunchTemplateRef.per_pool(CLUSTER),
+        subnets=templates.subnets(each),
+        endpoint_url=aws_endpoint,
+    )
+    launcher = Launcher(
+        cloud,
+        cluster=CLUSTER,
+        unavailable=UnavailableOfferings(),
+        clock=ManualClock(1_000.0),
+        registry=CollectorRegistry(),
+    )
+
+    def launch(p: NodePool, name: str, types: tuple[str, ...]) -> tuple[str, str]:
+        node = NewNode(
+            name=name,
+            pool="general",
+            capacity_type=SPOT,
+            instance_types=types,
+            zones=("us-east-1a",),
+            pods=("shop/cart-1",),
+            requested=Resources(1000, 2**30, 1),
+            price_per_hour=0.05,
+            on_demand_price_per_hour=0.1,
+        )
+        intent = LaunchIntent(node, allows_on_demand=False)
+        outcome = launcher.launch(intent, settings_for(p, load_bundled()))
+        assert isinstance(outcome, Launched), outcome
+        (reservation,) = ec2.describe_instances(InstanceIds=[outcome.instance.instance_id])[
+            "Reservations"
+        ]
+        return outcome.instance.instance_type, reservation["Instances"][0]["ImageId"]
+
+    # moto launches the first override it is sent: each boots its architecture's image.
+    assert launch(each, "new-general-0", ("m7g.large", "m6i.large")) == ("m7g.large", arm_image_id)
+    assert launch(each, "new-general-1", ("m6i.large", "m7g.large")) == ("m6i.large", image_id)
+    # With no arm64 image, the arm64 type is left out instead of booting the x86_64 image.
+    only_x86 = pool(
+        launch={"amiByArchitecture": {"x86_64": BY_ARCHITECTURE["x86_64"]}}, capacityTypes=["spot"]
+    )
+    templates.ensure_all(only_x86)
+    assert launch(only_x86, "new-general-2", ("m7g.large", "m6i.large")) == (
+        "m6i.large",
+        image_id,
+    )
