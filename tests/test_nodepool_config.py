@@ -339,6 +339,28 @@ BAD_LAUNCH = [
     (AMI + "userData: echo hi", "spec.launch.userData", "not a shell script"),
     (AMI + "reservedCapacity: [cr-1]", "spec.launch.reservedCapacity[0]", "capacity reservation"),
     (AMI + "subnets: [subnet-1]", "spec.launch.subnets: is not a field here", "subnetSelector"),
+    (
+        AMI + "amiByArchitecture: {arm64: {id: ami-0123456789abcdef0}}",
+        "spec.launch.ami",
+        "is given with amiByArchitecture",
+    ),
+    ("amiByArchitecture: {}", "spec.launch.amiByArchitecture", "gives no image"),
+    (
+        "amiByArchitecture: {amd64: {id: ami-0123456789abcdef0}}",
+        "spec.launch.amiByArchitecture.amd64",
+        "'amd64' is not x86_64 or arm64, the EC2 architecture names of an image; write x86_64",
+    ),
+    (
+        "amiByArchitecture: {i386: {id: ami-0123456789abcdef0}}",
+        "spec.launch.amiByArchitecture.i386",
+        "is not x86_64 or arm64",
+    ),
+    ("amiByArchitecture: {arm64: {}}", "spec.launch.amiByArchitecture.arm64", "exactly one of"),
+    (
+        "amiByArchitecture: {arm64: {id: ami-xyz}}",
+        "spec.launch.amiByArchitecture.arm64.id",
+        "not an AMI ID",
+    ),
 ]
 
 
@@ -354,8 +376,31 @@ def test_bad_launch_sections_give_one_line_naming_the_field(
     assert words in message
 
 
+def test_an_image_per_architecture_instead_of_one(tmp_path: Path) -> None:
+    arm = f"{EKS_AMI}/image_id".replace("x86_64", "arm64")
+    text = launch(
+        "amiByArchitecture:\n"
+        f"  x86_64: {{ssmParameter: {EKS_AMI}/image_id}}\n"
+        f"  arm64: {{ssmParameter: {arm}}}"
+    )
+    (pool,) = load_nodepools(write(tmp_path, text))
+    section = pool.spec.launch
+    assert section is not None and section.ami is None
+    images = section.images()
+    assert list(images) == [Architecture.X86_64, Architecture.ARM64]
+    assert images[Architecture.ARM64].ssm_parameter == arm
+    assert section.image_field(Architecture.ARM64) == "spec.launch.amiByArchitecture.arm64"
+    (back,) = load_nodepools(write(tmp_path, dump_nodepool(pool)))
+    assert back == pool
+    # The one-image form reads as before, as the image of no particular architecture.
+    (single,) = load_nodepools(write(tmp_path, launch(AMI)))
+    assert single.spec.launch is not None
+    assert single.spec.launch.images() == {None: single.spec.launch.ami}
+    assert single.spec.launch.image_field(None) == "spec.launch.ami"
+
+
 def test_a_launch_section_needs_an_image_and_a_profile(tmp_path: Path) -> None:
-    with pytest.raises(UserError, match=r"spec.launch.ami: is required"):
+    with pytest.raises(UserError, match=r"spec.launch.ami: is required, unless amiByArch"):
         load_nodepools(write(tmp_path, POOL + "  launch: {instanceProfile: p}\n"))
     with pytest.raises(UserError, match=r"spec.launch.instanceProfile: is required"):
         load_nodepools(write(tmp_path, POOL + "  launch: {" + AMI.strip() + "}\n"))

@@ -18,7 +18,7 @@ from spotwise.aws import Ec2Cloud, LaunchTemplateRef
 from spotwise.aws.ec2_cloud import NO_SUBNET_CODE
 from spotwise.aws.fleet import TAG_CLIENT_TOKEN
 from spotwise.model.allocation import OnDemandAllocationStrategy
-from spotwise.model.instance_type import CapacityType
+from spotwise.model.instance_type import Architecture, CapacityType
 from spotwise.ports.cloud import (
     TAG_CAPACITY_RESERVATION,
     CloudError,
@@ -515,3 +515,116 @@ def test_a_fixed_template_is_used_once_for_a_reserved_launch(
     assert cloud.launch(reserved_request()).instance is not None
     assert [template_of(p) for p in sent] == ["mine"]
     assert sent[0]["OnDemandOptions"] == {"AllocationStrategy": "lowest-price"}
+
+
+# ---- a pool with an image per architecture ----
+
+X86 = Architecture.X86_64
+ARM = Architecture.ARM64
+
+
+@pytest.fixture
+def images(ec2: Any) -> dict[Architecture, str]:
+    """An image per architecture, and the per-architecture templates LaunchTemplates makes."""
+    found = {
+        arch: str(ec2.register_image(Name=f"node-{arch.value}")["ImageId"]) for arch in (X86, ARM)
+    }
+    for arch, image_id in found.items():
+        names = [f"spotwise-{CLUSTER}-general-{ct}-{arch.value}" for ct in ("spot", "on-demand")]
+        names += [f"spotwise-{CLUSTER}-general-reserved-{r}-{arch.value}" for r in RESERVATIONS]
+        for name in names:
+            ec2.create_launch_template(
+                LaunchTemplateName=name, LaunchTemplateData={"ImageId": image_id}
+            )
+    return found
+
+
+def mixed(first: Architecture = ARM) -> tuple[Override, ...]:
+    arm = (
+        Override("m7g.large", "us-east-1a", architecture=ARM),
+        Override("c7g.large", "us-east-1b", architecture=ARM),
+    )
+    x86 = (Override("m6i.large", "us-east-1a", architecture=X86),)
+    return (*arm, *x86) if first is ARM else (*x86, *arm)
+
+
+def image_of(ec2: Any, instance_id: str) -> str:
+    (reservation,) = ec2.describe_instances(InstanceIds=[instance_id])["Reservations"]
+    return str(reservation["Instances"][0]["ImageId"])
+
+
+def test_each_architecture_launches_from_its_template_in_one_fleet(
+    cloud: Ec2Cloud, ec2: Any, hooks: Hooks, images: dict[Architecture, str]
+) -> None:
+    sent = capture(hooks, "CreateFleet")
+    result = cloud.launch(request(overrides=mixed()))
+    (params,) = sent
+    configs = {
+        c["LaunchTemplateSpecification"]["LaunchTemplateName"]: [
+            (o["InstanceType"], o["AvailabilityZone"]) for o in c["Overrides"]
+        ]
+        for c in params["LaunchTemplateConfigs"]
+    }
+    assert configs == {
+        f"spotwise-{CLUSTER}-general-spot-arm64": [
+            ("m7g.large", "us-east-1a"),
+            ("c7g.large", "us-east-1b"),
+        ],
+        f"spotwise-{CLUSTER}-general-spot-x86_64": [("m6i.large", "us-east-1a")],
+    }
+    # moto launches the first override: an arm64 type, booted from the arm64 image.
+    instance = result.instance
+    assert instance is not None and instance.instance_type == "m7g.large"
+    assert image_of(ec2, instance.instance_id) == images[ARM]
+    x86 = cloud.launch(request("tok-2", ON_DEMAND, overrides=mixed(X86))).instance
+    assert x86 is not None and x86.instance_type == "m6i.large"
+    assert image_of(ec2, x86.instance_id) == images[X86]
+
+
+def test_a_reserved_launch_uses_each_architectures_reservation_template(
+    cloud: Ec2Cloud, hooks: Hooks, images: dict[Architecture, str]
+) -> None:
+    sent = capture(hooks, "CreateFleet")
+    req = request("tok-r", ON_DEMAND, capacity_reservations=RESERVATIONS, overrides=mixed())
+    assert cloud.launch(req).instance is not None
+    (params,) = sent
+    assert [
+        c["LaunchTemplateSpecification"]["LaunchTemplateName"]
+        for c in params["LaunchTemplateConfigs"]
+    ] == [
+        f"spotwise-{CLUSTER}-general-reserved-{RESERVATIONS[0]}-arm64",
+        f"spotwise-{CLUSTER}-general-reserved-{RESERVATIONS[0]}-x86_64",
+    ]
+
+
+def test_an_architecture_without_its_template_fails_the_call(cloud: Ec2Cloud) -> None:
+    # Only the templates of one image exist (the `templates` fixture): EC2 refuses the
+    # whole call rather than boot the arm64 types from another architecture's image.
+    with pytest.raises(CloudError, match=r"InvalidLaunchTemplateName\.NotFoundException"):
+        cloud.launch(request(overrides=mixed()))
+
+
+def test_an_error_for_one_template_is_reported_against_its_overrides_only(
+    cloud: Ec2Cloud, hooks: Hooks, images: dict[Architecture, str]
+) -> None:
+    def arm_image_gone(params: dict) -> dict:
+        # EC2 reports a template whose image it cannot use once, naming no type.
+        error = {
+            "LaunchTemplateAndOverrides": {
+                "LaunchTemplateSpecification": {
+                    "LaunchTemplateName": f"spotwise-{CLUSTER}-general-spot-arm64"
+                }
+            },
+            "Lifecycle": "spot",
+            "ErrorCode": "InvalidAMIID.NotFound",
+            "ErrorMessage": "the image does not exist",
+        }
+        return {"FleetId": "fleet-1", "Errors": [error], "Instances": []}
+
+    answer(hooks, "CreateFleet", arm_image_gone)
+    result = cloud.launch(request(overrides=mixed()))
+    assert result.instance is None
+    assert [(e.instance_type, e.zone, e.kind) for e in result.errors] == [
+        ("m7g.large", "us-east-1a", ErrorKind.CONFIGURATION),
+        ("c7g.large", "us-east-1b", ErrorKind.CONFIGURATION),
+    ]

@@ -5,7 +5,7 @@ from __future__ import annotations
 from spotwise.aws.fleet import TAG_CLIENT_TOKEN, Placement, fleet_request, parse_fleet_response
 from spotwise.aws.template_ref import LaunchTemplateRef, reserved_template_name, template_name
 from spotwise.model.allocation import OnDemandAllocationStrategy, SpotAllocationStrategy
-from spotwise.model.instance_type import CapacityType
+from spotwise.model.instance_type import Architecture, CapacityType
 from spotwise.ports.cloud import (
     TAG_CAPACITY_RESERVATION,
     ErrorKind,
@@ -268,3 +268,87 @@ def test_reserved_template_names_per_pool_and_reservation() -> None:
     long_b = reserved_template_name("c" * 100, "a" * 63, "cr-0123456789abcdef1")
     assert len(long_a) == 128
     assert long_a != long_b
+
+
+X86 = Architecture.X86_64
+ARM = Architecture.ARM64
+MIXED = (
+    Override("m7g.large", "us-east-1a", "subnet-a", architecture=ARM),
+    Override("m6i.large", "us-east-1a", "subnet-a", architecture=X86),
+    Override("c7g.large", "us-east-1b", "subnet-b", architecture=ARM),
+)
+
+
+def per_architecture(architecture: Architecture | None) -> LaunchTemplateRef:
+    return LaunchTemplateRef.per_pool("prod").for_launch("general", SPOT, architecture)
+
+
+def test_template_names_per_architecture() -> None:
+    ref = LaunchTemplateRef.per_pool("prod")
+    assert ref.for_launch("general", SPOT, ARM) == LaunchTemplateRef(
+        "spotwise-prod-general-spot-arm64"
+    )
+    assert template_name("prod", "general", ON_DEMAND, X86) == (
+        "spotwise-prod-general-on-demand-x86_64"
+    )
+    assert ref.for_reservation("general", "cr-0123456789abcdef0", ARM) == LaunchTemplateRef(
+        "spotwise-prod-general-reserved-cr-0123456789abcdef0-arm64"
+    )
+    assert reserved_template_name("prod", "general", "cr-0123456789abcdef0", X86) == (
+        "spotwise-prod-general-reserved-cr-0123456789abcdef0-x86_64"
+    )
+    # Without an architecture, the names of a pool with one image, as before.
+    assert ref.for_launch("general", SPOT, None) == ref.for_launch("general", SPOT)
+    # A fixed name is used for every architecture; a long name keeps them apart.
+    assert LaunchTemplateRef("mine").for_launch("general", SPOT, ARM) == LaunchTemplateRef("mine")
+    long_x86 = template_name("c" * 100, "a" * 63, SPOT, X86)
+    long_arm = template_name("c" * 100, "a" * 63, SPOT, ARM)
+    assert len(long_x86) == len(long_arm) == 128
+    assert long_x86 != long_arm
+
+
+def test_each_architecture_gets_a_config_with_its_overrides_in_one_fleet() -> None:
+    req = request(
+        spot_strategy=SpotAllocationStrategy.CAPACITY_OPTIMIZED_PRIORITIZED, overrides=MIXED
+    )
+    params = fleet_request(req, per_architecture, placements(req))
+    arm, x86 = params["LaunchTemplateConfigs"]
+    assert arm["LaunchTemplateSpecification"]["LaunchTemplateName"] == (
+        "spotwise-prod-general-spot-arm64"
+    )
+    assert x86["LaunchTemplateSpecification"]["LaunchTemplateName"] == (
+        "spotwise-prod-general-spot-x86_64"
+    )
+    assert [(o["InstanceType"], o["Priority"]) for o in arm["Overrides"]] == [
+        ("m7g.large", 0.0),
+        ("c7g.large", 2.0),
+    ]
+    # Priorities are on one scale across the templates: EC2 compares them fleet-wide.
+    assert [(o["InstanceType"], o["Priority"]) for o in x86["Overrides"]] == [("m6i.large", 1.0)]
+    # One template given outright takes every override, whatever its architecture.
+    (config,) = fleet_request(req, TEMPLATE, placements(req))["LaunchTemplateConfigs"]
+    assert len(config["Overrides"]) == 3
+
+
+def test_an_error_naming_only_a_template_concerns_that_templates_overrides() -> None:
+    req = request(overrides=MIXED)
+    by_template = {
+        "spotwise-prod-general-spot-arm64": [MIXED[0], MIXED[2]],
+        "spotwise-prod-general-spot-x86_64": [MIXED[1]],
+    }
+    item = {
+        "ErrorCode": "InvalidAMIID.NotFound",
+        "ErrorMessage": "the image of the template is gone",
+        "LaunchTemplateAndOverrides": {
+            "LaunchTemplateSpecification": {
+                "LaunchTemplateName": "spotwise-prod-general-spot-arm64"
+            }
+        },
+    }
+    found = parse_fleet_response({"Errors": [item]}, req, ZONES, by_template).errors
+    assert [(e.instance_type, e.zone) for e in found] == [
+        ("m7g.large", "us-east-1a"),
+        ("c7g.large", "us-east-1b"),
+    ]
+    # A template it was not told of: every override it could concern.
+    assert len(parse_fleet_response({"Errors": [item]}, req, ZONES).errors) == 3

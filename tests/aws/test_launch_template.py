@@ -9,16 +9,23 @@ from typing import Any
 import boto3
 import pytest
 import yaml
+from prometheus_client import CollectorRegistry
 
 from aws.conftest import CLUSTER, Hooks, Network, new_session
 from conftest import client
-from spotwise.aws import ClusterJoin, Ec2Cloud, LaunchTemplateRef, LaunchTemplates
+from spotwise.aws import ClusterJoin, Ec2Cloud, LaunchTemplateRef, LaunchTemplates, PoolTemplates
 from spotwise.aws.launch_template import launch_template_data, reserved_template_data
+from spotwise.catalog.bundled import load_bundled
 from spotwise.config.nodepool import NodePool, parse_nodepool
 from spotwise.errors import UserError
-from spotwise.model.instance_type import CapacityType
+from spotwise.model.instance_type import Architecture, CapacityType
 from spotwise.model.labels import capacity_type_labels
+from spotwise.model.resources import Resources
+from spotwise.ports.clock import ManualClock
 from spotwise.ports.cloud import TAG_CAPACITY_RESERVATION, LaunchRequest, Override
+from spotwise.provisioning.launcher import Launched, Launcher, LaunchIntent, settings_for
+from spotwise.provisioning.unavailable import UnavailableOfferings
+from spotwise.scheduling.plan import NewNode
 
 SPOT = CapacityType.SPOT
 ON_DEMAND = CapacityType.ON_DEMAND
@@ -35,11 +42,9 @@ AMI_PARAMETER = (
 
 
 def pool(name: str = "general", launch: dict | None = None, **spec: Any) -> NodePool:
-    launch = {
-        "ami": {"id": "ami-0123456789abcdef0"},
-        "instanceProfile": "NodeProfile",
-        **(launch or {}),
-    }
+    launch = {"instanceProfile": "NodeProfile", **(launch or {})}
+    if "amiByArchitecture" not in launch:
+        launch.setdefault("ami", {"id": "ami-0123456789abcdef0"})
     return parse_nodepool(
         {
             "apiVersion": "spotwise.io/v1alpha1",
@@ -464,3 +469,177 @@ def test_ensure_adds_a_template_per_reservation_and_prune_keeps_them(
     assert templates.prune([p]) == ()
     fewer = pool(launch={"reservedCapacity": RESERVATIONS[:1]}, capacityTypes=["spot"])
     assert templates.prune([fewer]) == (f"spotwise-{CLUSTER}-general-reserved-{RESERVATIONS[1]}",)
+
+
+# ---- an image per architecture ----
+
+X86 = Architecture.X86_64
+ARM = Architecture.ARM64
+ARM_PARAMETER = AMI_PARAMETER.replace("/x86_64/", "/arm64/")
+BY_ARCHITECTURE = {
+    "x86_64": {"ssmParameter": AMI_PARAMETER},
+    "arm64": {"ssmParameter": ARM_PARAMETER},
+}
+
+
+def by_architecture(**launch: Any) -> NodePool:
+    return pool(launch={"amiByArchitecture": BY_ARCHITECTURE, **launch}, capacityTypes=["spot"])
+
+
+@pytest.fixture
+def arm_image_id(ec2: Any) -> str:
+    """An arm64 AMI in moto, published under ARM_PARAMETER."""
+    image = ec2.register_image(Name="eks-node-arm", Architecture="arm64")
+    ssm = client(new_session(), "ssm", ec2.meta.endpoint_url)
+    ssm.put_parameter(Name=ARM_PARAMETER, Value=image["ImageId"], Type="String")
+    return str(image["ImageId"])
+
+
+def test_a_template_per_capacity_type_and_architecture_each_with_its_image(
+    templates: LaunchTemplates, ec2: Any, image_id: str, arm_image_id: str, calls: list[str]
+) -> None:
+    p = pool(launch={"amiByArchitecture": BY_ARCHITECTURE})
+    ensured = templates.ensure_all(p)
+    assert (ensured.by_capacity_type, ensured.reserved) == ({}, {})
+    assert templates.ensure(p) == {}  # the one-image view has nothing to show
+    assert ensured.by_architecture == {
+        arch: PoolTemplates(
+            {
+                ct: LaunchTemplateRef(f"spotwise-{CLUSTER}-general-{ct.value}-{arch.value}", "1")
+                for ct in (SPOT, ON_DEMAND)
+            }
+        )
+        for arch in (X86, ARM)
+    }
+    x86_data = version_of(ec2, f"spotwise-{CLUSTER}-general-spot-x86_64")[1]
+    for arch, image in ((X86, image_id), (ARM, arm_image_id)):
+        name = f"spotwise-{CLUSTER}-general-spot-{arch.value}"
+        number, stored = version_of(ec2, name)
+        assert (number, stored["ImageId"]) == (1, image)
+        # The same data but the image, tagged as the templates of one image are.
+        assert {k: v for k, v in stored.items() if k != "ImageId"} == {
+            k: v for k, v in x86_data.items() if k != "ImageId"
+        }
+        (template,) = ec2.describe_launch_templates(LaunchTemplateNames=[name])["LaunchTemplates"]
+        tags = {t["Key"]: t["Value"] for t in template["Tags"]}
+        assert tags["spotwise.io/cluster"] == CLUSTER
+        assert tags["spotwise.io/capacity-type"] == "spot"
+    # An unchanged pool makes no template and no version; prune keeps every one it uses.
+    calls.clear()
+    assert templates.ensure_all(p) == ensured
+    assert not {"ec2:CreateLaunchTemplate", "ec2:CreateLaunchTemplateVersion"} & set(calls)
+    assert templates.prune([p]) == ()
+
+
+def test_moving_between_one_image_and_one_per_architecture_prunes_the_old_templates(
+    templates: LaunchTemplates, image_id: str, arm_image_id: str
+) -> None:
+    one = pool(launch={"ami": {"ssmParameter": AMI_PARAMETER}}, capacityTypes=["spot"])
+    each = by_architecture()
+    templates.ensure(one)
+    templates.ensure_all(each)
+    assert templates.prune([each]) == (f"spotwise-{CLUSTER}-general-spot",)
+    templates.ensure(one)
+    assert templates.prune([one]) == (
+        f"spotwise-{CLUSTER}-general-spot-arm64",
+        f"spotwise-{CLUSTER}-general-spot-x86_64",
+    )
+
+
+def test_reservations_get_a_template_per_architecture(
+    templates: LaunchTemplates, ec2: Any, image_id: str, arm_image_id: str
+) -> None:
+    p = by_architecture(reservedCapacity=RESERVATIONS[:1])
+    ensured = templates.ensure_all(p)
+    for arch, image in ((X86, image_id), (ARM, arm_image_id)):
+        name = f"spotwise-{CLUSTER}-general-reserved-{RESERVATIONS[0]}-{arch.value}"
+        assert ensured.by_architecture[arch].reserved == {
+            RESERVATIONS[0]: LaunchTemplateRef(name, "1")
+        }
+        stored = version_of(ec2, name)[1]
+        assert stored["ImageId"] == image
+        assert stored["CapacityReservationSpecification"]["CapacityReservationTarget"] == {
+            "CapacityReservationId": RESERVATIONS[0]
+        }
+    assert templates.prune([p]) == ()
+
+
+def test_a_tag_selector_picks_an_image_of_the_architecture_it_is_given_for(
+    templates: LaunchTemplates, ec2: Any
+) -> None:
+    (builder,) = ec2.run_instances(ImageId="ami-12345678", MinCount=1, MaxCount=1)["Instances"]
+    # moto's images get their architecture (x86_64) from the instance they are made of.
+    x86 = ec2.create_image(InstanceId=builder["InstanceId"], Name="node")["ImageId"]
+    ec2.create_tags(Resources=[x86], Tags=[{"Key": "role", "Value": "node"}])
+    tagged = {"tags": {"role": "node"}}
+    templates.ensure_all(pool(launch={"amiByArchitecture": {"x86_64": tagged}}))
+    assert version_of(ec2, f"spotwise-{CLUSTER}-general-spot-x86_64")[1]["ImageId"] == x86
+    # The same tags under arm64 must not pick the x86_64 image.
+    with pytest.raises(
+        UserError,
+        match=r"pool general: spec\.launch\.amiByArchitecture\.arm64\.tags: no available"
+        r" image for arm64",
+    ):
+        templates.ensure_all(
+            pool(launch={"amiByArchitecture": {"x86_64": tagged, "arm64": tagged}})
+        )
+
+
+def test_the_launcher_boots_each_type_with_its_architectures_image(
+    templates: LaunchTemplates,
+    cloud_session: boto3.Session,
+    aws_endpoint: str,
+    ec2: Any,
+    image_id: str,
+    arm_image_id: str,
+) -> None:
+    each = by_architecture()
+    templates.ensure_all(each)
+    cloud = Ec2Cloud(
+        cloud_session,
+        region="us-east-1",
+        cluster=CLUSTER,
+        launch_template=LaunchTemplateRef.per_pool(CLUSTER),
+        subnets=templates.subnets(each),
+        endpoint_url=aws_endpoint,
+    )
+    launcher = Launcher(
+        cloud,
+        cluster=CLUSTER,
+        unavailable=UnavailableOfferings(),
+        clock=ManualClock(1_000.0),
+        registry=CollectorRegistry(),
+    )
+
+    def launch(p: NodePool, name: str, types: tuple[str, ...]) -> tuple[str, str]:
+        node = NewNode(
+            name=name,
+            pool="general",
+            capacity_type=SPOT,
+            instance_types=types,
+            zones=("us-east-1a",),
+            pods=("shop/cart-1",),
+            requested=Resources(1000, 2**30, 1),
+            price_per_hour=0.05,
+            on_demand_price_per_hour=0.1,
+        )
+        intent = LaunchIntent(node, allows_on_demand=False)
+        outcome = launcher.launch(intent, settings_for(p, load_bundled()))
+        assert isinstance(outcome, Launched), outcome
+        (reservation,) = ec2.describe_instances(InstanceIds=[outcome.instance.instance_id])[
+            "Reservations"
+        ]
+        return outcome.instance.instance_type, reservation["Instances"][0]["ImageId"]
+
+    # moto launches the first override it is sent: each boots its architecture's image.
+    assert launch(each, "new-general-0", ("m7g.large", "m6i.large")) == ("m7g.large", arm_image_id)
+    assert launch(each, "new-general-1", ("m6i.large", "m7g.large")) == ("m6i.large", image_id)
+    # With no arm64 image, the arm64 type is left out instead of booting the x86_64 image.
+    only_x86 = pool(
+        launch={"amiByArchitecture": {"x86_64": BY_ARCHITECTURE["x86_64"]}}, capacityTypes=["spot"]
+    )
+    templates.ensure_all(only_x86)
+    assert launch(only_x86, "new-general-2", ("m7g.large", "m6i.large")) == (
+        "m6i.large",
+        image_id,
+    )

@@ -14,7 +14,7 @@ import pytest
 
 from conftest import client
 from spotwise.catalog.bundled import load_bundled
-from spotwise.model.instance_type import CapacityType
+from spotwise.model.instance_type import Architecture, CapacityType
 from spotwise.ports.clock import ManualClock
 from spotwise.ports.cloud import (
     TAG_CLUSTER,
@@ -28,7 +28,8 @@ from spotwise.sim.cloud import SimulatedCloud
 CLUSTER = "contract"
 ZONES = ("us-east-1a", "us-east-1b")
 TYPES = ("m5.large", "c5.large")
-TEMPLATE = "spotwise-contract"
+POOL = "default"
+ARCHITECTURES = (Architecture.X86_64, Architecture.ARM64)
 UNKNOWN_ID = "i-0123456789abcdef0"
 LIVE = {InstanceState.PENDING, InstanceState.RUNNING}
 
@@ -42,8 +43,10 @@ class SimWorld:
     def fresh(self) -> Cloud:
         return self.cloud
 
-    def override(self, instance_type: str, zone: str) -> Override:
-        return Override(instance_type, zone)
+    def override(
+        self, instance_type: str, zone: str, architecture: Architecture | None = None
+    ) -> Override:
+        return Override(instance_type, zone, architecture=architecture)
 
     def refuse(self, overrides: Sequence[Override], capacity_type: CapacityType, code: str) -> None:
         for o in overrides:
@@ -51,7 +54,11 @@ class SimWorld:
 
 
 class AwsWorld:
-    """Ec2Cloud against moto: a VPC, a subnet per zone and a launch template."""
+    """Ec2Cloud against moto: a VPC, a subnet per zone and the pool's launch templates.
+
+    One template per capacity type, and one per capacity type and architecture, as
+    LaunchTemplates makes for a pool with one image or an image per architecture.
+    """
 
     def __init__(self, session, endpoint: str) -> None:
         aws = pytest.importorskip("spotwise.aws")
@@ -66,9 +73,12 @@ class AwsWorld:
         # A filter: listing all of moto's images takes over a second.
         wanted = [{"Name": "name", "Values": ["amzn2-ami-hvm-*"]}]
         image = ec2.describe_images(Filters=wanted)["Images"][0]["ImageId"]
-        ec2.create_launch_template(
-            LaunchTemplateName=TEMPLATE, LaunchTemplateData={"ImageId": image}
-        )
+        for capacity_type in CapacityType:
+            for architecture in (None, *ARCHITECTURES):
+                name = aws.template_name(CLUSTER, POOL, capacity_type, architecture)
+                ec2.create_launch_template(
+                    LaunchTemplateName=name, LaunchTemplateData={"ImageId": image}
+                )
         self._refusal: tuple[Sequence[Override], CapacityType, str] | None = None
         # Registered before any client is made: botocore clients copy the session's hooks.
         session.events.register("after-call.ec2.CreateFleet", self._rewrite)
@@ -78,7 +88,7 @@ class AwsWorld:
                 session,
                 region="us-east-1",
                 cluster=CLUSTER,
-                launch_template=aws.LaunchTemplateRef(TEMPLATE),
+                launch_template=aws.LaunchTemplateRef.per_pool(CLUSTER),
                 subnets=self.subnets,
                 endpoint_url=endpoint,
             )
@@ -86,8 +96,10 @@ class AwsWorld:
         self.fresh = make
         self.cloud = make()
 
-    def override(self, instance_type: str, zone: str) -> Override:
-        return Override(instance_type, zone, self.subnets[zone])
+    def override(
+        self, instance_type: str, zone: str, architecture: Architecture | None = None
+    ) -> Override:
+        return Override(instance_type, zone, self.subnets[zone], architecture=architecture)
 
     def refuse(self, overrides: Sequence[Override], capacity_type: CapacityType, code: str) -> None:
         self._refusal = (overrides, capacity_type, code)
@@ -100,7 +112,9 @@ class AwsWorld:
         parsed["Errors"] = [
             {
                 "LaunchTemplateAndOverrides": {
-                    "LaunchTemplateSpecification": {"LaunchTemplateName": TEMPLATE},
+                    "LaunchTemplateSpecification": {
+                        "LaunchTemplateName": f"spotwise-{CLUSTER}-{POOL}-{capacity_type.value}"
+                    },
                     "Overrides": {
                         "InstanceType": o.instance_type,
                         "SubnetId": self.subnets[o.zone],
@@ -129,7 +143,7 @@ def launch_request(world, token="contract-token-1", capacity_type=CapacityType.S
     return LaunchRequest(
         client_token=token,
         cluster=CLUSTER,
-        pool="default",
+        pool=POOL,
         node_name=node,
         capacity_type=capacity_type,
         overrides=tuple(world.override(t, z) for t in TYPES for z in ZONES),
@@ -205,3 +219,41 @@ def test_a_launch_every_override_refuses_reports_one_error_per_override(world):
     assert {(e.capacity_type, e.code) for e in result.errors} == {
         (CapacityType.SPOT, "InsufficientInstanceCapacity")
     }
+
+
+MIXED = (("m5.large", Architecture.X86_64), ("m6g.large", Architecture.ARM64))
+
+
+def mixed_request(world, capacity_type=CapacityType.SPOT, token="contract-mixed"):
+    return LaunchRequest(
+        client_token=token,
+        cluster=CLUSTER,
+        pool=POOL,
+        node_name="n-mixed",
+        capacity_type=capacity_type,
+        overrides=tuple(world.override(t, z, a) for t, a in MIXED for z in ZONES),
+    )
+
+
+@pytest.mark.parametrize("capacity_type", list(CapacityType))
+def test_overrides_spanning_architectures_launch_one_instance_of_them(world, capacity_type):
+    request = mixed_request(world, capacity_type)
+    result = world.cloud.launch(request)
+    instance = result.instance
+    assert instance is not None, result.errors
+    assert (instance.instance_type, instance.zone) in {
+        (o.instance_type, o.zone) for o in request.overrides
+    }
+    assert request.all_tags().items() <= dict(instance.tags).items()
+    assert world.cloud.launch(request).instance.instance_id == instance.instance_id
+    assert [i.instance_id for i in world.cloud.owned_instances(CLUSTER)] == [instance.instance_id]
+
+
+def test_refusals_of_every_architecture_come_back_one_per_override(world):
+    request = mixed_request(world)
+    world.refuse(request.overrides, CapacityType.SPOT, "InsufficientInstanceCapacity")
+    result = world.cloud.launch(request)
+    assert result.instance is None
+    assert sorted((e.instance_type, e.zone) for e in result.errors) == sorted(
+        (o.instance_type, o.zone) for o in request.overrides
+    )

@@ -1,13 +1,15 @@
 import logging
+from dataclasses import replace
 
 import pytest
 from prometheus_client import CollectorRegistry
 
 from sim.builders import sim_cloud
+from spotwise.catalog.bundled import load_bundled
 from spotwise.config.nodepool import NodePool
 from spotwise.model import labels as keys
 from spotwise.model.allocation import OnDemandAllocationStrategy, SpotAllocationStrategy
-from spotwise.model.instance_type import CapacityType
+from spotwise.model.instance_type import Architecture, CapacityType
 from spotwise.model.resources import Resources
 from spotwise.model.scheduling_terms import Taint, TaintEffect
 from spotwise.ports.clock import ManualClock
@@ -498,3 +500,90 @@ def test_a_reserved_refusal_of_any_kind_goes_on_to_spot_and_marks_nothing():
     outcome = world.launch(intent(), RESERVED_SETTINGS)
     assert isinstance(outcome, Launched) and outcome.capacity_type is SPOT
     assert not world.memory.unavailable(world.clock.now())
+
+
+# ---- a pool with an image per architecture ----
+
+X86, ARM = Architecture.X86_64, Architecture.ARM64
+MIXED = ("m7g.large", "m6i.large", "c7g.large")  # arm64, x86_64, arm64
+
+
+def pool_with_images(*architectures: str) -> NodePool:
+    images = {a: {"id": f"ami-0123456789abcdef{i}"} for i, a in enumerate(architectures)}
+    return NodePool.model_validate(
+        {
+            "apiVersion": "spotwise.io/v1alpha1",
+            "kind": "NodePool",
+            "metadata": {"name": "web"},
+            "spec": {"launch": {"amiByArchitecture": images, "instanceProfile": "NodeProfile"}},
+        }
+    )
+
+
+def test_settings_map_each_type_whose_architecture_has_an_image():
+    catalog = load_bundled()
+    both = settings_for(pool_with_images("x86_64", "arm64"), catalog).architectures
+    assert both is not None
+    assert (both["m7g.large"], both["m6i.large"]) == (ARM, X86)
+    only_x86 = settings_for(pool_with_images("x86_64"), catalog).architectures
+    assert only_x86 is not None and "m6i.large" in only_x86 and "m7g.large" not in only_x86
+    assert set(only_x86.values()) == {X86}
+    # One image (ami), or no catalog to tell architectures: every type, as before.
+    assert settings_for(pool_with_images("x86_64")).architectures is None
+    one = NodePool.model_validate(
+        {
+            "apiVersion": "spotwise.io/v1alpha1",
+            "kind": "NodePool",
+            "metadata": {"name": "web"},
+            "spec": {"launch": {"ami": {"id": "ami-0123456789abcdef0"}, "instanceProfile": "p"}},
+        }
+    )
+    assert settings_for(one, catalog).architectures is None
+
+
+def test_overrides_name_their_architecture_and_types_without_an_image_are_left_out():
+    catalog = load_bundled()
+    prioritized = SpotAllocationStrategy.CAPACITY_OPTIMIZED_PRIORITIZED
+    both = replace(
+        settings_for(pool_with_images("x86_64", "arm64"), catalog), spot_strategy=prioritized
+    )
+    request = launch_request(intent(types=MIXED), SPOT, cluster="c", settings=both)
+    assert [(o.instance_type, o.architecture, o.priority) for o in request.overrides] == [
+        (t, a, float(rank))
+        for rank, (t, a) in enumerate(zip(MIXED, (ARM, X86, ARM), strict=True))
+        for _ in ZONES
+    ]
+    only_arm = replace(settings_for(pool_with_images("arm64"), catalog), spot_strategy=prioritized)
+    request = launch_request(intent(types=MIXED), SPOT, cluster="c", settings=only_arm)
+    # A type keeps its place in the node's list as its priority.
+    assert [(o.instance_type, o.priority) for o in request.overrides] == [
+        ("m7g.large", 0.0),
+        ("m7g.large", 0.0),
+        ("c7g.large", 2.0),
+        ("c7g.large", 2.0),
+    ]
+    assert {o.architecture for o in request.overrides} == {ARM}
+    # One image: no architecture on any override.
+    plain = launch_request(intent(types=MIXED), SPOT, cluster="c", settings=LaunchSettings())
+    assert {o.architecture for o in plain.overrides} == {None}
+
+
+def test_a_node_whose_types_have_no_image_is_not_launched(world):
+    only_x86 = settings_for(pool_with_images("x86_64"), load_bundled())
+    arm_only = intent(types=("m7g.large", "c7g.large"))
+    assert launch_request(arm_only, SPOT, cluster="c", settings=only_x86) is SkipReason.NO_IMAGE
+    # No subnet in the node's zones is the reason, when there is one, whatever the images.
+    no_zone = launch_request(
+        arm_only, SPOT, cluster="c", settings=only_x86, subnets={"us-east-1f": "subnet-f"}
+    )
+    assert no_zone is SkipReason.NO_OFFERINGS
+    outcome = world.launch(arm_only, only_x86)
+    assert isinstance(outcome, Failed) and outcome.cause is FailureCause.NO_IMAGE
+    assert "(m7g.large, c7g.large) runs an architecture its pool has an image for" in (
+        outcome.detail
+    )
+    assert world.cloud.requests == []
+    # A node with some types of an imaged architecture launches one of those.
+    outcome = world.launch(intent(types=MIXED), only_x86)
+    assert isinstance(outcome, Launched) and outcome.instance.instance_type == "m6i.large"
+    assert {o.instance_type for o in world.cloud.requests[-1].overrides} == {"m6i.large"}

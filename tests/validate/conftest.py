@@ -45,6 +45,8 @@ TYPES: dict[str, tuple[Architecture, dict[CapacityType, tuple[str, ...]]]] = {
     "m7i.large": (X86, {SPOT: ZONES[:2], ON_DEMAND: ZONES[:2]}),
     # On-demand only, in one zone.
     "p5.48xlarge": (X86, {ON_DEMAND: ZONES[:1]}),
+    # A Mac: an architecture no NodePool image is given for.
+    "mac1.metal": (Architecture.X86_64_MAC, {ON_DEMAND: ZONES[:1]}),
 }
 FIVE_X86 = ["m6i.large", "m6a.large", "m5.large", "c6i.large", "r6i.large"]
 
@@ -78,10 +80,14 @@ LAUNCH: dict[str, Any] = {"ami": {"id": "ami-0123456789abcdef0"}, "instanceProfi
 
 
 def make_pool(name: str = "general", launch: dict[str, Any] | None = None, **spec: Any) -> NodePool:
-    """A pool; ``launch`` is merged over a minimal spec.launch, or omitted when None."""
+    """A pool; ``launch`` is merged over a minimal spec.launch, or omitted when None.
+
+    A ``launch`` with ``amiByArchitecture`` replaces the minimal one's ``ami``.
+    """
     body = dict(spec)
     if launch is not None:
-        body["launch"] = {**LAUNCH, **launch}
+        base = {k: v for k, v in LAUNCH.items() if k != "ami" or "amiByArchitecture" not in launch}
+        body["launch"] = {**base, **launch}
     return parse_nodepool(
         {
             "apiVersion": "spotwise.io/v1alpha1",

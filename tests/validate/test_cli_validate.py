@@ -102,6 +102,25 @@ def test_errors_exit_1_and_json_is_a_list_of_findings(
     }
 
 
+def test_a_pool_mixing_architectures_passes_with_an_image_for_each(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], no_aws: str
+) -> None:
+    mixed = [*TYPES, "m7g.large", "c7g.large", "r7g.large", "m6g.large", "c6g.large"]
+    one_image = {"instanceTypes": mixed, "launch": launch()}
+    code, out, _ = run(
+        capsys, "-f", str(write_pools(tmp_path, one_image)), "--offline", "-o", "json"
+    )
+    assert code == 1
+    assert [f["field"] for f in json.loads(out)] == ["spec.instanceTypes"]
+    images = {"x86_64": {"id": "ami-0123456789abcdef0"}, "arm64": {"id": "ami-0123456789abcdef1"}}
+    each = {
+        "instanceTypes": mixed,
+        "launch": {"amiByArchitecture": images, "instanceProfile": "NodeProfile"},
+    }
+    code, out, _ = run(capsys, "-f", str(write_pools(tmp_path, each)), "--offline", "-o", "json")
+    assert (code, json.loads(out)) == (0, [])
+
+
 def test_an_empty_result_is_an_empty_json_list(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], no_aws: str
 ) -> None:

@@ -12,6 +12,7 @@ from aws.conftest import Hooks, Network, new_session
 from conftest import client
 from spotwise.catalog.catalog import Catalog
 from spotwise.config.nodepool import NodePool
+from spotwise.model.instance_type import Architecture
 from spotwise.ports.cloud import CloudError
 from spotwise.validate import VALIDATE_CALLS, AwsFacts, Finding, Severity, online_findings
 from spotwise.validate.facts import Image, InstanceProfile, Snapshot
@@ -304,3 +305,113 @@ def test_each_value_is_looked_up_once(
 def test_a_pool_without_launch_settings_needs_no_call(facts: AwsFacts, calls: list[str]) -> None:
     found = facts.pool_facts(make_pool())
     assert (found.image, found.subnets, found.instance_profile, calls) == (None, None, None, [])
+
+
+# ---- an image per architecture ----
+
+ARM_PARAMETER = AMI_PARAMETER.replace("/x86_64/", "/arm64/")
+
+
+def per_architecture(images: dict[str, dict[str, str]], **launch: Any) -> NodePool:
+    return make_pool(
+        launch={
+            "amiByArchitecture": images,
+            "blockDeviceMappings": [{"deviceName": "/dev/xvda", "ebs": {"volumeSize": "50Gi"}}],
+            **launch,
+        },
+        instanceTypes=["m6i.large", "m7g.large", "c7g.large"],
+        zones=["us-east-1a", "us-east-1b"],
+    )
+
+
+def test_each_architectures_image_is_looked_up_and_must_be_of_that_architecture(
+    facts: AwsFacts, catalog: Catalog, network: Network, iam: Any, ec2: Any, hooks: Hooks
+) -> None:
+    make_profile(iam)
+    x86 = str(ec2.register_image(Name="node-x86")["ImageId"])
+    arm = str(ec2.register_image(Name="node-arm")["ImageId"])
+    reported = {x86: "x86_64", arm: "arm64"}
+
+    def as_ec2_reports(parsed: dict, **_: Any) -> None:
+        # moto keeps no architecture and roots every image at /dev/sda1; EC2 says these.
+        for image in parsed.get("Images", ()):
+            image.update(RootDeviceName="/dev/xvda", Architecture=reported[image["ImageId"]])
+
+    hooks.register("after-call.ec2.DescribeImages", as_ec2_reports)
+    pool = per_architecture({"x86_64": {"id": x86}, "arm64": {"id": arm}})
+    found = facts.pool_facts(pool)
+    assert found.image is None
+    assert found.images_by_architecture == {
+        Architecture.X86_64: Image(x86, "/dev/xvda", Architecture.X86_64),
+        Architecture.ARM64: Image(arm, "/dev/xvda", Architecture.ARM64),
+    }
+    assert online_findings(pool, found, catalog) == []
+
+    swapped = per_architecture({"x86_64": {"id": arm}, "arm64": {"id": x86}})
+    findings = check(facts, swapped, catalog)
+    assert brief(findings) == [
+        (ERROR, "spec.launch.amiByArchitecture.x86_64"),
+        (ERROR, "spec.launch.amiByArchitecture.arm64"),
+    ]
+    assert findings[1].message.startswith(f"image {x86} is x86_64, but it is given for arm64")
+
+    # Each image's root device is checked too.
+    xvdb_root = per_architecture(
+        {"x86_64": {"id": x86}, "arm64": {"id": arm}},
+        blockDeviceMappings=[{"deviceName": "xvda", "ebs": {"volumeSize": "50Gi"}}],
+    )
+    assert (
+        brief(check(facts, xvdb_root, catalog))
+        == [(ERROR, "spec.launch.blockDeviceMappings[0].deviceName")] * 2
+    )
+
+
+def test_an_architectures_image_that_does_not_resolve_is_an_error_on_its_key(
+    facts: AwsFacts, catalog: Catalog, image_id: str, network: Network, iam: Any, ec2: Any
+) -> None:
+    make_profile(iam)
+    pool = per_architecture(
+        {"x86_64": {"id": image_id}, "arm64": {"ssmParameter": ARM_PARAMETER}},
+        blockDeviceMappings=[],
+    )
+    (finding,) = check(facts, pool, catalog)
+    assert (finding.severity, finding.field, finding.message) == (
+        ERROR,
+        "spec.launch.amiByArchitecture.arm64.ssmParameter",
+        f"{ARM_PARAMETER} does not exist in us-east-1",
+    )
+    missing = per_architecture(
+        {"x86_64": {"id": image_id}, "arm64": {"id": MISSING_AMI}}, blockDeviceMappings=[]
+    )
+    (finding,) = check(facts, missing, catalog)
+    assert finding.field == "spec.launch.amiByArchitecture.arm64.id"
+    assert finding.message.startswith(f"image {MISSING_AMI} does not exist in us-east-1")
+    # A tag selector searches the images of the architecture it is given for.
+    (builder,) = ec2.run_instances(ImageId="ami-12345678", MinCount=1, MaxCount=1)["Instances"]
+    x86 = ec2.create_image(InstanceId=builder["InstanceId"], Name="node")["ImageId"]  # x86_64
+    ec2.create_tags(Resources=[x86], Tags=[{"Key": "role", "Value": "node"}])
+    tagged = per_architecture(
+        {"x86_64": {"tags": {"role": "node"}}, "arm64": {"tags": {"role": "node"}}},
+        blockDeviceMappings=[],
+    )
+    (finding,) = check(facts, tagged, catalog)
+    assert finding.field == "spec.launch.amiByArchitecture.arm64.tags"
+    assert finding.message.startswith("no available image for arm64")
+
+
+def test_a_refused_image_lookup_is_not_checked_under_its_key(
+    facts: AwsFacts, catalog: Catalog, image_id: str, network: Network, iam: Any, hooks: Hooks
+) -> None:
+    make_profile(iam)
+
+    def denied(**_: Any) -> None:
+        raise ClientError(
+            {"Error": {"Code": "UnauthorizedOperation", "Message": "no"}}, "DescribeImages"
+        )
+
+    hooks.register("before-call.ec2.DescribeImages", denied)
+    pool = per_architecture({"x86_64": {"id": image_id}, "arm64": {"id": MISSING_AMI}})
+    assert brief(check(facts, pool, catalog)) == [
+        (WARNING, "spec.launch.amiByArchitecture.x86_64"),
+        (WARNING, "spec.launch.amiByArchitecture.arm64"),
+    ]

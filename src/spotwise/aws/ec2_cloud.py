@@ -14,13 +14,15 @@ from spotwise.aws.fleet import (
     TAG_CLIENT_TOKEN,
     Launched,
     Placement,
+    TemplateFor,
     fleet_request,
     instance_tags,
     parse_fleet_response,
+    template_for,
 )
 from spotwise.aws.instances import LIVE_STATES, chunks, describe_instances
 from spotwise.aws.template_ref import LaunchTemplateRef
-from spotwise.model.instance_type import CapacityType
+from spotwise.model.instance_type import Architecture, CapacityType
 from spotwise.ports.cloud import (
     TAG_CLUSTER,
     TAG_MANAGED,
@@ -29,6 +31,7 @@ from spotwise.ports.cloud import (
     LaunchRequest,
     LaunchResult,
     OfferingError,
+    Override,
 )
 
 if TYPE_CHECKING:
@@ -82,6 +85,10 @@ class Ec2Cloud:
     def launch(self, request: LaunchRequest) -> LaunchResult:
         """Launch one instance from ``request.overrides`` with one CreateFleet call.
 
+        The overrides of each architecture (`Override.architecture`) go with that
+        architecture's template (``spotwise-<cluster>-<pool>-<capacity type>-<arch>``),
+        one LaunchTemplateConfig each; overrides without one, with the pool's template.
+
         An on-demand request with ``capacity_reservations`` makes one call per
         reservation instead, into that reservation only (`_launch_reserved`).
 
@@ -107,7 +114,12 @@ class Ec2Cloud:
             return LaunchResult(None, tuple(unplaced))
         if request.capacity_type is CapacityType.ON_DEMAND and request.capacity_reservations:
             return self._launch_reserved(request, placements, unplaced)
-        template = self.launch_template.for_launch(request.pool, request.capacity_type)
+
+        def template(architecture: Architecture | None) -> LaunchTemplateRef:
+            return self.launch_template.for_launch(
+                request.pool, request.capacity_type, architecture
+            )
+
         return self._create_fleet(request, template, placements, unplaced)
 
     def _launch_reserved(
@@ -125,11 +137,17 @@ class Ec2Cloud:
         A fixed template name (no ``{capacity_type}``) is used as given, once.
         """
         errors: list[OfferingError] = []
+        fixed = self.launch_template.for_launch(request.pool, request.capacity_type)
         for reservation in request.capacity_reservations:
-            template = self.launch_template.for_reservation(request.pool, reservation)
-            if template is None:
-                fixed = self.launch_template.for_launch(request.pool, request.capacity_type)
+            if self.launch_template.for_reservation(request.pool, reservation) is None:
                 return self._create_fleet(request, fixed, placements, unplaced)
+
+            def template(
+                architecture: Architecture | None, reservation: str = reservation
+            ) -> LaunchTemplateRef:
+                ref = self.launch_template.for_reservation(request.pool, reservation, architecture)
+                return fixed if ref is None else ref  # None only for a fixed name
+
             result = self._create_fleet(request, template, placements, (), reservation)
             errors.extend(result.errors)
             if result.instance is not None:
@@ -139,7 +157,7 @@ class Ec2Cloud:
     def _create_fleet(
         self,
         request: LaunchRequest,
-        template: LaunchTemplateRef,
+        template: LaunchTemplateRef | TemplateFor,
         placements: Sequence[Placement],
         unplaced: Sequence[OfferingError],
         reservation: str | None = None,
@@ -149,7 +167,11 @@ class Ec2Cloud:
         with aws_call("ec2:CreateFleet", self.region):
             response = self._ec2.create_fleet(**params)
         zone_of_subnet = {p.subnet_id: p.override.zone for p in placements}
-        outcome = parse_fleet_response(response, request, zone_of_subnet)
+        overrides_of_template: dict[str, list[Override]] = {}
+        for p in placements:
+            name = template_for(template, p.override.architecture).name
+            overrides_of_template.setdefault(name, []).append(p.override)
+        outcome = parse_fleet_response(response, request, zone_of_subnet, overrides_of_template)
         errors = (*outcome.errors, *unplaced)
         if not outcome.launched:
             return LaunchResult(None, errors)

@@ -7,13 +7,13 @@ without EC2; `spotwise.aws.ec2_cloud` makes the call.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from spotwise.aws.template_ref import LaunchTemplateRef
 from spotwise.model.allocation import OnDemandAllocationStrategy, SpotAllocationStrategy
-from spotwise.model.instance_type import CapacityType
+from spotwise.model.instance_type import Architecture, CapacityType
 from spotwise.ports.cloud import (
     TAG_CAPACITY_RESERVATION,
     LaunchRequest,
@@ -24,6 +24,9 @@ from spotwise.ports.cloud import (
 # Tagged on every instance, so that a retried launch finds what the first one started
 # even where EC2 does not honour ClientToken (moto, or after its idempotency window).
 TAG_CLIENT_TOKEN = "spotwise.io/client-token"
+
+# The template of the overrides of an architecture (None: of the pool's one image).
+TemplateFor = Callable[[Architecture | None], LaunchTemplateRef]
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,6 +78,13 @@ def fleet_client_token(request: LaunchRequest, reservation: str | None = None) -
     return f"{request.client_token}-{digest}"
 
 
+def template_for(
+    template: LaunchTemplateRef | TemplateFor, architecture: Architecture | None
+) -> LaunchTemplateRef:
+    """The template the overrides of ``architecture`` launch from."""
+    return template if isinstance(template, LaunchTemplateRef) else template(architecture)
+
+
 def is_prioritized(request: LaunchRequest) -> bool:
     """Whether the strategy of the request's capacity type follows override priorities."""
     if request.capacity_type is CapacityType.SPOT:
@@ -84,30 +94,35 @@ def is_prioritized(request: LaunchRequest) -> bool:
 
 def fleet_request(
     request: LaunchRequest,
-    template: LaunchTemplateRef,
+    template: LaunchTemplateRef | TemplateFor,
     placements: Sequence[Placement],
     *,
     reservation: str | None = None,
 ) -> dict[str, Any]:
     """The CreateFleet parameters that launch one node of ``request``.
 
-    A launch into a capacity reservation differs only in its template (which targets the
+    One LaunchTemplateConfig per template, each with the overrides that launch from it:
+    overrides of several architectures go with their architectures' templates (images)
+    in the same call, as EC2 lets one fleet mix launch templates.
+
+    A launch into a capacity reservation differs only in its templates (which target the
     reservation, with ``capacity-reservations-only``), its ClientToken and a tag: the
     call itself sets no reservation option, so EC2 never continues with ordinary
     on-demand when the reservation is full.
 
     Args:
         request: The node to launch.
-        template: The launch template (already resolved for the pool and capacity type,
-            or for the reservation).
+        template: The launch template of every override (already resolved for the pool
+            and capacity type, or for the reservation), or the template of each
+            override's architecture (`TemplateFor`).
         placements: The request's overrides with their subnets, in priority order.
-        reservation: The capacity reservation ``template`` targets, if any.
+        reservation: The capacity reservation the templates target, if any.
 
     Returns:
         Keyword arguments for ``ec2.create_fleet``.
     """
     prioritized = is_prioritized(request)
-    overrides: list[dict[str, Any]] = []
+    configs: dict[LaunchTemplateRef, list[dict[str, Any]]] = {}
     seen: set[tuple[str, str]] = set()
     for index, placement in enumerate(placements):
         override = placement.override
@@ -121,8 +136,9 @@ def fleet_request(
             "AvailabilityZone": override.zone,
         }
         if prioritized:
+            # One scale for the whole fleet: EC2 compares priorities across templates.
             entry["Priority"] = float(override.priority if override.priority is not None else index)
-        overrides.append(entry)
+        configs.setdefault(template_for(template, override.architecture), []).append(entry)
     tags = [{"Key": k, "Value": v} for k, v in instance_tags(request, reservation).items()]
     return {
         "Type": "instant",
@@ -136,11 +152,12 @@ def fleet_request(
         "LaunchTemplateConfigs": [
             {
                 "LaunchTemplateSpecification": {
-                    "LaunchTemplateName": template.name,
-                    "Version": template.version,
+                    "LaunchTemplateName": ref.name,
+                    "Version": ref.version,
                 },
                 "Overrides": overrides,
             }
+            for ref, overrides in configs.items()
         ],
         "TagSpecifications": [
             {"ResourceType": "instance", "Tags": tags},
@@ -153,16 +170,19 @@ def parse_fleet_response(
     response: Mapping[str, Any],
     request: LaunchRequest,
     zone_of_subnet: Mapping[str, str],
+    overrides_of_template: Mapping[str, Sequence[Override]] | None = None,
 ) -> FleetOutcome:
     """Read the instances and per-override errors of a CreateFleet response.
 
     An error that names no instance type (EC2 gives some for the whole template) is
-    reported against every override of the request it could concern.
+    reported against every override of the request it could concern: those of the
+    template it names, when known, in the zone it names, if any.
 
     Args:
         response: The parsed CreateFleet response.
         request: The request it answers.
         zone_of_subnet: Subnet ID -> zone, for overrides EC2 reports by subnet only.
+        overrides_of_template: Template name -> the overrides sent with it.
     """
     launched = tuple(
         Launched(
@@ -176,7 +196,7 @@ def parse_fleet_response(
     )
     errors: dict[tuple[str, str, CapacityType, str], OfferingError] = {}
     for item in response.get("Errors") or ():
-        for error in _offering_errors(item, request, zone_of_subnet):
+        for error in _offering_errors(item, request, zone_of_subnet, overrides_of_template or {}):
             errors.setdefault(
                 (error.instance_type, error.zone, error.capacity_type, error.code), error
             )
@@ -203,7 +223,10 @@ def _capacity_type(item: Mapping[str, Any], request: LaunchRequest) -> CapacityT
 
 
 def _offering_errors(
-    item: Mapping[str, Any], request: LaunchRequest, zone_of_subnet: Mapping[str, str]
+    item: Mapping[str, Any],
+    request: LaunchRequest,
+    zone_of_subnet: Mapping[str, str],
+    overrides_of_template: Mapping[str, Sequence[Override]],
 ) -> Iterable[OfferingError]:
     code = str(item.get("ErrorCode", "Unknown"))
     message = str(item.get("ErrorMessage", ""))
@@ -214,7 +237,13 @@ def _offering_errors(
     if instance_type:
         yield OfferingError(instance_type, zone, capacity_type, code, message)
         return
-    for candidate in request.overrides:
+    specification = (item.get("LaunchTemplateAndOverrides") or {}).get(
+        "LaunchTemplateSpecification"
+    ) or {}
+    candidates = overrides_of_template.get(
+        str(specification.get("LaunchTemplateName", "")), request.overrides
+    )
+    for candidate in candidates:
         if not zone or candidate.zone == zone:
             yield OfferingError(
                 candidate.instance_type, candidate.zone, capacity_type, code, message

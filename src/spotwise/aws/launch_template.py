@@ -7,6 +7,8 @@ version of it, only when the data changed. Names follow
 `LaunchTemplateRef.per_pool` points `Ec2Cloud` at. A pool with ``reservedCapacity`` also
 gets ``spotwise-<cluster>-<pool>-reserved-<id>`` per reservation
 (`reserved_template_name`): the on-demand data, launching into that reservation only.
+A pool with ``amiByArchitecture`` gets all of these once per architecture, each with its
+architecture's image and ``-<architecture>`` at the end of its name.
 """
 
 from __future__ import annotations
@@ -32,7 +34,7 @@ from spotwise.aws.template_ref import LaunchTemplateRef, reserved_template_name,
 from spotwise.aws.user_data import ClusterJoin, node_user_data, template_labels
 from spotwise.config.nodepool import BlockDeviceMapping, Launch, NodePool
 from spotwise.errors import UserError
-from spotwise.model.instance_type import CapacityType
+from spotwise.model.instance_type import Architecture, CapacityType
 from spotwise.model.scheduling_terms import Taint
 from spotwise.ports.cloud import (
     TAG_CAPACITY_RESERVATION,
@@ -172,13 +174,39 @@ def data_digest(data: Any) -> str:
 class PoolTemplates:
     """The templates of one pool, each at the version that holds its data.
 
+    A pool with one image (``ami``) has ``by_capacity_type`` and ``reserved``; a pool
+    with an image per architecture (``amiByArchitecture``) has them per architecture in
+    ``by_architecture`` instead.
+
     Attributes:
         by_capacity_type: The template of each of the pool's capacity types.
         reserved: Capacity reservation id -> the template launching into it only.
+        by_architecture: Architecture -> the templates of its image.
     """
 
     by_capacity_type: dict[CapacityType, LaunchTemplateRef]
     reserved: dict[str, LaunchTemplateRef] = field(default_factory=dict)
+    by_architecture: dict[Architecture, PoolTemplates] = field(default_factory=dict)
+
+
+def pool_template_names(cluster: str, pool: NodePool) -> set[str]:
+    """The names of every template spotwise keeps for ``pool``.
+
+    One per capacity type and reservation id, times one per architecture for a pool
+    with an image per architecture.
+    """
+    launch = pool.spec.launch
+    architectures = list(launch.images()) if launch is not None else [None]
+    reservations = launch.reserved_capacity if launch is not None else ()
+    return {
+        template_name(cluster, pool.name, capacity_type, architecture)
+        for architecture in architectures
+        for capacity_type in pool.spec.capacity_types
+    } | {
+        reserved_template_name(cluster, pool.name, reservation_id, architecture)
+        for architecture in architectures
+        for reservation_id in reservations
+    }
 
 
 class LaunchTemplates:
@@ -214,7 +242,9 @@ class LaunchTemplates:
         """Create or update the pool's templates (`ensure_all`).
 
         Returns:
-            The template of each capacity type, at the version that holds its data.
+            The template of each capacity type, at the version that holds its data;
+            empty for a pool with an image per architecture (its templates are in
+            ``ensure_all(pool).by_architecture``).
 
         Raises:
             UserError: If the pool has no ``spec.launch``, or its image or security
@@ -226,35 +256,57 @@ class LaunchTemplates:
     def ensure_all(self, pool: NodePool) -> PoolTemplates:
         """Create or update the pool's template for each of its capacity types.
 
-        With ``spec.launch.reservedCapacity``, also one template per reservation id.
+        With ``spec.launch.reservedCapacity``, also one template per reservation id. With
+        ``amiByArchitecture``, all of them once per architecture, each with that
+        architecture's image.
 
         Returns:
             The templates, at the versions that hold their data.
 
         Raises:
-            UserError: If the pool has no ``spec.launch``, or its image or security
+            UserError: If the pool has no ``spec.launch``, or an image or its security
                 groups cannot be found.
             CloudError: If a call fails.
         """
         launch = launch_of(pool)
-        subject = f"pool {pool.name}: spec.launch"
-        image_id = resolve_image_id(
-            launch.ami,
-            ec2=self._ec2,
-            ssm=self._ssm_client,
-            region=self.region,
-            architecture=pool.spec.architecture,
-            subject=f"{subject}.ami",
-        )
+        images = {
+            architecture: resolve_image_id(
+                ami,
+                ec2=self._ec2,
+                ssm=self._ssm_client,
+                region=self.region,
+                # A tag selector picks an image of the architecture it is given for.
+                architecture=architecture or pool.spec.architecture,
+                subject=f"pool {pool.name}: {launch.image_field(architecture)}",
+            )
+            for architecture, ami in launch.images().items()
+        }
         selector = launch.security_group_selector or default_selector(self.cluster.name)
         with aws_call("ec2:DescribeSecurityGroups", self.region):
             groups = discover_security_groups(self._ec2, selector)
         if not groups:
             raise UserError(
-                f"{subject}.securityGroupSelector",
+                f"pool {pool.name}: spec.launch.securityGroupSelector",
                 f"no security group in {self.region} has the tags {selector}",
                 "tag the node security group or change the selector",
             )
+        ensured = {
+            architecture: self._ensure_image(pool, image_id, groups, architecture)
+            for architecture, image_id in images.items()
+        }
+        one = ensured.pop(None, None)
+        if one is not None:
+            return one
+        return PoolTemplates({}, {}, {a: t for a, t in ensured.items() if a is not None})
+
+    def _ensure_image(
+        self,
+        pool: NodePool,
+        image_id: str,
+        groups: Sequence[str],
+        architecture: Architecture | None,
+    ) -> PoolTemplates:
+        """The pool's templates that boot ``image_id`` (of ``architecture``, if given)."""
         refs = {}
         for capacity_type in pool.spec.capacity_types:
             data = launch_template_data(
@@ -264,11 +316,12 @@ class LaunchTemplates:
                 image_id=image_id,
                 security_group_ids=groups,
             )
-            name = template_name(self.cluster.name, pool.name, capacity_type)
+            name = template_name(self.cluster.name, pool.name, capacity_type, architecture)
             tags = resource_tags(self.cluster.name, pool.name, capacity_type)
             refs[capacity_type] = self.ensure_template(name, data, tags)
         reserved = {}
-        if launch.reserved_capacity:
+        reservations = launch_of(pool).reserved_capacity
+        if reservations:
             on_demand = launch_template_data(
                 pool,
                 CapacityType.ON_DEMAND,
@@ -277,8 +330,10 @@ class LaunchTemplates:
                 security_group_ids=groups,
             )
             tags = resource_tags(self.cluster.name, pool.name, CapacityType.ON_DEMAND)
-            for reservation_id in launch.reserved_capacity:
-                name = reserved_template_name(self.cluster.name, pool.name, reservation_id)
+            for reservation_id in reservations:
+                name = reserved_template_name(
+                    self.cluster.name, pool.name, reservation_id, architecture
+                )
                 reserved[reservation_id] = self.ensure_template(
                     name,
                     reserved_template_data(on_demand, reservation_id),
@@ -334,17 +389,7 @@ class LaunchTemplates:
         Raises:
             CloudError: If a call fails.
         """
-        pools = list(pools)
-        keep = {
-            template_name(self.cluster.name, pool.name, capacity_type)
-            for pool in pools
-            for capacity_type in pool.spec.capacity_types
-        } | {
-            reserved_template_name(self.cluster.name, pool.name, reservation_id)
-            for pool in pools
-            if pool.spec.launch is not None
-            for reservation_id in pool.spec.launch.reserved_capacity
-        }
+        keep = {name for pool in pools for name in pool_template_names(self.cluster.name, pool)}
         selector = {TAG_CLUSTER: self.cluster.name, TAG_MANAGED: "true"}
         with aws_call("ec2:DescribeLaunchTemplates", self.region):
             pages = self._ec2.get_paginator("describe_launch_templates").paginate(

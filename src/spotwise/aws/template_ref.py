@@ -2,7 +2,9 @@
 
 A pool with capacity reservations also has one template per reservation id
 (``spotwise-<cluster>-<pool>-reserved-<id>``, `reserved_template_name`): its data targets
-that reservation only, which CreateFleet overrides cannot do.
+that reservation only, which CreateFleet overrides cannot do. A pool with an image per
+architecture (``amiByArchitecture``) has each of these once per architecture, named with
+the architecture last (``spotwise-<cluster>-<pool>-spot-arm64``): an image boots one.
 """
 
 from __future__ import annotations
@@ -10,7 +12,7 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 
-from spotwise.model.instance_type import CapacityType
+from spotwise.model.instance_type import Architecture, CapacityType
 
 POOL_PLACEHOLDER = "{pool}"
 CAPACITY_TYPE_PLACEHOLDER = "{capacity_type}"
@@ -40,45 +42,66 @@ class LaunchTemplateRef:
         """The templates `spotwise.aws.launch_template` keeps for ``cluster``'s pools."""
         return cls(f"spotwise-{cluster}-{POOL_PLACEHOLDER}-{CAPACITY_TYPE_PLACEHOLDER}")
 
-    def for_launch(self, pool: str, capacity_type: CapacityType) -> LaunchTemplateRef:
-        """The template a launch of ``pool`` bought as ``capacity_type`` uses."""
-        name = self.name.replace(POOL_PLACEHOLDER, pool).replace(
-            CAPACITY_TYPE_PLACEHOLDER, capacity_type.value
-        )
+    def for_launch(
+        self,
+        pool: str,
+        capacity_type: CapacityType,
+        architecture: Architecture | None = None,
+    ) -> LaunchTemplateRef:
+        """The template a launch of ``pool`` bought as ``capacity_type`` uses.
+
+        With ``architecture``, the template of that architecture's image: the name of
+        the capacity type's, then ``-<architecture>``. A name without
+        ``{capacity_type}`` is used for every capacity type and architecture.
+        """
+        slot = capacity_type.value + _suffix(architecture)
+        name = self.name.replace(POOL_PLACEHOLDER, pool).replace(CAPACITY_TYPE_PLACEHOLDER, slot)
         if name == self.name:
             return self  # a fixed name is used as given
         return LaunchTemplateRef(_fit(name), self.version)
 
-    def for_reservation(self, pool: str, reservation_id: str) -> LaunchTemplateRef | None:
+    def for_reservation(
+        self, pool: str, reservation_id: str, architecture: Architecture | None = None
+    ) -> LaunchTemplateRef | None:
         """The template a launch of ``pool`` into reservation ``reservation_id`` uses.
 
-        None for a name without ``{capacity_type}``: one fixed template cannot hold one
-        reservation target per id.
+        With ``architecture``, the template of that architecture's image (the name ends
+        in ``-<architecture>``). None for a name without ``{capacity_type}``: one fixed
+        template cannot hold one reservation target per id.
         """
         if CAPACITY_TYPE_PLACEHOLDER not in self.name:
             return None
-        name = self.name.replace(POOL_PLACEHOLDER, pool).replace(
-            CAPACITY_TYPE_PLACEHOLDER, RESERVED_PREFIX + reservation_id
-        )
+        slot = RESERVED_PREFIX + reservation_id + _suffix(architecture)
+        name = self.name.replace(POOL_PLACEHOLDER, pool).replace(CAPACITY_TYPE_PLACEHOLDER, slot)
         return LaunchTemplateRef(_fit(name), self.version)
 
 
-def template_name(cluster: str, pool: str, capacity_type: CapacityType) -> str:
+def template_name(
+    cluster: str, pool: str, capacity_type: CapacityType, architecture: Architecture | None = None
+) -> str:
     """The name of the template spotwise keeps for one pool and capacity type.
 
-    ``spotwise-<cluster>-<pool>-<spot|on-demand>``; shortened with a hash when it would
-    be longer than EC2 allows.
+    ``spotwise-<cluster>-<pool>-<spot|on-demand>``, then ``-<architecture>`` for the
+    image of one architecture; shortened with a hash when it would be longer than EC2
+    allows.
     """
-    return LaunchTemplateRef.per_pool(cluster).for_launch(pool, capacity_type).name
+    return LaunchTemplateRef.per_pool(cluster).for_launch(pool, capacity_type, architecture).name
 
 
-def reserved_template_name(cluster: str, pool: str, reservation_id: str) -> str:
+def reserved_template_name(
+    cluster: str, pool: str, reservation_id: str, architecture: Architecture | None = None
+) -> str:
     """The name of the template spotwise keeps for one pool and capacity reservation.
 
-    ``spotwise-<cluster>-<pool>-reserved-<id>``; shortened with a hash when it would be
-    longer than EC2 allows.
+    ``spotwise-<cluster>-<pool>-reserved-<id>``, then ``-<architecture>`` for the image
+    of one architecture; shortened with a hash when it would be longer than EC2 allows.
     """
-    return _fit(f"spotwise-{cluster}-{pool}-{RESERVED_PREFIX}{reservation_id}")
+    name = f"spotwise-{cluster}-{pool}-{RESERVED_PREFIX}{reservation_id}{_suffix(architecture)}"
+    return _fit(name)
+
+
+def _suffix(architecture: Architecture | None) -> str:
+    return "" if architecture is None else f"-{architecture.value}"
 
 
 def _fit(name: str) -> str:

@@ -1,7 +1,7 @@
 """The ``spec.launch`` section of a NodePool: how its nodes are launched on EC2.
 
-Image, instance profile, network, disks, metadata options and user data; docs/nodepool.md
-documents every field.
+Image (one, or one per architecture), instance profile, network, disks, metadata options
+and user data; docs/nodepool.md documents every field.
 """
 
 from __future__ import annotations
@@ -9,9 +9,19 @@ from __future__ import annotations
 import re
 from typing import Annotated, Any, Literal, Self
 
-from pydantic import AfterValidator, Field, StrictBool, StrictInt, model_validator
+from pydantic import (
+    AfterValidator,
+    BeforeValidator,
+    Field,
+    StrictBool,
+    StrictInt,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
 from spotwise.config.documents import DocumentModel, MemoryQuantity, matches, unique
+from spotwise.model.instance_type import ARCHITECTURE_ALIASES, Architecture
 from spotwise.model.quantity import parse_bytes
 
 # EC2's own formats, checked here so that a typo fails when the file is read, not at launch.
@@ -99,6 +109,29 @@ class AmiSelector(DocumentModel):
         return self.owners or ("self",)
 
 
+# The architectures a pool may give an image for: those of the nodes spotwise launches.
+IMAGE_ARCHITECTURES: tuple[Architecture, ...] = (Architecture.X86_64, Architecture.ARM64)
+
+
+def _image_architecture(value: Any) -> Any:
+    if value in {a.value for a in IMAGE_ARCHITECTURES}:
+        return value
+    alias = ARCHITECTURE_ALIASES.get(str(value))
+    hint = f"; write {alias.value}" if alias is not None else ""
+    raise ValueError(
+        f"{value!r} is not x86_64 or arm64, the EC2 architecture names of an image{hint}"
+    )
+
+
+ImageArchitecture = Annotated[Architecture, BeforeValidator(_image_architecture)]
+
+
+def _some_images(images: dict[Architecture, AmiSelector]) -> dict[Architecture, AmiSelector]:
+    if not images:
+        raise ValueError("gives no image; give one per architecture (x86_64, arm64)")
+    return images
+
+
 VolumeType = Literal["gp3", "gp2", "io1", "io2", "st1", "sc1", "standard"]
 
 
@@ -176,9 +209,18 @@ def _unique_devices(
 
 
 class Launch(DocumentModel):
-    """How the pool's nodes are launched on EC2: image, role, network, disks, user data."""
+    """How the pool's nodes are launched on EC2: image, role, network, disks, user data.
 
-    ami: AmiSelector
+    The image is ``ami`` (one image, for a pool of one architecture) or
+    ``amiByArchitecture`` (one per architecture, for a pool whose nodes may be x86_64 or
+    arm64), never both.
+    """
+
+    # Before ami, whose validator reads it.
+    ami_by_architecture: (
+        Annotated[dict[ImageArchitecture, AmiSelector], AfterValidator(_some_images)] | None
+    ) = None
+    ami: AmiSelector | None = Field(default=None, validate_default=True)
     instance_profile: Annotated[
         str, AfterValidator(matches(_INSTANCE_PROFILE, "an instance profile name or ARN"))
     ]
@@ -201,3 +243,34 @@ class Launch(DocumentModel):
         ],
         AfterValidator(unique),
     ] = ()
+
+    @field_validator("ami")
+    @classmethod
+    def _one_image_form(cls, ami: AmiSelector | None, info: ValidationInfo) -> AmiSelector | None:
+        if "ami_by_architecture" not in info.data:
+            return ami  # amiByArchitecture is wrong itself, and reported so
+        by_architecture = info.data["ami_by_architecture"]
+        if ami is None and by_architecture is None:
+            raise ValueError(
+                "is required, unless amiByArchitecture gives an image per architecture"
+            )
+        if ami is not None and by_architecture is not None:
+            raise ValueError(
+                "is given with amiByArchitecture: give one image (ami) or one per"
+                " architecture (amiByArchitecture), not both"
+            )
+        return ami
+
+    def images(self) -> dict[Architecture | None, AmiSelector]:
+        """The pool's images: ``{None: ami}`` for one image, else one per architecture."""
+        if self.ami_by_architecture is not None:
+            return {a: ami for a, ami in self.ami_by_architecture.items()}
+        assert self.ami is not None  # the schema gives exactly one form
+        return {None: self.ami}
+
+    @staticmethod
+    def image_field(architecture: Architecture | None) -> str:
+        """Where the image of ``architecture`` (None: the one image) is in a pool."""
+        if architecture is None:
+            return "spec.launch.ami"
+        return f"spec.launch.amiByArchitecture.{architecture.value}"

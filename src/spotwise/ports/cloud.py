@@ -18,6 +18,9 @@ Assumptions every implementation honours (Ray autoscaler v2's habit of writing t
   reservation); when none has room for any override it returns no instance and the
   errors, so that the caller goes on to spot. An instance launched into a reservation is
   tagged with its id (`TAG_CAPACITY_RESERVATION`). Spot requests ignore reservations.
+* Overrides may span architectures. An override with an ``architecture`` boots that
+  architecture's image (on EC2, its own launch template, in the same CreateFleet call);
+  one without boots the pool's one image. Still one call, one instance at most.
 """
 
 from __future__ import annotations
@@ -28,7 +31,7 @@ from dataclasses import dataclass, field
 from typing import Protocol
 
 from spotwise.model.allocation import OnDemandAllocationStrategy, SpotAllocationStrategy
-from spotwise.model.instance_type import CapacityType
+from spotwise.model.instance_type import Architecture, CapacityType
 from spotwise.model.scheduling_terms import Taint
 
 # Tag keys spotwise puts on every instance it launches.
@@ -112,12 +115,16 @@ class Override:
         zone: The zone name.
         subnet_id: The subnet in that zone (real world); None where the world has none.
         priority: Lower is preferred, for the ``prioritized`` strategies.
+        architecture: The type's architecture, when the pool has an image per
+            architecture: the override boots that architecture's image. None: the
+            pool's one image.
     """
 
     instance_type: str
     zone: str
     subnet_id: str | None = None
     priority: float | None = None
+    architecture: Architecture | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -96,7 +96,9 @@ class PoolFacts:
     """Everything looked up for one pool's ``spec.launch``; None where not looked up.
 
     Attributes:
-        image: The resolved AMI, or why it did not resolve.
+        image: The resolved AMI, or why it did not resolve (a pool with one image).
+        images_by_architecture: Architecture -> its resolved AMI, or why it did not
+            resolve (a pool with an image per architecture).
         snapshots: Snapshot ID -> what EC2 says about it.
         subnets: The subnets the pool's selector finds.
         security_groups: The security groups the pool's selector finds.
@@ -105,6 +107,7 @@ class PoolFacts:
     """
 
     image: Image | Unresolved | None = None
+    images_by_architecture: Mapping[Architecture, Image | Unresolved] = field(default_factory=dict)
     snapshots: Mapping[str, Snapshot] = field(default_factory=dict)
     subnets: Discovered | None = None
     security_groups: Discovered | None = None

@@ -106,11 +106,16 @@ class AwsFacts:
         if launch is None:
             return PoolFacts()
         unchecked: list[Unchecked] = []
-        image = self._guard(
-            unchecked,
-            "spec.launch.ami",
-            lambda: self._image(launch.ami, pool.spec.architecture),
-        )
+        images: dict[Architecture | None, Image | Unresolved] = {}
+        for architecture, ami in launch.images().items():
+            field = launch.image_field(architecture)
+            found_image = self._guard(
+                unchecked,
+                field,
+                partial(self._image, ami, architecture or pool.spec.architecture, field),
+            )
+            if found_image is not None:
+                images[architecture] = found_image
         snapshots = {}
         for index, mapping in enumerate(launch.block_device_mappings):
             snapshot_id = mapping.ebs.snapshot_id
@@ -129,7 +134,8 @@ class AwsFacts:
             lambda: self._instance_profile(launch.instance_profile),
         )
         return PoolFacts(
-            image=image,
+            image=images.pop(None, None),
+            images_by_architecture={a: i for a, i in images.items() if a is not None},
             snapshots=snapshots,
             subnets=self._discover(unchecked, launch, subnets=True),
             security_groups=self._discover(unchecked, launch, subnets=False),
@@ -165,11 +171,16 @@ class AwsFacts:
             )
         return self._clients[service]
 
-    def _image(self, ami: AmiSelector, architecture: Architecture | None) -> Image | Unresolved:
-        key = f"{ami.model_dump_json()} {architecture}"
-        return self._cached("image", key, lambda: self._resolve(ami, architecture))
+    def _image(
+        self, ami: AmiSelector, architecture: Architecture | None, subject: str
+    ) -> Image | Unresolved:
+        key = f"{ami.model_dump_json()} {architecture} {subject}"
+        return self._cached("image", key, lambda: self._resolve(ami, architecture, subject))
 
-    def _resolve(self, ami: AmiSelector, architecture: Architecture | None) -> Image | Unresolved:
+    def _resolve(
+        self, ami: AmiSelector, architecture: Architecture | None, subject: str
+    ) -> Image | Unresolved:
+        """The image ``ami`` picks (of ``architecture``, for tags), found at ``subject``."""
         try:
             image_id = resolve_image_id(
                 ami,
@@ -177,7 +188,7 @@ class AwsFacts:
                 ssm=lambda: self._client("ssm"),
                 region=self.region,
                 architecture=architecture,
-                subject="spec.launch.ami",
+                subject=subject,
             )
         except UserError as problem:
             return Unresolved(problem.subject, problem.problem, problem.fix)
@@ -189,7 +200,7 @@ class AwsFacts:
                     raise
                 images = []
         way = "id" if ami.id is not None else "ssmParameter" if ami.ssm_parameter else "tags"
-        field = f"spec.launch.ami.{way}"
+        field = f"{subject}.{way}"
         if not images:
             held = f" (the value of {ami.ssm_parameter})" if ami.ssm_parameter else ""
             return Unresolved(

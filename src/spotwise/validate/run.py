@@ -7,7 +7,11 @@ from collections.abc import Mapping, Sequence
 from spotwise.catalog.catalog import Catalog
 from spotwise.config.nodepool import NodePool
 from spotwise.validate.allowed_types import AllowedTypes
-from spotwise.validate.architecture import check_image_architecture, check_type_architectures
+from spotwise.validate.architecture import (
+    check_image_architecture,
+    check_images_by_architecture,
+    check_type_architectures,
+)
 from spotwise.validate.facts import Image, PoolFacts
 from spotwise.validate.finding import Finding, warning
 from spotwise.validate.image import check_image
@@ -49,6 +53,12 @@ def online_findings(pool: NodePool, facts: PoolFacts, catalog: Catalog) -> list[
         if isinstance(facts.image, Image):
             findings += check_image_architecture(pool, facts.image, catalog)
             findings += check_root_device(pool, facts.image)
+    for image in facts.images_by_architecture.values():
+        findings += check_image(pool, image)
+    findings += check_images_by_architecture(pool, facts.images_by_architecture)
+    for image in facts.images_by_architecture.values():
+        if isinstance(image, Image):
+            findings += check_root_device(pool, image)
     findings += check_snapshots(pool, facts.snapshots)
     if facts.subnets is not None:
         findings += check_subnets(pool, facts.subnets, pool_zones(pool, catalog))

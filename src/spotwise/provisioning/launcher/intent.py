@@ -6,8 +6,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
 
+from spotwise.catalog.catalog import Catalog
 from spotwise.config.nodepool import NodePool
 from spotwise.model.allocation import OnDemandAllocationStrategy, SpotAllocationStrategy
+from spotwise.model.instance_type import Architecture
 from spotwise.model.scheduling_terms import Taint
 from spotwise.scheduling.plan import NewNode
 
@@ -44,6 +46,10 @@ class LaunchSettings:
         tags: Extra instance tags.
         capacity_reservations: The pool's capacity reservation ids, tried first (as
             on-demand) for nodes whose pods run on on-demand.
+        architectures: For a pool with an image per architecture: instance type -> its
+            architecture, for the types whose architecture has an image. Overrides
+            carry it (the cloud launches each from its architecture's image), and a
+            type not in it is left out. None: one image for every type.
     """
 
     spot_strategy: SpotAllocationStrategy = SpotAllocationStrategy.PRICE_CAPACITY_OPTIMIZED
@@ -52,15 +58,35 @@ class LaunchSettings:
     taints: tuple[Taint, ...] = ()
     tags: Mapping[str, str] = field(default_factory=lambda: _EMPTY)
     capacity_reservations: tuple[str, ...] = ()
+    architectures: Mapping[str, Architecture] | None = None
 
 
-def settings_for(nodepool: NodePool) -> LaunchSettings:
-    """The launch settings a NodePool document asks for."""
+def settings_for(nodepool: NodePool, catalog: Catalog | None = None) -> LaunchSettings:
+    """The launch settings a NodePool document asks for.
+
+    With the catalog, a pool with an image per architecture (``amiByArchitecture``)
+    gets `LaunchSettings.architectures`, so that each type launches with its
+    architecture's image and types without one are left out. Launches on EC2 need it:
+    without, overrides name no architecture, and EC2 finds no template of the pool's
+    one image (and so launches nothing). The simulated cloud has no images.
+    """
     spec = nodepool.spec
+    launch = spec.launch
+    architectures = None
+    if catalog is not None and launch is not None and launch.ami_by_architecture is not None:
+        imaged = set(launch.ami_by_architecture)
+        architectures = MappingProxyType(
+            {
+                name: t.architecture
+                for name, t in catalog.instance_types.items()
+                if t.architecture in imaged
+            }
+        )
     return LaunchSettings(
         spot_strategy=spec.spot_allocation_strategy,
         on_demand_strategy=spec.on_demand_allocation_strategy,
         labels=MappingProxyType(dict(spec.labels)),
         taints=tuple(Taint(t.key, t.value, t.effect) for t in spec.taints),
-        capacity_reservations=() if spec.launch is None else spec.launch.reserved_capacity,
+        capacity_reservations=() if launch is None else launch.reserved_capacity,
+        architectures=architectures,
     )

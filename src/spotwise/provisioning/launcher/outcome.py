@@ -19,6 +19,7 @@ class FailureCause(enum.Enum):
 
     NOT_ALLOWED = "not-allowed"  # the pods accept no capacity type the plan may use
     NO_OFFERINGS = "no-offerings"
+    NO_IMAGE = "no-image"  # the pool has no image for the architecture of any type
     MISCONFIGURED = "misconfigured"  # EC2 called the request wrong (template, subnet...)
     REJECTED = "rejected"  # refused for a reason that is not capacity
     CLOUD_ERROR = "cloud-error"  # the call itself failed (credentials, throttling)
@@ -208,6 +209,14 @@ def conclude(
         return Failed(
             FailureCause.NO_OFFERINGS,
             f"{intent.node.name} has no instance type x zone with a subnet to launch in",
+            errors,
+        )
+    if all(a.skipped is SkipReason.NO_IMAGE for a in attempts):
+        return Failed(
+            FailureCause.NO_IMAGE,
+            f"none of the instance types of {intent.node.name}"
+            f" ({', '.join(intent.node.instance_types)}) runs an architecture its pool has an"
+            " image for; add one to spec.launch.amiByArchitecture",
             errors,
         )
     tried = tuple(dict.fromkeys(a.capacity_type for a in [*planned, *attempts]))

@@ -20,6 +20,7 @@ class SkipReason(enum.Enum):
     """Why a capacity type was not even requested."""
 
     NO_OFFERINGS = "no-offerings"  # no type x zone (with a subnet) to ask for
+    NO_IMAGE = "no-image"  # no type of the node has an architecture the pool has an image for
     ALL_UNAVAILABLE = "all-unavailable"  # every one is marked unavailable
 
 
@@ -104,17 +105,23 @@ def candidate_overrides(
 
     With ``subnets``, zones without a subnet are left out; without, overrides carry no
     subnet and the cloud picks one. For the prioritized strategies a type's priority is
-    its place in the node's list (cheapest first), the same in every zone.
+    its place in the node's list (cheapest first), the same in every zone. For a pool
+    with an image per architecture (``settings.architectures``), each override names
+    its type's architecture, and types whose architecture has no image are left out:
+    never sent with another architecture's image.
     """
     prioritized = _prioritized(capacity_type, settings)
+    architectures = settings.architectures
     return tuple(
         Override(
             instance_type,
             zone,
             None if subnets is None else subnets[zone],
             float(rank) if prioritized else None,
+            None if architectures is None else architectures[instance_type],
         )
         for rank, instance_type in enumerate(node.instance_types)
+        if architectures is None or instance_type in architectures
         for zone in node.zones
         if subnets is None or zone in subnets
     )
@@ -145,6 +152,9 @@ def launch_request(
     node = intent.node
     every = candidate_overrides(node, capacity_type, settings, subnets)
     if not every:
+        placeable = any(subnets is None or zone in subnets for zone in node.zones)
+        if placeable and node.instance_types and settings.architectures is not None:
+            return SkipReason.NO_IMAGE  # zones and types, but no type has an image
         return SkipReason.NO_OFFERINGS
     usable = tuple(
         o
