@@ -61,6 +61,7 @@ bench: dev
 	$(BIN)/python benchmarks/packing_cost.py
 	$(BIN)/python benchmarks/plan_startup.py
 	$(BIN)/python benchmarks/launch_lists.py
+	$(BIN)/python benchmarks/expected_prices.py
 
 # The packing benchmark compares with Ray's autoscaler when Ray is installed (large).
 bench-ray: dev

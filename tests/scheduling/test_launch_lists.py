@@ -87,9 +87,21 @@ def test_a_pool_that_names_three_types_launches_narrow_and_says_which_nodes():
     plan = pack(PackInput(pods, (), (narrow,)))
     # The node is not held back for diversity it cannot have: as many nodes as without.
     assert len(plan.nodes) == len(pack(PackInput(pods, (), (alone,))).nodes)
-    names = [n.name for n in plan.nodes]
+    names = ", ".join(n.name for n in plan.nodes)
     (note,) = [n for n in plan.notes if "fewer than 10 types" in n]
-    assert note.startswith(f"pool named: {len(names)} of {len(names)} spot nodes ({names[0]}")
+    assert note == (
+        f"pool named: {len(plan.nodes)} spot nodes ({names}) may launch as fewer than 10"
+        " types: only 1 of the pool's types (1 family) hold their pods and accept them"
+    )
+
+
+def test_the_note_names_every_narrow_node_with_its_reason():
+    types = ("m5.large", "m5.xlarge", "m5.2xlarge")
+    one_per_node = spec("1500m", "1Gi", host_ports=(HostPort(80),))
+    plan = pack(PackInput(tuple(pod_list(one_per_node, 5)), (), (pool("n", types=types),)))
+    (note,) = plan.notes[1:]  # after the host-port note
+    assert all(n.name in note for n in plan.nodes) and len(plan.nodes) == 5
+    assert note.endswith("only 3 of the pool's types (1 family) hold their pods and accept them")
 
 
 def test_a_spot_node_stops_taking_pods_before_its_list_gets_short():
@@ -202,3 +214,59 @@ def test_a_cheap_stormy_outlier_does_not_cut_the_list_short():
     assert len(new.instance_types) >= 10
     low, high = new.price_range_per_hour
     assert high > 2 * low
+
+
+def test_min_families_widens_the_list_and_crowding_never_takes_a_family_away():
+    # Three families asked for. Two m6g.large and r6g.large nodes already run, so both
+    # types are crowded; leaving them out would leave c-family types only.
+    types = ("c6g.large", "c6g.xlarge", "c7g.large", "c7g.xlarge", "m6g.large", "r6g.large")
+    rules = {"minInstanceTypes": 3, "minFamilies": 3, "priceCeiling": 1.0, "maxTypeShare": 25}
+    p = pool("f", types=types, zones=ZONES[:1], **rules)
+    (new,) = pack(PackInput(tuple(pod_list(spec("1", "2Gi"), 1)), (), (p,))).nodes
+    families = {CATALOG.instance_type(t).family for t in new.instance_types}
+    assert len(families) >= 3
+    running = (
+        node("old-m", "m6g.large", ZONES[0], SPOT, bound=(Pod("m", spec("1900m")),),
+             labels={NODE_POOL: "f"}),
+        node("old-r", "r6g.large", ZONES[0], SPOT, bound=(Pod("r", spec("1900m")),),
+             labels={NODE_POOL: "f"}),
+    )  # fmt: skip
+    plan = pack(PackInput(tuple(pod_list(spec("1", "2Gi"), 1)), running, (p,)))
+    (later,) = plan.nodes
+    families = {CATALOG.instance_type(t).family for t in later.instance_types}
+    assert len(families) >= 3 and not plan.notes
+
+
+def test_on_demand_lists_keep_the_price_ceiling():
+    p = pool("c", types=(), zones=ZONES, minInstanceTypes=10)
+    selector = LabelSet({KARPENTER_CAPACITY_TYPE: "on-demand"})
+    (new,) = pack(
+        PackInput(tuple(pod_list(spec("1", "2Gi", node_selector=selector), 1)), (), (p,))
+    ).nodes
+    assert new.capacity_type is CapacityType.ON_DEMAND
+    low, high = new.price_range_per_hour
+    assert high <= low * (1 + 0.25) + 1e-9 and new.price_per_hour == low
+
+
+def test_a_gpu_size_is_priced_by_types_that_hold_its_gpus():
+    # The whole default pool: a GPU size is held only by types with as many GPUs, never
+    # by a CPU type with the same vCPUs and memory (g5.xlarge is not worth a m6g.xlarge).
+    p = pool("all", types=(), zones=ZONES)
+    options = {
+        i: frozenset((o.zone, o.capacity_type) for o in s.offers) for i, s in enumerate(p.shapes)
+    }
+    prices = size_prices(p, options, [s.allocatable for s in p.shapes]).price
+
+    def cheapest_spot(shape):
+        return min((o.price for o in shape.offers if o.capacity_type is SPOT), default=None)
+
+    for i, shape in enumerate(p.shapes):
+        gpus = shape.instance_type.gpu_count
+        if not gpus or cheapest_spot(shape) is None:
+            continue
+        floor = min(
+            cheapest_spot(s)
+            for s in p.shapes
+            if s.instance_type.gpu_count >= gpus and cheapest_spot(s) is not None
+        )
+        assert prices[i] >= floor * 0.999, shape.name

@@ -72,6 +72,7 @@ def finalize(
         )
         by_name = {s.name: s for s in pool.shapes}
         made: list[NewNode] = []
+        narrow: dict[str, list[str]] = {}
         for claim in mine:
             capacity_type = (
                 CapacityType.ON_DEMAND
@@ -85,9 +86,12 @@ def finalize(
             node = _new_node(claim, capacity_type, found, by_name)
             if capacity_type is CapacityType.SPOT:
                 held[_expected_type(node)] += 1
+                reason = _why_narrow(claim, found, shapes)
+                if reason is not None:
+                    narrow.setdefault(reason, []).append(node.name)
             made.append(node)
         nodes += made
-        notes += _narrow_note(pool, made, by_name)
+        notes += _narrow_notes(pool, narrow)
     return tuple(nodes), notes
 
 
@@ -95,27 +99,38 @@ def _expected_type(node: NewNode) -> str:
     return node.expected_instance_type or node.instance_types[0]
 
 
-def _narrow_note(
-    pool: Pool, made: Sequence[NewNode], by_name: Mapping[str, NodeShape]
-) -> list[str]:
-    """A note naming the spot nodes whose launch lists are less diverse than the pool asks."""
-    spot = [n for n in made if n.capacity_type is CapacityType.SPOT]
-    narrow = [
-        n
-        for n in spot
-        if len(n.instance_types) < pool.min_instance_types
-        or len({by_name[t].instance_type.family for t in n.instance_types}) < pool.min_families
+def _why_narrow(claim: Claim, found: LaunchList, allocatable: tuple[Resources, ...]) -> str | None:
+    """Why a spot node's list is less diverse than its pool asks; None when it is not."""
+    pool = claim.pool
+    if len(found.types) >= pool.min_instance_types and found.families >= pool.min_families:
+        return None
+    zones = set(found.zones)
+    holders = [
+        pool.shapes[index]
+        for index, placements in claim.compatible.items()
+        if claim.used.fits_in(allocatable[index])
+        and any(ct is CapacityType.SPOT and zone in zones for zone, ct in placements)
     ]
-    if not narrow:
-        return []
-    names = ", ".join(n.name for n in narrow[:3]) + (" ..." if len(narrow) > 3 else "")
+    families = {s.instance_type.family for s in holders}
+    if len(holders) < pool.min_instance_types or len(families) < pool.min_families:
+        kinds = f"{len(families)} famil{'y' if len(families) == 1 else 'ies'}"
+        return f"only {len(holders)} of the pool's types ({kinds}) hold their pods and accept them"
+    factor = f"{guard_factor(pool.price_ceiling):g}x"
+    return (
+        f"the pool's other types that hold their pods cost more than {factor} the cheapest"
+        f" and {factor} the price the node is expected to launch at"
+    )
+
+
+def _narrow_notes(pool: Pool, narrow: Mapping[str, list[str]]) -> list[str]:
+    """One note per reason, naming every spot node whose list falls short of the rules."""
     wanted = f"{pool.min_instance_types} types"
     if pool.min_families > 1:
         wanted += f" of {pool.min_families} families"
     return [
-        f"pool {pool.name}: {len(narrow)} of {len(spot)} spot nodes ({names}) may launch as "
-        f"fewer than {wanted}: no more of the pool's types hold their pods within "
-        f"{guard_factor(pool.price_ceiling):g}x the cheapest price"
+        f"pool {pool.name}: {len(names)} spot node{'' if len(names) == 1 else 's'}"
+        f" ({', '.join(names)}) may launch as fewer than {wanted}: {reason}"
+        for reason, names in narrow.items()
     ]
 
 

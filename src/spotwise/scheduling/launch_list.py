@@ -85,9 +85,9 @@ def launch_list(
         # launch from costs no more than the price ceiling above the full list's.
         spread = _walk(claim, capacity_type, by_price, allocatable, crowded)
         pool = claim.pool
-        if _diversity(spread) >= min(_diversity(full), _wanted(pool)) and _expected(
-            pool, spread
-        ) <= _expected(pool, full) * (1 + pool.price_ceiling):
+        if _as_diverse(spread, full, pool) and _expected(pool, spread) <= _expected(pool, full) * (
+            1 + pool.price_ceiling
+        ):
             return spread
     return full
 
@@ -100,8 +100,11 @@ def _wanted(pool: Pool) -> tuple[int, int]:
     return (pool.min_instance_types, pool.min_families)
 
 
-def _diversity(found: LaunchList) -> tuple[int, int]:
-    return (len(found.types), found.families)
+def _as_diverse(spread: LaunchList, full: LaunchList, pool: Pool) -> bool:
+    """Whether ``spread`` has as many types and families as asked, or as ``full`` has."""
+    return len(spread.types) >= min(len(full.types), pool.min_instance_types) and (
+        spread.families >= min(full.families, pool.min_families)
+    )
 
 
 def _walk(

@@ -92,8 +92,9 @@ class Pool:
         on_demand_base: Nodes that are on-demand before any spot.
         on_demand_percentage: Percent of nodes above the base that are on-demand.
         headroom: Spare capacity to keep.
-        price_ceiling: A node's launch list holds types up to (1 + ceiling) x the cheapest,
-            and more, never above twice the cheapest, until it is diverse enough.
+        price_ceiling: A node's launch list holds types up to (1 + ceiling) x the cheapest;
+            a spot list takes more until it is diverse enough, within the guard of
+            `spotwise.scheduling.launch_list`.
         min_instance_types: How many types a spot node's launch list should hold.
         min_families: How many instance families a spot node's launch list should hold.
         max_type_share: The most of the pool's spot nodes one instance type may be, in

@@ -88,24 +88,29 @@ def _holders(
     """The spot shapes that hold a full node of the size of ``members``.
 
     A node packed to its size lists every type that holds what it got, larger sizes
-    included, so its price is theirs too. Exotic types (GPUs, accelerators, metal) stand
-    in only for a size of their own kind, as the packer keeps them for pods that need them.
+    included, so its price is theirs too. Holding counts every resource, GPUs and other
+    extended resources included; a size of ordinary types is held by ordinary types only,
+    as the packer keeps GPU, accelerator and metal types for pods that need them.
     """
-    need_cpu = min(allocatable[i].cpu_milli for i in members)
-    need_memory = min(allocatable[i].memory_bytes for i in members)
-    need_pods = min(allocatable[i].pods for i in members)
-    exotic = pool.shapes[members[0]].instance_type.exotic
-    found = []
-    for index in spot:
-        a = allocatable[index]
-        if (
-            a.cpu_milli >= need_cpu
-            and a.memory_bytes >= need_memory
-            and a.pods >= need_pods
-            and (exotic or not pool.shapes[index].instance_type.exotic)
-        ):
-            found.append(index)
+    need = _least([allocatable[i] for i in members])
+    ordinary = not pool.shapes[members[0]].instance_type.exotic
+    found = [
+        index
+        for index in spot
+        if need.fits_in(allocatable[index])
+        and not (ordinary and pool.shapes[index].instance_type.exotic)
+    ]
     return found or members
+
+
+def _least(items: Sequence[Resources]) -> Resources:
+    """The least of each resource over ``items`` (extended resources of the first)."""
+    return Resources(
+        min(r.cpu_milli for r in items),
+        min(r.memory_bytes for r in items),
+        min(r.pods for r in items),
+        tuple((name, min(r.get(name) for r in items)) for name, _ in items[0].extended),
+    )
 
 
 def _size_list(

@@ -7,7 +7,8 @@
 * ``spotwise``: spotwise's defaults: every general-purpose type, spot first with
   price-capacity-optimized, on-demand where pods require it or spot runs dry.
 * ``spotwise-narrow``: spotwise without its diversity rules (``minInstanceTypes`` 1, no
-  ``maxTypeShare``): launch lists only within the price ceiling, as before they existed.
+  ``maxTypeShare``): launch lists only within the price ceiling; sizing and pricing are
+  spotwise's.
 * ``spotwise-<strategy>``: spotwise with another spot allocation strategy.
 """
 
