@@ -63,7 +63,7 @@ def expected_prices(pool: Pool) -> list[float]:
     options = {
         i: frozenset((o.zone, o.capacity_type) for o in s.offers) for i, s in enumerate(pool.shapes)
     }
-    found = size_prices(pool, options, [s.allocatable for s in pool.shapes]).price
+    found = size_prices(pool, options).price
     return [found[i] for i in range(len(pool.shapes))]
 
 

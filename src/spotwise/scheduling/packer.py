@@ -737,9 +737,7 @@ class _Packer:
         key = (pool.name, id(placements))
         found = self.memo.size_prices.get(key)
         if found is None:
-            found = self.memo.size_prices[key] = size_prices(
-                pool, placements, self.allocatable[pool.name]
-            )
+            found = self.memo.size_prices[key] = size_prices(pool, placements)
         return found
 
     def _shapes_by_type(self, pool: Pool) -> dict[str, NodeShape]:

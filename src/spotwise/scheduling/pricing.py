@@ -1,7 +1,7 @@
 """What a new node of each size is expected to cost, as the packer compares sizes.
 
-A spot node of one size launches from a list of the types that hold it (of that size and
-larger), cheapest first, and its allocation strategy picks one of their pools: for
+A spot node of one size (vCPUs, memory, GPUs) launches from a list of the types of that
+size, cheapest first, and its allocation strategy picks one of their pools: for
 price-capacity-optimized, the cheapest of the deep ones, often not the cheapest type. So
 the packer prices a size by that expected pick (`spotwise.capacity.expected`) plus the
 expected cost of its interruptions, the same for every type of the size: a size whose
@@ -14,12 +14,10 @@ On-demand shapes cost their cheapest offer.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Sequence
 from dataclasses import dataclass
 
 from spotwise.capacity.expected import PoolQuote, expected_pick, interruption_cost_per_hour
 from spotwise.model.instance_type import CapacityType
-from spotwise.model.resources import Resources
 from spotwise.scheduling.bins import Placement
 from spotwise.scheduling.launch_list import guard_factor, wider_guard
 from spotwise.scheduling.options import cheapest
@@ -42,15 +40,12 @@ class SizePrices:
     thin: frozenset[int]
 
 
-def size_prices(
-    pool: Pool, options: dict[int, frozenset[Placement]], allocatable: Sequence[Resources]
-) -> SizePrices:
+def size_prices(pool: Pool, options: dict[int, frozenset[Placement]]) -> SizePrices:
     """The expected cost of a node of each option's size.
 
     Args:
         pool: The pool (its strategy and diversity rules).
         options: Shape index -> where it may be bought.
-        allocatable: Each shape's allocatable after DaemonSets.
     """
     by_size: dict[Size, list[int]] = defaultdict(list)
     price: dict[int, float] = {}
@@ -71,8 +66,7 @@ def size_prices(
     }
     thin: set[int] = set()
     for members in by_size.values():
-        holders = _holders(pool, members, spot, allocatable)
-        listed, diverse = _size_list(pool, holders, options, floors)
+        listed, diverse = _size_list(pool, members, options, floors)
         pick = expected_pick(pool.spot_strategy, listed)
         expected = pick.price + interruption_cost_per_hour(pick)
         if not diverse:
@@ -80,37 +74,6 @@ def size_prices(
         for index in members:
             price[index] = expected
     return SizePrices(price, frozenset(thin))
-
-
-def _holders(
-    pool: Pool, members: list[int], spot: list[int], allocatable: Sequence[Resources]
-) -> list[int]:
-    """The spot shapes that hold a full node of the size of ``members``.
-
-    A node packed to its size lists every type that holds what it got, larger sizes
-    included, so its price is theirs too. Holding counts every resource, GPUs and other
-    extended resources included; a size of ordinary types is held by ordinary types only,
-    as the packer keeps GPU, accelerator and metal types for pods that need them.
-    """
-    need = _least([allocatable[i] for i in members])
-    ordinary = not pool.shapes[members[0]].instance_type.exotic
-    found = [
-        index
-        for index in spot
-        if need.fits_in(allocatable[index])
-        and not (ordinary and pool.shapes[index].instance_type.exotic)
-    ]
-    return found or members
-
-
-def _least(items: Sequence[Resources]) -> Resources:
-    """The least of each resource over ``items`` (extended resources of the first)."""
-    return Resources(
-        min(r.cpu_milli for r in items),
-        min(r.memory_bytes for r in items),
-        min(r.pods for r in items),
-        tuple((name, min(r.get(name) for r in items)) for name, _ in items[0].extended),
-    )
 
 
 def _size_list(
