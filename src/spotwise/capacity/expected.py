@@ -54,6 +54,11 @@ class PoolQuote:
 def expected_pick(strategy: SpotAllocationStrategy, quotes: Sequence[PoolQuote]) -> PoolQuote:
     """The pool ``strategy`` is expected to launch from, every pool at its expected depth.
 
+    Args:
+        strategy: The spot allocation strategy of the launch.
+        quotes: The pools of the launch list, in the list's order (the last tie-break,
+            and the priority order of capacity-optimized-prioritized).
+
     Raises:
         ValueError: When ``quotes`` is empty.
     """
@@ -72,7 +77,12 @@ def expected_pick(strategy: SpotAllocationStrategy, quotes: Sequence[PoolQuote])
 
 
 def interruption_cost_per_hour(quote: PoolQuote) -> float:
-    """The expected cost of the pool's interruptions per node-hour, USD."""
+    """The expected cost of the pool's interruptions per node-hour, USD.
+
+    Args:
+        quote: The pool, with its price and advisor bucket; its reclaim rate is the
+            advisor's (the buyer's own holdings in the pool are not counted).
+    """
     share = spot_model.expected_share(quote.bucket)
     rate = spot_model.hazard_per_second(share, 0, spot_model.depth(share)) * 3600
     return rate * quote.price * (OVERLAP_HOURS + RESTARTED_WORK_HOURS)

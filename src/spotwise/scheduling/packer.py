@@ -153,7 +153,6 @@ class _Packer:
         self._efficient_cache = self.memo.efficient
         self._fitting = self.memo.fitting
         self._guidance: dict[tuple[str, PodSpec], tuple[int, ...]] = {}
-
         self._shapes_by_name: dict[str, dict[str, NodeShape]] = {}
 
     # -- set-up ----------------------------------------------------------------------
@@ -672,8 +671,7 @@ class _Packer:
         if cached is not None:
             return cached
         allocatable = self.allocatable[pool.name]
-        # Sizes with too few types for the pool's diversity rules only when all are.
-        sized = [i for i in pool_options if i not in prices.thin] or list(pool_options)
+        sized = list(_lp_prices(prices, pool_options))
         costs: dict[int, float] = {}
         for index in sized:
             costs[index] = prices.price[index] / max(fit_count(allocatable[index], request), 1)
@@ -827,9 +825,10 @@ def _running_price(node: Node, shape: NodeShape | None) -> float:
 
 
 def _lp_prices(prices: SizePrices, options: dict[int, frozenset[Placement]]) -> dict[int, float]:
-    """The LP's columns: each of ``options``' shapes at its size's expected price.
+    """Each of ``options``' shapes at its size's expected price, for sizing nodes.
 
-    Thin sizes are left out while others remain, as `_Packer._efficient` sizes nodes.
+    Sizes too thin for the pool's diversity rules are left out while others remain: the
+    LP's columns, and the shapes `_Packer._efficient` sizes new nodes among.
     """
     kept = {i: prices.price[i] for i in options if i not in prices.thin}
     return kept or {i: prices.price[i] for i in options}
