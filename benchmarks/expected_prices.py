@@ -19,9 +19,9 @@ from typing import Any
 
 from spotwise.catalog.bundled import load_bundled
 from spotwise.model.instance_type import CapacityType
-from spotwise.simulation.engine import Simulation
-from spotwise.simulation.scenario import default_scenario
-from spotwise.simulation.strategies import node_groups, spotwise
+from spotwise.simulator.engine import Simulation
+from spotwise.simulator.scenario import default_scenario
+from spotwise.simulator.strategies import node_groups, spotwise
 
 
 def measure(simulation: Simulation) -> list[tuple[float, float, float, bool]]:

@@ -22,9 +22,9 @@ from pathlib import Path
 from typing import Any
 
 from spotwise.catalog.bundled import load_catalog
-from spotwise.simulation.engine import Simulation
-from spotwise.simulation.scenario import Scenario, default_scenario, load_scenario
-from spotwise.simulation.strategies import Strategy, strategies
+from spotwise.simulator.engine import Simulation
+from spotwise.simulator.scenario import Scenario, default_scenario, load_scenario
+from spotwise.simulator.strategies import Strategy, strategies
 
 
 def measure(scenario: Scenario, strategy: Strategy, catalog: Any) -> dict[str, float]:

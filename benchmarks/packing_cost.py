@@ -9,7 +9,7 @@ rules (``minInstanceTypes`` 10, ``maxTypeShare`` 25) and without them (``spotwis
 lists within the price ceiling only). A plan's hourly cost is the expected price of each
 node (the pool its allocation strategy is expected to pick from its list). It is compared
 with two lower bounds at the same prices, each type priced at what a node of its size is
-expected to cost under the same rules (`spotwise.scheduling.pricing`): the fluid LP, min
+expected to cost under the same rules (`spotwise.decisions.scheduling.pricing`): the fluid LP, min
 sum(price_t x_t) subject to enough allocatable CPU, memory and pod slots, and the tighter
 assignment LP, where pods stay whole. Both are solved with HiGHS through highspy, as the
 planner's own LP is. Target: at most 1.05 x the assignment bound with the diversity rules.
@@ -32,13 +32,13 @@ from typing import Any
 import highspy
 
 from spotwise.catalog.bundled import load_bundled
+from spotwise.decisions.scheduling.packer import PackInput, pack
+from spotwise.decisions.scheduling.pool import Pool
+from spotwise.decisions.scheduling.pricing import size_prices
 from spotwise.model.labelset import LabelSet
 from spotwise.model.pod import Pod, PodSpec
 from spotwise.model.resources import Resources
 from spotwise.provisioning.pools import build_pools, default_nodepool
-from spotwise.scheduling.packer import PackInput, pack
-from spotwise.scheduling.pool import Pool
-from spotwise.scheduling.pricing import size_prices
 
 CPUS = (250, 500, 1000, 2000, 4000)
 MEMORY_MI = (512, 1024, 2048, 4096, 8192, 16384)

@@ -9,7 +9,7 @@ zones, queue workers, caches with one replica per node, JVM services, batch work
 would: the interpreter's start, the imports, reading the manifests, loading the bundled
 catalog, packing and printing. Prints the median wall time over --runs runs (after one
 warm-up) and the time a process takes that only imports the planner
-(``spotwise.scheduling.packer``), with ``python -X importtime``'s heaviest top-level
+(``spotwise.decisions.scheduling.packer``), with ``python -X importtime``'s heaviest top-level
 imports. Target: 1,000 pods in 0.7 s or less end to end. Figures only, no asserts:
 machines are noisy.
 """
@@ -169,7 +169,7 @@ def main() -> None:
             if n == 1000:
                 line += f"; {median / TARGET_1K_SECONDS:.2f}x the {TARGET_1K_SECONDS} s target"
             print(line)
-    module = "spotwise.scheduling.packer"
+    module = "spotwise.decisions.scheduling.packer"
     times, _ = wall_times([sys.executable, "-c", f"import {module}"], args.runs)
     bare, _ = wall_times([sys.executable, "-c", "pass"], args.runs)
     total, heaviest = heaviest_imports(module)

@@ -23,6 +23,9 @@ import subprocess
 import sys
 import time
 
+from spotwise.decisions.scheduling.overhead import allocatable
+from spotwise.decisions.scheduling.packer import PackInput, pack
+from spotwise.decisions.scheduling.pool import NodeShape, Offer, Pool
 from spotwise.model.instance_type import Architecture, CapacityType, InstanceType
 from spotwise.model.labels import HOSTNAME, ZONE
 from spotwise.model.labelset import LabelSet
@@ -35,9 +38,6 @@ from spotwise.model.scheduling_terms import (
     WhenUnsatisfiable,
 )
 from spotwise.provisioning.node_labels import node_labels, type_labels
-from spotwise.scheduling.overhead import allocatable
-from spotwise.scheduling.packer import PackInput, pack
-from spotwise.scheduling.pool import NodeShape, Offer, Pool
 
 ZONES = ("test-zone-1", "test-zone-2", "test-zone-3")
 CPUS = (100, 250, 500, 1000, 1500)

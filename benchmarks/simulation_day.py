@@ -23,11 +23,11 @@ from pathlib import Path
 from typing import Any
 
 from spotwise.catalog.bundled import load_catalog
-from spotwise.simulation.engine import Simulation
-from spotwise.simulation.results import RunResult
-from spotwise.simulation.runner import Comparison
-from spotwise.simulation.scenario import default_scenario, load_scenario
-from spotwise.simulation.strategies import strategies
+from spotwise.simulator.engine import Simulation
+from spotwise.simulator.results import RunResult
+from spotwise.simulator.runner import Comparison
+from spotwise.simulator.scenario import default_scenario, load_scenario
+from spotwise.simulator.strategies import strategies
 
 TARGET_SECONDS_PER_DAY = 20.0
 

@@ -2,7 +2,7 @@
 
 import pytest
 
-from spotwise.disruption.budgets import (
+from spotwise.decisions.disruption.budgets import (
     Coverage,
     PodState,
     Verdict,
@@ -10,7 +10,7 @@ from spotwise.disruption.budgets import (
     disruptions_allowed,
     eviction_verdict,
 )
-from spotwise.kube.pdbs import PodDisruptionBudget
+from spotwise.kubernetes.manifests.pdbs import PodDisruptionBudget
 from spotwise.model.scheduling_terms import LabelSelector
 
 WEB = LabelSelector((("app", "web"),))

@@ -5,9 +5,9 @@ import yaml
 
 from spotwise.catalog.bundled import load_bundled
 from spotwise.cli.app import main
+from spotwise.decisions.selector.criteria import Criteria, Range
+from spotwise.decisions.selector.select import select
 from spotwise.model.instance_type import Architecture
-from spotwise.selector.criteria import Criteria, Range
-from spotwise.selector.select import select
 
 
 def run(capsys, *args):

@@ -7,18 +7,18 @@ import pytest
 
 from conftest import client
 from spotwise.catalog.bundled import load_bundled
-from spotwise.errors import UserError
-from spotwise.model.instance_type import Architecture, CapacityType, InstanceType
-from spotwise.selector.candidate import Candidate
-from spotwise.selector.criteria import Criteria, Range
-from spotwise.selector.emit_asg import (
+from spotwise.decisions.selector.candidate import Candidate
+from spotwise.decisions.selector.criteria import Criteria, Range
+from spotwise.decisions.selector.emit_asg import (
     MAX_OVERRIDES,
     OnDemandAllocationStrategy,
     SpotAllocationStrategy,
     emit_asg,
     mixed_instances_policy,
 )
-from spotwise.selector.select import select
+from spotwise.decisions.selector.select import select
+from spotwise.errors import UserError
+from spotwise.model.instance_type import Architecture, CapacityType, InstanceType
 
 SPOT = CapacityType.SPOT
 

@@ -4,13 +4,13 @@ import pytest
 import yaml
 
 from spotwise.catalog.bundled import load_bundled
+from spotwise.decisions.selector.candidate import Candidate
+from spotwise.decisions.selector.criteria import Criteria, Range
+from spotwise.decisions.selector.emit_kops import emit_kops, instance_groups
+from spotwise.decisions.selector.select import select
 from spotwise.errors import UserError
 from spotwise.model.allocation import SpotAllocationStrategy
 from spotwise.model.instance_type import Architecture, CapacityType, Gpu, InstanceType
-from spotwise.selector.candidate import Candidate
-from spotwise.selector.criteria import Criteria, Range
-from spotwise.selector.emit_kops import emit_kops, instance_groups
-from spotwise.selector.select import select
 
 CA = "k8s.io/cluster-autoscaler"
 ZONES = ("us-east-1a", "us-east-1b", "us-east-1c")

@@ -8,13 +8,13 @@ import yaml
 from spotwise.catalog.bundled import load_bundled
 from spotwise.config import load_nodepools
 from spotwise.config.nodepool import Limits, Taint, TaintEffect
+from spotwise.decisions.selector.candidate import Candidate
+from spotwise.decisions.selector.criteria import Criteria, Range
+from spotwise.decisions.selector.emit_pool import emit_pool, nodepool
+from spotwise.decisions.selector.select import select
 from spotwise.errors import UserError
 from spotwise.model.allocation import SpotAllocationStrategy
 from spotwise.model.instance_type import Architecture, CapacityType
-from spotwise.selector.candidate import Candidate
-from spotwise.selector.criteria import Criteria, Range
-from spotwise.selector.emit_pool import emit_pool, nodepool
-from spotwise.selector.select import select
 
 ZONES = ("us-east-1a", "us-east-1b")
 

@@ -12,7 +12,7 @@ import pytest
 import yaml
 
 from spotwise.errors import UserError
-from spotwise.kube import load_workload
+from spotwise.kubernetes.manifests import load_workload
 
 MANIFESTS = Path(__file__).parent / "manifests"
 

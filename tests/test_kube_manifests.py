@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 
 from spotwise.errors import UserError
-from spotwise.kube import PodDisruptionBudget, load_workload
-from spotwise.kube.selectors import MATCH_NOTHING
+from spotwise.kubernetes.manifests import PodDisruptionBudget, load_workload
+from spotwise.kubernetes.manifests.selectors import MATCH_NOTHING
 from spotwise.model.scheduling_terms import LabelSelector, Operator, Requirement
 
 MANIFESTS = Path(__file__).parent / "manifests"

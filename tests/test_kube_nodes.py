@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from spotwise.errors import UserError
-from spotwise.kube import load_workload
+from spotwise.kubernetes.manifests import load_workload
 from spotwise.model.instance_type import CapacityType
 from spotwise.model.node import Node
 from spotwise.model.resources import Resources

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from spotwise.kube import VolumePin, load_workload
+from spotwise.kubernetes.manifests import VolumePin, load_workload
 from spotwise.model.pod import Pod
 
 MANIFESTS = Path(__file__).parent / "manifests"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from spotwise.kube import load_workload
+from spotwise.kubernetes.manifests import load_workload
 from spotwise.model.resources import Resources
 from spotwise.model.scheduling_terms import TaintEffect, Toleration, TolerationOperator
 

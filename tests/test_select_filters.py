@@ -15,12 +15,12 @@ from importlib import resources
 import pytest
 
 from spotwise.catalog.bundled import load_bundled
+from spotwise.decisions.selector import aggregates
+from spotwise.decisions.selector.criteria import Criteria, Range
+from spotwise.decisions.selector.select import select
+from spotwise.decisions.selector.sorting import SortKey, sort_candidates
 from spotwise.model.instance_type import Architecture, CapacityType
 from spotwise.model.offering import BUCKETS
-from spotwise.selector import aggregates
-from spotwise.selector.criteria import Criteria, Range
-from spotwise.selector.select import select
-from spotwise.selector.sorting import SortKey, sort_candidates
 
 GIB = 1024
 

@@ -17,6 +17,7 @@ from spotwise.aws import ClusterJoin, Ec2Cloud, LaunchTemplateRef, LaunchTemplat
 from spotwise.aws.launch_template import launch_template_data, reserved_template_data
 from spotwise.catalog.bundled import load_bundled
 from spotwise.config.nodepool import NodePool, parse_nodepool
+from spotwise.decisions.scheduling.plan import NewNode
 from spotwise.errors import UserError
 from spotwise.model.instance_type import Architecture, CapacityType
 from spotwise.model.labels import capacity_type_labels
@@ -25,7 +26,6 @@ from spotwise.ports.clock import ManualClock
 from spotwise.ports.cloud import TAG_CAPACITY_RESERVATION, LaunchRequest, Override
 from spotwise.provisioning.launcher import Launched, Launcher, LaunchIntent, settings_for
 from spotwise.provisioning.unavailable import UnavailableOfferings
-from spotwise.scheduling.plan import NewNode
 
 SPOT = CapacityType.SPOT
 ON_DEMAND = CapacityType.ON_DEMAND

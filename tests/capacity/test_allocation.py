@@ -1,4 +1,4 @@
-from spotwise.capacity.allocation import Candidate, on_demand_order, spot_order
+from spotwise.decisions.capacity.allocation import Candidate, on_demand_order, spot_order
 from spotwise.model.allocation import OnDemandAllocationStrategy, SpotAllocationStrategy
 from spotwise.ports.cloud import Override
 

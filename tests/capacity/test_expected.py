@@ -2,7 +2,7 @@
 
 import pytest
 
-from spotwise.capacity.expected import (
+from spotwise.decisions.capacity.expected import (
     OVERLAP_HOURS,
     RESTARTED_WORK_HOURS,
     PoolQuote,

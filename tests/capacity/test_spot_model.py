@@ -1,8 +1,8 @@
 """The planner's expectation of a pool comes from the same model the simulated cloud draws."""
 
-from spotwise.capacity import spot_model
+from spotwise.decisions.capacity import spot_model
 from spotwise.model.offering import BUCKETS
-from spotwise.sim.spot_pools import SpotPools
+from spotwise.simulated.spot_pools import SpotPools
 
 
 def test_the_planner_expects_the_middle_of_the_bucket_the_simulator_draws_in():

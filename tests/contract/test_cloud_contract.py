@@ -23,7 +23,7 @@ from spotwise.ports.cloud import (
     LaunchRequest,
     Override,
 )
-from spotwise.sim.cloud import SimulatedCloud
+from spotwise.simulated.cloud import SimulatedCloud
 
 CLUSTER = "contract"
 ZONES = ("us-east-1a", "us-east-1b")

@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from prometheus_client import CollectorRegistry
 
 from sim.builders import sim_cloud
+from spotwise.decisions.scheduling.plan import NewNode
 from spotwise.model.instance_type import CapacityType
 from spotwise.model.resources import Resources
 from spotwise.ports.clock import ManualClock
@@ -25,7 +26,6 @@ from spotwise.provisioning.launcher import (
     LaunchSettings,
 )
 from spotwise.provisioning.unavailable import UnavailableOfferings
-from spotwise.scheduling.plan import NewNode
 
 SPOT = CapacityType.SPOT
 ON_DEMAND = CapacityType.ON_DEMAND

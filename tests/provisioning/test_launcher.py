@@ -7,6 +7,7 @@ from prometheus_client import CollectorRegistry
 from sim.builders import sim_cloud
 from spotwise.catalog.bundled import load_bundled
 from spotwise.config.nodepool import NodePool
+from spotwise.decisions.scheduling.plan import NewNode
 from spotwise.model import labels as keys
 from spotwise.model.allocation import OnDemandAllocationStrategy, SpotAllocationStrategy
 from spotwise.model.instance_type import Architecture, CapacityType
@@ -34,7 +35,6 @@ from spotwise.provisioning.launcher import (
     settings_for,
 )
 from spotwise.provisioning.unavailable import UnavailableOfferings
-from spotwise.scheduling.plan import NewNode
 
 SPOT = CapacityType.SPOT
 ON_DEMAND = CapacityType.ON_DEMAND

@@ -9,6 +9,7 @@ the quota has room again: the mark and its count of failures are forgotten.
 from prometheus_client import CollectorRegistry
 
 from sim.builders import sim_cloud
+from spotwise.decisions.scheduling.plan import NewNode
 from spotwise.model.instance_type import CapacityType
 from spotwise.model.resources import Resources
 from spotwise.ports.clock import ManualClock
@@ -22,7 +23,6 @@ from spotwise.provisioning.launcher import (
     RetryReason,
 )
 from spotwise.provisioning.unavailable import UnavailableOfferings
-from spotwise.scheduling.plan import NewNode
 
 ON_DEMAND = CapacityType.ON_DEMAND
 QUOTA = "VcpuLimitExceeded"

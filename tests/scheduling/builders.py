@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from spotwise.catalog.bundled import load_bundled
 from spotwise.config.nodepool import NodePool
+from spotwise.decisions.scheduling.overhead import allocatable
+from spotwise.decisions.scheduling.pool import Pool
 from spotwise.model.instance_type import CapacityType
 from spotwise.model.labels import HOSTNAME, INSTANCE_TYPE, ZONE, capacity_type_labels
 from spotwise.model.labelset import LabelSet
@@ -11,8 +13,6 @@ from spotwise.model.node import Node
 from spotwise.model.pod import Pod, PodSpec
 from spotwise.model.resources import Resources
 from spotwise.provisioning.pools import build_pool
-from spotwise.scheduling.overhead import allocatable
-from spotwise.scheduling.pool import Pool
 
 GIB = 2**30
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections import Counter
 
 from scheduling.builders import node, pod_list, pool, spec
+from spotwise.decisions.scheduling.packer import PackInput, pack
 from spotwise.model.instance_type import CapacityType
 from spotwise.model.labels import NODE_POOL, ZONE
 from spotwise.model.scheduling_terms import (
@@ -12,7 +13,6 @@ from spotwise.model.scheduling_terms import (
     TopologySpreadConstraint,
     WhenUnsatisfiable,
 )
-from spotwise.scheduling.packer import PackInput, pack
 
 CAPACITY_TYPE = "karpenter.sh/capacity-type"
 WEB = LabelSelector((("app", "web"),))

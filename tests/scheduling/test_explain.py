@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from scheduling.builders import node, pod_list, pool, spec
 from spotwise.catalog.bundled import load_bundled
+from spotwise.decisions.scheduling.overhead import allocatable
+from spotwise.decisions.scheduling.packer import PackInput, pack
 from spotwise.model.labelset import LabelSet
 from spotwise.model.pod import Pod
 from spotwise.model.quantity import format_bytes
 from spotwise.model.scheduling_terms import HostPort
-from spotwise.scheduling.overhead import allocatable
-from spotwise.scheduling.packer import PackInput, pack
 
 
 def reason(pods, pools=None, nodes=()) -> str:

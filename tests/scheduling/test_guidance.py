@@ -5,8 +5,8 @@ import sys
 
 import pytest
 
+from spotwise.decisions.scheduling import guidance
 from spotwise.model.resources import Resources
-from spotwise.scheduling import guidance
 
 GIB = 2**30
 A = Resources(4000, 4 * GIB, 110)  # compute
@@ -69,7 +69,7 @@ def test_solving_prints_nothing_in_another_process():
     """
     code = (
         "from spotwise.model.resources import Resources as R\n"
-        "from spotwise.scheduling import guidance\n"
+        "from spotwise.decisions.scheduling import guidance\n"
         "found = guidance.solve([R(1000, 2**30, 1)], [3], [{0: 1.0}], [R(4000, 2**32, 110)])\n"
         "assert found is not None\n"
     )

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
+from spotwise.decisions.scheduling.headroom import NAMESPACE, headroom_pods, is_headroom
+from spotwise.decisions.scheduling.pool import Headroom, Pool
 from spotwise.model.labels import NODE_POOL
 from spotwise.model.resources import Resources
 from spotwise.model.scheduling_terms import Taint, TaintEffect, Toleration, TolerationOperator
-from spotwise.scheduling.headroom import NAMESPACE, headroom_pods, is_headroom
-from spotwise.scheduling.pool import Headroom, Pool
 
 GIB = 2**30
 UNIT = Resources(1000, 2 * GIB)

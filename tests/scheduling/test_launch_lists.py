@@ -11,14 +11,14 @@ from hypothesis import strategies as st
 
 from scheduling.builders import node, pod_list, pool, spec
 from spotwise.catalog.bundled import load_bundled
+from spotwise.decisions.scheduling.overhead import allocatable
+from spotwise.decisions.scheduling.packer import PackInput, pack
+from spotwise.decisions.scheduling.pricing import size_prices
 from spotwise.model.instance_type import CapacityType
 from spotwise.model.labels import KARPENTER_CAPACITY_TYPE, NODE_POOL, ZONE
 from spotwise.model.labelset import LabelSet
 from spotwise.model.pod import Pod
 from spotwise.model.scheduling_terms import HostPort
-from spotwise.scheduling.overhead import allocatable
-from spotwise.scheduling.packer import PackInput, pack
-from spotwise.scheduling.pricing import size_prices
 
 SPOT = CapacityType.SPOT
 ZONES = ("us-east-1a", "us-east-1b", "us-east-1c")

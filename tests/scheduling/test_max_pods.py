@@ -7,7 +7,7 @@ memory, on existing nodes and on new ones alike.
 from collections import Counter
 
 from scheduling.builders import node, pod_list, pool, spec
-from spotwise.scheduling.packer import PackInput, pack
+from spotwise.decisions.scheduling.packer import PackInput, pack
 
 SLOTS = 29  # pods an m5.large takes
 TINY = spec("10m", "16Mi")

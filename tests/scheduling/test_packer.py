@@ -4,6 +4,7 @@ import dataclasses
 from collections import Counter
 
 from scheduling.builders import node, pod_list, pool, pool_from_spec, spec
+from spotwise.decisions.scheduling.packer import PackInput, pack
 from spotwise.model.instance_type import CapacityType
 from spotwise.model.labels import (
     EKS_CAPACITY_TYPE,
@@ -29,7 +30,6 @@ from spotwise.model.scheduling_terms import (
     WhenUnsatisfiable,
     with_extended_resource_tolerations,
 )
-from spotwise.scheduling.packer import PackInput, pack
 
 WEB = LabelSelector((("app", "web"),))
 ZONES_OF_US_EAST_1 = [f"us-east-1{z}" for z in "abcdef"]

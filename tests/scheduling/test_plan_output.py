@@ -7,10 +7,10 @@ import re
 
 from rich.console import Console
 
+from spotwise.decisions.scheduling.plan import ExistingPlacement, NewNode, Plan, Unschedulable
+from spotwise.decisions.scheduling.plan_output import document, render_tables
 from spotwise.model.instance_type import CapacityType
 from spotwise.model.resources import Resources
-from spotwise.scheduling.plan import ExistingPlacement, NewNode, Plan, Unschedulable
-from spotwise.scheduling.plan_output import document, render_tables
 
 GIB = 2**30
 

@@ -10,14 +10,14 @@ import dataclasses
 
 from scheduling.builders import node, pod_list, pool, spec
 from spotwise.catalog.bundled import load_bundled
+from spotwise.decisions.scheduling.packer import PackInput, pack
+from spotwise.decisions.scheduling.plan import Plan
+from spotwise.decisions.scheduling.pool import Pool
 from spotwise.model.instance_type import CapacityType
 from spotwise.model.labels import HOSTNAME, NODE_POOL
 from spotwise.model.labels import ZONE as ZONE_LABEL
 from spotwise.model.node import Node
 from spotwise.model.scheduling_terms import LabelSelector, PodAffinityTerm
-from spotwise.scheduling.packer import PackInput, pack
-from spotwise.scheduling.plan import Plan
-from spotwise.scheduling.pool import Pool
 
 WEB = LabelSelector((("app", "web"),))
 TYPE = "m5.large"  # 2 vCPUs, 8 GiB

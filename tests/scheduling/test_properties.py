@@ -13,6 +13,8 @@ from hypothesis import strategies as st
 
 from scheduling.builders import node, pool, spec
 from spotwise.catalog.bundled import load_bundled
+from spotwise.decisions.scheduling.overhead import allocatable
+from spotwise.decisions.scheduling.packer import PackInput, pack
 from spotwise.model.instance_type import CapacityType
 from spotwise.model.labels import HOSTNAME, KARPENTER_CAPACITY_TYPE, ZONE
 from spotwise.model.labelset import LabelSet
@@ -28,8 +30,6 @@ from spotwise.model.scheduling_terms import (
     TolerationOperator,
 )
 from spotwise.provisioning.pools import without
-from spotwise.scheduling.overhead import allocatable
-from spotwise.scheduling.packer import PackInput, pack
 
 ZONES = ("us-east-1a", "us-east-1b", "us-east-1c")
 GROUPS = 6  # at most this many distinct pending pod specs, app0 to app5

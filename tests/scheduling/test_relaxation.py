@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from scheduling.builders import spec
+from spotwise.decisions.scheduling.constraints import Constraints
 from spotwise.model.scheduling_terms import (
     LabelSelector,
     NodeSelectorTerm,
@@ -14,7 +15,6 @@ from spotwise.model.scheduling_terms import (
     WeightedPodAffinityTerm,
     WhenUnsatisfiable,
 )
-from spotwise.scheduling.constraints import Constraints
 
 WEB = LabelSelector((("app", "web"),))
 ZONE, HOST, ARCH = "topology.kubernetes.io/zone", "kubernetes.io/hostname", "kubernetes.io/arch"

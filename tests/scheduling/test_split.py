@@ -8,6 +8,9 @@ running ones included.
 from collections import Counter
 
 from scheduling.builders import node, pod_list, pool, spec
+from spotwise.decisions.scheduling.packer import PackInput, pack
+from spotwise.decisions.scheduling.plan import Plan
+from spotwise.decisions.scheduling.pool import Pool
 from spotwise.model.instance_type import CapacityType
 from spotwise.model.labels import HOSTNAME, NODE_POOL
 from spotwise.model.labelset import LabelSet
@@ -15,9 +18,6 @@ from spotwise.model.node import Node
 from spotwise.model.pod import Pod
 from spotwise.model.scheduling_terms import LabelSelector, PodAffinityTerm
 from spotwise.provisioning.pools import without
-from spotwise.scheduling.packer import PackInput, pack
-from spotwise.scheduling.plan import Plan
-from spotwise.scheduling.pool import Pool
 
 SPOT = CapacityType.SPOT
 ON_DEMAND = CapacityType.ON_DEMAND

@@ -6,10 +6,10 @@ fit in the on-demand node's spare room.
 """
 
 from scheduling.builders import pod_list, pool, spec
+from spotwise.decisions.scheduling.packer import PackInput, pack
 from spotwise.model.instance_type import CapacityType
 from spotwise.model.labels import KARPENTER_CAPACITY_TYPE
 from spotwise.model.labelset import LabelSet
-from spotwise.scheduling.packer import PackInput, pack
 
 ON_DEMAND_ONLY = LabelSet({KARPENTER_CAPACITY_TYPE: "on-demand"})
 PAYMENTS = spec("1500m", "2Gi", labels={"app": "payments"}, node_selector=ON_DEMAND_ONLY)

@@ -4,6 +4,7 @@ anti-affinity, in the least crowded domain of their spread."""
 from __future__ import annotations
 
 from scheduling.builders import node, pod_list, pool, spec
+from spotwise.decisions.scheduling.packer import PackInput, pack
 from spotwise.model.labels import ZONE
 from spotwise.model.scheduling_terms import (
     LabelSelector,
@@ -11,7 +12,6 @@ from spotwise.model.scheduling_terms import (
     TopologySpreadConstraint,
     WhenUnsatisfiable,
 )
-from spotwise.scheduling.packer import PackInput, pack
 
 CACHE = LabelSelector((("app", "cache"),))
 WEB = LabelSelector((("app", "web"),))

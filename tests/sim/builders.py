@@ -9,7 +9,7 @@ from spotwise.model.allocation import OnDemandAllocationStrategy, SpotAllocation
 from spotwise.model.instance_type import CapacityType
 from spotwise.ports.clock import ManualClock
 from spotwise.ports.cloud import LaunchRequest, Override
-from spotwise.sim.cloud import SimulatedCloud
+from spotwise.simulated.cloud import SimulatedCloud
 
 SPOT = CapacityType.SPOT
 ON_DEMAND = CapacityType.ON_DEMAND

@@ -13,7 +13,7 @@ from spotwise.ports.cloud import (
     ErrorKind,
     InstanceState,
 )
-from spotwise.sim.capacity import CapacityDefaults
+from spotwise.simulated.capacity import CapacityDefaults
 
 TYPES = ("m5.large", "c5.large", "r5.large", "m5.xlarge")
 

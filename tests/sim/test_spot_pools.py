@@ -6,10 +6,10 @@ import math
 import pytest
 
 from sim.builders import SPOT, ZONES, request, sim_cloud
-from spotwise.capacity.spot_model import BUCKET_SHARES, MONTH_SECONDS
+from spotwise.decisions.capacity.spot_model import BUCKET_SHARES, MONTH_SECONDS
 from spotwise.model.allocation import SpotAllocationStrategy
 from spotwise.model.offering import BUCKETS
-from spotwise.sim.spot_pools import SpotPools
+from spotwise.simulated.spot_pools import SpotPools
 
 TYPES = [f"t{i}.large" for i in range(40)]
 

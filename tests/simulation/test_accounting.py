@@ -19,11 +19,11 @@ from spotwise.model.labels import HOSTNAME
 from spotwise.model.labelset import LabelSet
 from spotwise.model.pod import Pod, PodSpec
 from spotwise.model.resources import Resources
-from spotwise.simulation.cluster import Phase, SimNode, SimPod
-from spotwise.simulation.engine import Simulation
-from spotwise.simulation.results import RunResult
-from spotwise.simulation.scenario import Scenario, load_scenario
-from spotwise.simulation.strategies import spotwise
+from spotwise.simulated.cluster import Phase, SimNode, SimPod
+from spotwise.simulator.engine import Simulation
+from spotwise.simulator.results import RunResult
+from spotwise.simulator.scenario import Scenario, load_scenario
+from spotwise.simulator.strategies import spotwise
 
 HOURS = 0.25
 STUCK = 2  # replicas of the Deployment no type can hold

@@ -13,10 +13,10 @@ from spotwise.model.labelset import LabelSet
 from spotwise.model.pod import Pod
 from spotwise.model.scheduling_terms import Taint, TaintEffect
 from spotwise.ports.cluster import ClusterEvent, Eviction, NodePatch
-from spotwise.simulation.cluster import Phase, SimPod
-from spotwise.simulation.engine import Simulation
-from spotwise.simulation.scenario import load_scenario
-from spotwise.simulation.strategies import spotwise
+from spotwise.simulated.cluster import Phase, SimPod
+from spotwise.simulator.engine import Simulation
+from spotwise.simulator.scenario import load_scenario
+from spotwise.simulator.strategies import spotwise
 
 SMALL = Path(__file__).parent / "small.yaml"
 

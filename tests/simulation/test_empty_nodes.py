@@ -11,9 +11,9 @@ from pathlib import Path
 from typing import Any
 
 from spotwise.catalog.bundled import load_catalog
-from spotwise.simulation.engine import TICK_SECONDS, Simulation
-from spotwise.simulation.scenario import load_scenario
-from spotwise.simulation.strategies import spotwise
+from spotwise.simulator.engine import TICK_SECONDS, Simulation
+from spotwise.simulator.scenario import load_scenario
+from spotwise.simulator.strategies import spotwise
 
 EMPTY_FOR = 600.0  # ten minutes
 

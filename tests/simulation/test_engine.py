@@ -23,11 +23,11 @@ import pytest
 from spotwise.catalog.bundled import load_catalog
 from spotwise.catalog.catalog import Catalog
 from spotwise.model.instance_type import CapacityType
-from spotwise.simulation.cluster import Phase
-from spotwise.simulation.engine import TICK_SECONDS, Simulation
-from spotwise.simulation.results import RunResult
-from spotwise.simulation.scenario import Scenario, default_scenario, load_scenario
-from spotwise.simulation.strategies import Strategy, node_groups, on_demand, spotwise
+from spotwise.simulated.cluster import Phase
+from spotwise.simulator.engine import TICK_SECONDS, Simulation
+from spotwise.simulator.results import RunResult
+from spotwise.simulator.scenario import Scenario, default_scenario, load_scenario
+from spotwise.simulator.strategies import Strategy, node_groups, on_demand, spotwise
 
 HERE = Path(__file__).parent
 SMALL = HERE / "small.yaml"

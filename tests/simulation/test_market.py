@@ -5,13 +5,13 @@ from __future__ import annotations
 import pytest
 
 from spotwise.model.offering import BUCKETS
-from spotwise.sim.spot_pools import SpotPools
-from spotwise.simulation.market import (
+from spotwise.simulated.market import (
     WARNING_SECONDS,
     MarketParameters,
     NoticeKind,
     SpotMarket,
 )
+from spotwise.simulated.spot_pools import SpotPools
 
 CALM, STORMY = ("c.large", "a"), ("s.large", "a")
 BUCKET_OF = {"c.large": BUCKETS[0], "s.large": BUCKETS[4]}.get

@@ -13,12 +13,12 @@ from typing import cast
 import pytest
 from PIL import Image
 
-from spotwise.simulation import report as report_module
-from spotwise.simulation import report_plots
-from spotwise.simulation.report import render_report, write_report
-from spotwise.simulation.report_plots import ON_DEMAND_COLOUR, SPOT_COLOUR
-from spotwise.simulation.results import RunResult, Sample, TimelineEvent, Totals
-from spotwise.simulation.runner import Comparison
+from spotwise.simulator import report as report_module
+from spotwise.simulator import report_plots
+from spotwise.simulator.report import render_report, write_report
+from spotwise.simulator.report_plots import ON_DEMAND_COLOUR, SPOT_COLOUR
+from spotwise.simulator.results import RunResult, Sample, TimelineEvent, Totals
+from spotwise.simulator.runner import Comparison
 
 from . import browser
 

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from spotwise.simulation.results import RunResult, Totals
-from spotwise.simulation.runner import Comparison
+from spotwise.simulator.results import RunResult, Totals
+from spotwise.simulator.runner import Comparison
 
 
 def totals(**changes: object) -> Totals:

@@ -12,13 +12,13 @@ from spotwise.errors import UserError
 from spotwise.model.instance_type import CapacityType
 from spotwise.model.labels import KARPENTER_CAPACITY_TYPE, ZONE
 from spotwise.model.resources import NVIDIA_GPU
-from spotwise.simulation.scenario import (
+from spotwise.simulator.scenario import (
     MarketSettings,
     bundled_scenarios,
     default_scenario,
     load_scenario,
 )
-from spotwise.simulation.workloads import Constant, Diurnal, Spike, Steps
+from spotwise.simulator.workloads import Constant, Diurnal, Spike, Steps
 
 FULL = """\
 apiVersion: spotwise.io/v1alpha1

@@ -14,9 +14,9 @@ import pytest
 
 from spotwise.catalog.bundled import load_catalog
 from spotwise.catalog.catalog import Catalog
-from spotwise.simulation.engine import Simulation
-from spotwise.simulation.scenario import load_scenario
-from spotwise.simulation.strategies import spotwise
+from spotwise.simulator.engine import Simulation
+from spotwise.simulator.scenario import load_scenario
+from spotwise.simulator.strategies import spotwise
 
 SCENARIO = """\
 apiVersion: spotwise.io/v1alpha1

@@ -11,8 +11,8 @@ from spotwise.catalog.catalog import Catalog
 from spotwise.model.allocation import SpotAllocationStrategy
 from spotwise.model.instance_type import Architecture
 from spotwise.provisioning.pools import build_pool
-from spotwise.simulation.scenario import default_scenario
-from spotwise.simulation.strategies import GROUP_TYPES, node_groups, spotwise
+from spotwise.simulator.scenario import default_scenario
+from spotwise.simulator.strategies import GROUP_TYPES, node_groups, spotwise
 
 
 @pytest.fixture(scope="module")

@@ -5,11 +5,11 @@ import math
 
 import pytest
 
-from spotwise.kube.pdbs import PodDisruptionBudget
+from spotwise.kubernetes.manifests.pdbs import PodDisruptionBudget
 from spotwise.model.labels import HOSTNAME, KARPENTER_CAPACITY_TYPE, ZONE
 from spotwise.model.resources import NVIDIA_GPU, Resources
 from spotwise.model.scheduling_terms import LabelSelector, WhenUnsatisfiable
-from spotwise.simulation.workloads import (
+from spotwise.simulator.workloads import (
     DURATION_SIGMA,
     Constant,
     DeploymentSpec,

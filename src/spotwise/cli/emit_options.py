@@ -9,14 +9,14 @@ from pydantic import ValidationError
 
 from spotwise.cli.emit_kind import Emit
 from spotwise.config.nodepool import Taint, first_error
+from spotwise.decisions.selector.candidate import Candidate
+from spotwise.decisions.selector.emit_asg import Distribution, emit_asg
+from spotwise.decisions.selector.emit_kops import emit_kops
+from spotwise.decisions.selector.emit_pool import emit_pool
 from spotwise.errors import UserError
 from spotwise.model.allocation import OnDemandAllocationStrategy, SpotAllocationStrategy
 from spotwise.model.instance_type import Architecture, CapacityType
 from spotwise.model.scheduling_terms import TaintEffect
-from spotwise.selector.candidate import Candidate
-from spotwise.selector.emit_asg import Distribution, emit_asg
-from spotwise.selector.emit_kops import emit_kops
-from spotwise.selector.emit_pool import emit_pool
 
 
 @dataclass(frozen=True, slots=True)

@@ -7,9 +7,9 @@ import re
 from collections.abc import Mapping, Sequence
 from fractions import Fraction
 
+from spotwise.decisions.selector.criteria import Range
 from spotwise.errors import UserError
 from spotwise.model.quantity import QuantityError, parse_quantity
-from spotwise.selector.criteria import Range
 
 _PLAIN_NUMBER = re.compile(r"^\s*\d+(\.\d+)?\s*$")
 # instance-selector's byte units (gb means GiB there) next to Kubernetes quantities.

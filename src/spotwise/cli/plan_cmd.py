@@ -50,10 +50,10 @@ def plan(
     # The planner pulls in numpy and HiGHS; import it here so that other commands start fast.
     from spotwise.catalog.bundled import load_catalog
     from spotwise.config.nodepool import load_nodepools
-    from spotwise.kube import load_workload
+    from spotwise.decisions.scheduling.packer import PackInput, pack
+    from spotwise.decisions.scheduling.plan_output import document, render_tables
+    from spotwise.kubernetes.manifests import load_workload
     from spotwise.provisioning.pools import build_pools, default_nodepool
-    from spotwise.scheduling.packer import PackInput, pack
-    from spotwise.scheduling.plan_output import document, render_tables
 
     workload = load_workload(files, nodes)
     catalog = load_catalog(region, catalog_file)

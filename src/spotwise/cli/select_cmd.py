@@ -12,14 +12,14 @@ from spotwise.catalog.catalog import Catalog
 from spotwise.cli import flags
 from spotwise.cli.console import stderr, stdout
 from spotwise.cli.emit_kind import Emit
+from spotwise.decisions.selector import aggregates
+from spotwise.decisions.selector.criteria import Criteria, Range
+from spotwise.decisions.selector.output import OutputFormat, render
+from spotwise.decisions.selector.select import select as run_select
+from spotwise.decisions.selector.sorting import SortDirection, SortKey, sort_candidates
 from spotwise.errors import UserError
 from spotwise.model.allocation import OnDemandAllocationStrategy, SpotAllocationStrategy
 from spotwise.model.instance_type import ARCHITECTURE_ALIASES, Architecture, CapacityType
-from spotwise.selector import aggregates
-from spotwise.selector.criteria import Criteria, Range
-from spotwise.selector.output import OutputFormat, render
-from spotwise.selector.select import select as run_select
-from spotwise.selector.sorting import SortDirection, SortKey, sort_candidates
 
 HELP = """Select EC2 instance types by resources, price and interruption risk.
 

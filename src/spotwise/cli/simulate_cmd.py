@@ -39,11 +39,11 @@ def simulate(
 
     from spotwise.catalog.bundled import load_catalog
     from spotwise.errors import UserError
-    from spotwise.simulation.engine import trace_writer
-    from spotwise.simulation.runner import compare as run_compare
-    from spotwise.simulation.scenario import default_scenario, load_scenario
-    from spotwise.simulation.strategies import strategies
-    from spotwise.simulation.summary import render_summary
+    from spotwise.simulator.engine import trace_writer
+    from spotwise.simulator.runner import compare as run_compare
+    from spotwise.simulator.scenario import default_scenario, load_scenario
+    from spotwise.simulator.strategies import strategies
+    from spotwise.simulator.summary import render_summary
 
     scenario = load_scenario(scenario_file) if scenario_file else default_scenario()
     if hours is not None:
@@ -93,7 +93,7 @@ def simulate(
     else:
         render_summary(comparison, stdout())
     if report is not None:
-        from spotwise.simulation.report import write_report
+        from spotwise.simulator.report import write_report
 
         write_report(comparison, report)
         err.print(f"wrote {report}")

@@ -5,7 +5,7 @@ Assumptions every implementation honours:
 * ``snapshot`` is consistent for one decision: nodes with their bound pods, pending pods,
   budgets and DaemonSet overhead, all as of one moment.
 * ``evict`` is the eviction subresource, never a plain delete: it honours every
-  PodDisruptionBudget (`spotwise.disruption.budgets.eviction_verdict`) and starts the
+  PodDisruptionBudget (`spotwise.decisions.disruption.budgets.eviction_verdict`) and starts the
   pod's graceful termination when allowed. A refused eviction changes nothing.
 * ``delete_pod`` and ``delete_node`` are idempotent: what is already gone is not an error.
 * ``patch_node`` changes only what the patch names; taints are added and removed by key
@@ -20,7 +20,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Protocol
 
-from spotwise.kube.pdbs import PodDisruptionBudget
+from spotwise.kubernetes.manifests.pdbs import PodDisruptionBudget
 from spotwise.model.node import Node
 from spotwise.model.pod import Pod, PodSpec
 from spotwise.model.scheduling_terms import Taint

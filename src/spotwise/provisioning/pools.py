@@ -12,14 +12,14 @@ from collections.abc import Collection, Sequence
 
 from spotwise.catalog.catalog import Catalog
 from spotwise.config.nodepool import NodePool
+from spotwise.decisions.scheduling.overhead import allocatable
+from spotwise.decisions.scheduling.pool import Headroom, NodeShape, Offer, Pool, PoolLimits
 from spotwise.model.instance_type import Architecture, CapacityType, InstanceType
 from spotwise.model.labels import INSTANCE_TYPE
 from spotwise.model.offering import bucket_at_most
 from spotwise.model.resources import Resources
 from spotwise.model.scheduling_terms import NodeSelectorTerm, Requirement, Taint
 from spotwise.provisioning.node_labels import KARPENTER_AWS, node_labels, type_labels
-from spotwise.scheduling.overhead import allocatable
-from spotwise.scheduling.pool import Headroom, NodeShape, Offer, Pool, PoolLimits
 
 # An offering known to be unavailable now: (instance type, zone, capacity type).
 OfferingKey = tuple[str, str, CapacityType]

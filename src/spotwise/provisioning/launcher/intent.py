@@ -8,10 +8,10 @@ from types import MappingProxyType
 
 from spotwise.catalog.catalog import Catalog
 from spotwise.config.nodepool import NodePool
+from spotwise.decisions.scheduling.plan import NewNode
 from spotwise.model.allocation import OnDemandAllocationStrategy, SpotAllocationStrategy
 from spotwise.model.instance_type import Architecture
 from spotwise.model.scheduling_terms import Taint
-from spotwise.scheduling.plan import NewNode
 
 _EMPTY: Mapping[str, str] = MappingProxyType({})
 

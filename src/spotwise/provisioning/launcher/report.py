@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 
+from spotwise.decisions.scheduling.plan import NewNode
 from spotwise.model.instance_type import CapacityType
 from spotwise.ports.cloud import Instance
 from spotwise.provisioning.events import (
@@ -31,7 +32,6 @@ from spotwise.provisioning.launcher.outcome import (
 )
 from spotwise.provisioning.metrics import LaunchMetrics, MarkScope
 from spotwise.provisioning.unavailable import UnavailableSnapshot
-from spotwise.scheduling.plan import NewNode
 
 logger = logging.getLogger("spotwise.provisioning.launcher")
 

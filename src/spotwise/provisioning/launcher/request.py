@@ -7,13 +7,13 @@ import hashlib
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from spotwise.decisions.scheduling.plan import NewNode
 from spotwise.model import labels as keys
 from spotwise.model.allocation import OnDemandAllocationStrategy, SpotAllocationStrategy
 from spotwise.model.instance_type import CapacityType
 from spotwise.ports.cloud import LaunchRequest, Override
 from spotwise.provisioning.launcher.intent import LaunchIntent, LaunchSettings
 from spotwise.provisioning.unavailable import UnavailableSnapshot
-from spotwise.scheduling.plan import NewNode
 
 
 class SkipReason(enum.Enum):

@@ -1,0 +1,95 @@
+"""How full a new spot node may get and still launch as many types.
+
+Packing a node to the brim of its best type leaves one type that holds it; the launch
+list then names that type's pools alone. Like Karpenter's ``minValues``, a spot node here
+takes a pod only while at least ``minInstanceTypes`` types would still hold all its pods:
+the types of its list's reach (the pool's types its first pods accept, spot, within the
+list's price guard of the size it is opened as). Where the pool has fewer such types, the
+node is not held back; the packer avoids such sizes when it can
+(`spotwise.decisions.scheduling.pricing`), and the plan names the narrow nodes.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass
+
+from spotwise.decisions.scheduling.bins import Placement, fit_count, minus
+from spotwise.decisions.scheduling.launch_list import guard_factor
+from spotwise.decisions.scheduling.pool import Pool
+from spotwise.model.instance_type import CapacityType
+from spotwise.model.resources import Resources
+
+
+@dataclass(frozen=True, slots=True)
+class Reach:
+    """The types a spot node's list may draw from, by allocatable.
+
+    Attributes:
+        wanted: How many of them must still hold the node's pods.
+        allocatable: Each distinct allocatable among them, with how many types have it.
+    """
+
+    wanted: int
+    allocatable: tuple[tuple[Resources, int], ...]
+
+    def room_for(self, used: Resources, request: Resources) -> int:
+        """How many more pods of ``request`` the node takes and keeps ``wanted`` types."""
+        fits = sorted(
+            ((fit_count(minus(a, used), request), n) for a, n in self.allocatable),
+            reverse=True,
+        )
+        holding = 0
+        for count, types in fits:
+            holding += types
+            if holding >= self.wanted:
+                return count
+        return 0
+
+
+def reach(
+    pool: Pool,
+    allocatable: tuple[Resources, ...],
+    placements: dict[int, frozenset[Placement]],
+    target: int,
+    request: Resources,
+) -> Reach | None:
+    """The reach of a spot node opened as shape ``target`` for pods of ``request``.
+
+    Args:
+        pool: The node's pool (its ``min_instance_types``).
+        allocatable: Each shape's allocatable after DaemonSets.
+        placements: Shape -> placements the node's first pods accept.
+        target: The shape the node is opened as.
+        request: One pod of the group that opens the node.
+
+    Returns:
+        None when the pool asks for one type, or has too few in reach: the node is then
+        not held back.
+    """
+    if pool.min_instance_types <= 1:
+        return None
+    guard = _spot_price(pool, target, placements[target]) * guard_factor(pool.price_ceiling)
+    ordinary_only = not request.extended
+    found: Counter[Resources] = Counter()
+    for index, accepted in placements.items():
+        if ordinary_only and pool.shapes[index].instance_type.exotic:
+            continue
+        if _spot_price(pool, index, accepted) > guard:
+            continue
+        if fit_count(allocatable[index], request) >= 1:
+            found[allocatable[index]] += 1
+    if sum(found.values()) < pool.min_instance_types:
+        return None
+    return Reach(pool.min_instance_types, tuple(found.items()))
+
+
+def _spot_price(pool: Pool, index: int, accepted: frozenset[Placement]) -> float:
+    return min(
+        (
+            o.price
+            for o in pool.shapes[index].offers
+            if o.capacity_type is CapacityType.SPOT and (o.zone, o.capacity_type) in accepted
+        ),
+        default=float("inf"),
+    )

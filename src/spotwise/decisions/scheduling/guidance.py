@@ -1,0 +1,146 @@
+"""Which instance types each pod group should go to: guidance from a linear program.
+
+Packing group by group, greedily, misses what a whole-demand view sees: that a type which
+is no group's favourite can be the cheapest home for several groups together. The
+assignment LP sees it. Variables are nodes per type x_t and pods of group g per type
+y_gt (fractional); every pod is assigned, and each type's CPU, memory and pod slots
+cover what it hosts; the objective is the hourly price. Its solution says, per group,
+which types carry its pods in a cheapest fractional packing; the packer then opens and
+fills nodes of those types. The LP is also a lower bound on any packing's cost.
+
+Columns are limited to a shared candidate set (each group's cheapest types per pod),
+which keeps the LP small enough to solve in milliseconds with HiGHS (through highspy, its
+own bindings: scipy.optimize took half a second to import, longer than the plan itself).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import highspy
+
+from spotwise.decisions.scheduling.bins import fit_count
+from spotwise.model.resources import Resources
+
+CANDIDATES_PER_GROUP = 12
+MIB = 2**20
+
+
+@dataclass(frozen=True, slots=True)
+class Guidance:
+    """The LP's answer: per group, the shape indexes that carry its pods, busiest first.
+
+    Attributes:
+        types_by_group: Group index -> shape indexes with a positive share.
+        bound: The LP's optimal hourly cost (a lower bound for these candidates).
+    """
+
+    types_by_group: dict[int, tuple[int, ...]]
+    bound: float
+
+
+def solve(
+    requests: Sequence[Resources],
+    counts: Sequence[int],
+    allowed: Sequence[dict[int, float]],
+    allocatable: Sequence[Resources],
+) -> Guidance | None:
+    """Solve the assignment LP.
+
+    A column is a shape at a price: a group that may only run on-demand sees a shape at
+    its on-demand price, one that may run on spot at its spot price, and the two never
+    share a column, so the LP cannot put on-demand pods on capacity priced as spot.
+
+    Args:
+        requests: Each group's per-pod request.
+        counts: Each group's number of pods.
+        allowed: Per group, shape index -> the cheapest price it may be bought at.
+        allocatable: Each shape's allocatable.
+
+    Returns:
+        The guidance, or None when the LP has no solution (a group that fits nowhere).
+    """
+    candidates = _candidates(requests, allowed, allocatable)
+    if not candidates:
+        return None
+    index_of = {column: i for i, column in enumerate(candidates)}
+    prices = [price for _, price in candidates]
+    pairs = [
+        (g, (s, price))
+        for g, options in enumerate(allowed)
+        for s, price in options.items()
+        if (s, price) in index_of and fit_count(allocatable[s], requests[g]) >= 1
+    ]
+    n_x = len(candidates)
+    base = len(counts)
+    # Columns x_i (nodes of candidate i), then y_j (pods of pair j's group on its column);
+    # rows: one per group (every pod assigned: sum_s y_gs >= n_g), then three per
+    # candidate (its CPU, memory and pod slots cover what it hosts: sum r y - a x <= 0).
+    starts, index, value = [0], [], []
+    for i, (s, _) in enumerate(candidates):
+        for offset, amount in enumerate(_amounts(allocatable[s])):
+            if amount:
+                index.append(base + 3 * i + offset)
+                value.append(-amount)
+        starts.append(len(index))
+    for g, column in pairs:
+        index.append(g)
+        value.append(1.0)
+        row = base + 3 * index_of[column]
+        for offset, amount in enumerate(_amounts(requests[g])):
+            if amount:
+                index.append(row + offset)
+                value.append(amount)
+        starts.append(len(index))
+    lp = highspy.HighsLp()
+    lp.num_col_ = lp.a_matrix_.num_col_ = n_x + len(pairs)
+    lp.num_row_ = lp.a_matrix_.num_row_ = base + 3 * n_x
+    lp.col_cost_ = prices + [0.0] * len(pairs)
+    lp.col_lower_ = [0.0] * lp.num_col_
+    lp.col_upper_ = [highspy.kHighsInf] * lp.num_col_
+    lp.row_lower_ = [float(c) for c in counts] + [-highspy.kHighsInf] * (3 * n_x)
+    lp.row_upper_ = [highspy.kHighsInf] * base + [0.0] * (3 * n_x)
+    lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
+    lp.a_matrix_.start_ = starts
+    lp.a_matrix_.index_ = index
+    lp.a_matrix_.value_ = value
+    solver = highspy.Highs()  # type: ignore[no-untyped-call]  # its __init__ has no hints
+    solver.setOptionValue("output_flag", False)  # before any other call: no banner, no log
+    if solver.passModel(lp) == highspy.HighsStatus.kError:
+        raise RuntimeError("HiGHS refused the assignment LP")  # a bug here, not the input
+    solver.run()
+    if solver.getModelStatus() != highspy.HighsModelStatus.kOptimal:
+        return None
+    x = solver.getSolution().col_value
+    shares: dict[int, list[tuple[float, int]]] = {}
+    for j, (g, (s, _)) in enumerate(pairs):
+        share = float(x[n_x + j])
+        if share > 1e-6:
+            shares.setdefault(g, []).append((-share, s))
+    return Guidance(
+        {g: tuple(s for _, s in sorted(v)) for g, v in shares.items()},
+        float(solver.getInfo().objective_function_value),
+    )
+
+
+def _amounts(r: Resources) -> tuple[float, float, float]:
+    """CPU (millicores), memory (MiB) and pod slots: one LP row each."""
+    return float(r.cpu_milli), r.memory_bytes / MIB, float(r.pods)
+
+
+def _candidates(
+    requests: Sequence[Resources],
+    allowed: Sequence[dict[int, float]],
+    allocatable: Sequence[Resources],
+) -> list[tuple[int, float]]:
+    """The union of every group's cheapest (shape, price) columns per pod."""
+    chosen: set[tuple[int, float]] = set()
+    for request, options in zip(requests, allowed, strict=True):
+        ranked = sorted(
+            (price / max(fit_count(allocatable[s], request), 1), s, price)
+            for s, price in options.items()
+            if fit_count(allocatable[s], request) >= 1
+        )
+        chosen.update((s, price) for _, s, price in ranked[:CANDIDATES_PER_GROUP])
+    return sorted(chosen)

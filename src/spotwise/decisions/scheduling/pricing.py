@@ -1,0 +1,123 @@
+"""What a new node of each size is expected to cost, as the packer compares sizes.
+
+A spot node of one size (vCPUs, memory, GPUs) launches from a list of the types of that
+size, cheapest first, and its allocation strategy picks one of their pools: for
+price-capacity-optimized, the cheapest of the deep ones, often not the cheapest type. So
+the packer prices a size by that expected pick (`spotwise.decisions.capacity.expected`) plus the
+expected cost of its interruptions, the same for every type of the size: a size whose
+cheapest type is a shallow, stormy pool is worth what the strategy will really pay for it.
+A size with fewer types than the pool's ``minInstanceTypes`` (or families than
+``minFamilies``) in its list is *thin*: the packer sizes nodes elsewhere when it can.
+On-demand shapes cost their cheapest offer.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+
+from spotwise.decisions.capacity.expected import (
+    PoolQuote,
+    expected_pick,
+    interruption_cost_per_hour,
+)
+from spotwise.decisions.scheduling.bins import Placement
+from spotwise.decisions.scheduling.launch_list import guard_factor, wider_guard
+from spotwise.decisions.scheduling.options import cheapest
+from spotwise.decisions.scheduling.pool import Pool
+from spotwise.model.instance_type import CapacityType
+
+Size = tuple[int, int, int]  # vCPUs, memory MiB, GPUs
+
+
+@dataclass(frozen=True, slots=True)
+class SizePrices:
+    """Per shape, the hourly cost a node of its size is expected to have.
+
+    Attributes:
+        price: Shape index -> expected price plus expected interruption cost (spot), or
+            its cheapest price (shapes with no spot placement).
+        thin: Spot shapes whose size has too few types for the pool's diversity rules.
+    """
+
+    price: dict[int, float]
+    thin: frozenset[int]
+
+
+def size_prices(pool: Pool, options: dict[int, frozenset[Placement]]) -> SizePrices:
+    """The expected cost of a node of each option's size.
+
+    Args:
+        pool: The pool (its strategy and diversity rules).
+        options: Shape index -> where it may be bought.
+    """
+    by_size: dict[Size, list[int]] = defaultdict(list)
+    price: dict[int, float] = {}
+    for index, placements in options.items():
+        if any(ct is CapacityType.SPOT for _, ct in placements):
+            t = pool.shapes[index].instance_type
+            by_size[(t.vcpus, t.memory_mib, t.gpu_count)].append(index)
+        else:
+            price[index] = cheapest(pool, index, placements)
+    spot = [i for members in by_size.values() for i in members]
+    floors = {
+        i: min(
+            o.price
+            for o in pool.shapes[i].offers
+            if o.capacity_type is CapacityType.SPOT and (o.zone, o.capacity_type) in options[i]
+        )
+        for i in spot
+    }
+    thin: set[int] = set()
+    for members in by_size.values():
+        listed, diverse = _size_list(pool, members, options, floors)
+        pick = expected_pick(pool.spot_strategy, listed)
+        expected = pick.price + interruption_cost_per_hour(pick)
+        if not diverse:
+            thin.update(members)
+        for index in members:
+            price[index] = expected
+    return SizePrices(price, frozenset(thin))
+
+
+def _size_list(
+    pool: Pool,
+    members: list[int],
+    options: dict[int, frozenset[Placement]],
+    floors: dict[int, float],
+) -> tuple[list[PoolQuote], bool]:
+    """The spot pools a node of one size would list, the way its launch list is made.
+
+    Types within the price ceiling of the cheapest; then, while the list is less diverse
+    than the pool asks, the next cheapest up to the guard. Returns the pools and whether
+    the list is diverse enough.
+
+    Args:
+        pool: The pool.
+        members: The shapes that may be listed.
+        options: Shape -> where it may be bought.
+        floors: Shape -> its cheapest spot price there (so that only the shapes the walk
+            takes are quoted zone by zone).
+    """
+    by_type = sorted((floors[i], i) for i in members)
+    floor = by_type[0][0]
+    ceiling = floor * (1 + pool.price_ceiling)
+    guard = floor * guard_factor(pool.price_ceiling)
+    listed: list[PoolQuote] = []
+    families: set[str] = set()
+    types = 0
+    for price, index in by_type:
+        diverse = types >= pool.min_instance_types and len(families) >= pool.min_families
+        if price > guard and not diverse:
+            guard = max(guard, wider_guard(pool, listed))
+        if price > guard or (price > ceiling and diverse):
+            break
+        shape = pool.shapes[index]
+        listed += [
+            PoolQuote(shape.name, o.zone, o.price, o.interruption)
+            for o in shape.offers
+            if o.capacity_type is CapacityType.SPOT and (o.zone, o.capacity_type) in options[index]
+        ]
+        types += 1
+        families.add(shape.instance_type.family)
+    return listed, types >= pool.min_instance_types and len(families) >= pool.min_families

@@ -1,0 +1,1 @@
+"""The Kubernetes world: manifests read from files (manifests/); the API adapter to come."""

@@ -1,0 +1,173 @@
+"""Reading manifests: files and folders, multi-document YAML, JSON and ``kind: List``.
+
+The result is a flat list of objects, each with where it came from, so that any later
+error names the file, the document (counted from 1) and the field path.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Hashable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, ClassVar
+
+import yaml
+
+from spotwise.errors import UserError
+from spotwise.kubernetes.manifests.fields import Fields
+
+SUFFIXES = (".yaml", ".yml", ".json")
+
+
+@dataclass(frozen=True, slots=True)
+class Manifest:
+    """One Kubernetes object read from an input.
+
+    Attributes:
+        fields: The object, addressed from its own root (``items[3]`` inside a List).
+        kind: ``kind``.
+        namespace: ``metadata.namespace``, ``default`` when missing (cluster-scoped
+            kinds ignore it).
+        name: ``metadata.name`` (may be empty for a pod with ``generateName``).
+        source: Which input the object came from: 0 for the nodes file, 1 for ``-f``.
+    """
+
+    fields: Fields
+    kind: str
+    namespace: str
+    name: str
+    source: int
+
+    @property
+    def where(self) -> str:
+        """The file and document, as error messages name them."""
+        return self.fields.where
+
+    @property
+    def metadata(self) -> Fields:
+        """``metadata``, empty when missing."""
+        return self.fields.mapping("metadata") or Fields({}, self.where, self.fields.at("metadata"))
+
+    @property
+    def spec(self) -> Fields:
+        """``spec``, empty when missing."""
+        return self.fields.mapping("spec") or Fields({}, self.where, self.fields.at("spec"))
+
+
+def expand_paths(paths: Iterable[Path]) -> list[Path]:
+    """Files to read: each file as given, each folder's manifests recursively, sorted.
+
+    Raises:
+        UserError: If a path does not exist or a folder holds no manifest.
+    """
+    files: list[Path] = []
+    for path in paths:
+        if path.is_dir():
+            found = sorted(
+                p for p in path.rglob("*") if p.suffix.lower() in SUFFIXES and p.is_file()
+            )
+            if not found:
+                raise UserError(
+                    str(path),
+                    "holds no *.yaml, *.yml or *.json file",
+                    "pass a folder of Kubernetes manifests or the files themselves",
+                )
+            files.extend(found)
+        elif path.is_file():
+            files.append(path)
+        else:
+            raise UserError(str(path), "does not exist", "check the path")
+    return files
+
+
+def read_manifests(files: Sequence[Path], source: int) -> list[Manifest]:
+    """Every object in ``files``, ``kind: List`` items expanded, empty documents skipped.
+
+    Raises:
+        UserError: If a file cannot be read or parsed, or a document is not an object
+            with a ``kind``.
+    """
+    manifests: list[Manifest] = []
+    for path in files:
+        for number, document in enumerate(_documents(path), start=1):
+            if document is None:
+                continue  # an empty document, such as after a trailing `---`
+            where = f"{path}, document {number}"
+            if not isinstance(document, Mapping):
+                raise UserError(
+                    where,
+                    "is not a Kubernetes object",
+                    "write an object with apiVersion, kind, metadata and spec",
+                )
+            manifests.extend(_objects(Fields(document, where), source))
+    return manifests
+
+
+def _objects(root: Fields, source: int) -> Iterable[Manifest]:
+    kind = root.required_string("kind")
+    # kubectl prints `kind: List` and typed lists such as `PodList`; both hold `items`.
+    if kind == "List" or (kind.endswith("List") and root.has("items")):
+        for item in root.objects("items"):
+            yield from _objects(item, source)
+        return
+    metadata = root.mapping("metadata")
+    namespace = name = ""
+    if metadata is not None:
+        namespace = metadata.string("namespace")
+        name = metadata.string("name")
+    yield Manifest(root, kind, namespace or "default", name, source)
+
+
+def _documents(path: Path) -> list[object]:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as error:
+        raise UserError(str(path), f"cannot be read ({error})", "pass a readable file") from None
+    if path.suffix.lower() == ".json":
+        try:
+            return [json.loads(text)] if text.strip() else []
+        except json.JSONDecodeError as error:
+            raise UserError(
+                str(path),
+                f"is not valid JSON at line {error.lineno}: {error.msg}",
+                "fix the JSON",
+            ) from None
+    try:
+        return list(yaml.load_all(text, Loader=ManifestLoader))
+    except yaml.YAMLError as error:
+        mark = getattr(error, "problem_mark", None)
+        where = f" at line {mark.line + 1}" if mark is not None else ""
+        problem = getattr(error, "problem", None) or str(error).splitlines()[0]
+        raise UserError(str(path), f"is not valid YAML{where}: {problem}", "fix the YAML") from None
+
+
+_BaseLoader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+class ManifestLoader(_BaseLoader):  # type: ignore[misc]
+    """A safe loader that reads YAML as kubectl does.
+
+    Timestamps stay strings (kubectl converts YAML to JSON first, so an unquoted date is a
+    string), and a key given twice is an error, as in kubectl's strict field validation.
+    """
+
+    yaml_implicit_resolvers: ClassVar[dict[Any, list[tuple[str, Any]]]] = {
+        first: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:timestamp"]
+        for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+    }
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
+        """Build a mapping, refusing a key given twice, which PyYAML would overwrite."""
+        seen: set[Any] = set()
+        for key_node, _ in node.value:
+            key = self.construct_object(key_node, deep=deep)
+            if not isinstance(key, Hashable):
+                continue  # the base constructor reports an unhashable key itself
+            if key in seen:
+                raise yaml.constructor.ConstructorError(
+                    None, None, f"key {key!r} is given twice", key_node.start_mark
+                )
+            seen.add(key)
+        result: dict[Any, Any] = super().construct_mapping(node, deep=deep)
+        return result

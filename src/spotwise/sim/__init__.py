@@ -1,1 +1,0 @@
-"""The simulated world: an in-process cloud in virtual time, for the simulator and tests."""

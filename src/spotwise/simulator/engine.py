@@ -1,0 +1,599 @@
+"""The simulation loop: a cluster on a modelled spot market, in virtual time.
+
+Every tick (15 virtual seconds) the loop does what the cluster and the controller would:
+workloads create and delete pods; the market sends notices and takes instances back;
+the binder (the packer with no pools: kube-scheduler's predicates over ready nodes) binds
+pending pods; the provisioner (the packer with the strategy's pools, as the controller
+runs it) plans nodes for what is still pending and launches them through the Launcher and
+the simulated Cloud port; empty nodes are removed after ten minutes. No interruption
+handler runs yet: an interrupted instance simply vanishes at its deadline and its pods
+are recreated by their controllers, which is the baseline the handler will beat.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import heapq
+import json
+import math
+from collections import Counter, defaultdict
+from collections.abc import Callable
+from typing import Any
+
+from prometheus_client import CollectorRegistry
+
+from spotwise.catalog.catalog import Catalog
+from spotwise.decisions.scheduling.bins import minus
+from spotwise.decisions.scheduling.overhead import allocatable
+from spotwise.decisions.scheduling.packer import PackInput, PackMemo, pack
+from spotwise.decisions.scheduling.pool import Pool
+from spotwise.model.instance_type import CapacityType
+from spotwise.model.labels import HOSTNAME
+from spotwise.model.pod import Pod, PodSpec
+from spotwise.model.resources import Resources
+from spotwise.ports.clock import ManualClock
+from spotwise.provisioning.events import RecordingEventSink
+from spotwise.provisioning.launcher import (
+    Failed,
+    FellBack,
+    Launched,
+    Launcher,
+    LaunchIntent,
+    Retry,
+    settings_for,
+)
+from spotwise.provisioning.node_labels import node_labels, type_labels
+from spotwise.provisioning.pools import OfferingKey, build_pools, without
+from spotwise.provisioning.unavailable import UnavailableOfferings
+from spotwise.simulated.cloud import SimulatedCloud
+from spotwise.simulated.cluster import Phase, SimCluster, SimNode, SimPod
+from spotwise.simulated.cluster_port import SimulatedCluster
+from spotwise.simulated.market import MarketParameters, NoticeKind, SpotMarket
+from spotwise.simulator.results import RunResult, Sample, TimelineEvent, Totals
+from spotwise.simulator.scenario import Scenario
+from spotwise.simulator.strategies import Strategy
+from spotwise.simulator.workloads import job_runs
+
+TICK_SECONDS = 15.0
+REPLANS_PER_TICK = 3
+SAMPLE_SECONDS = 300.0
+EMPTY_NODE_SECONDS = 600.0
+
+Trace = Callable[[dict[str, Any]], None]
+Progress = Callable[[float], None]
+
+
+class Simulation:
+    """One strategy's run of one scenario."""
+
+    def __init__(
+        self, scenario: Scenario, strategy: Strategy, catalog: Catalog, trace: Trace | None = None
+    ) -> None:
+        self.scenario = scenario
+        self.strategy = strategy
+        self.catalog = catalog
+        self.trace = trace
+        market = scenario.market
+        # The run is measured from 0; the warm-up before it provisions for the load at the
+        # start (whole ticks, so that a tick falls on 0).
+        self.warm_up_seconds = math.ceil(scenario.warm_up_seconds / TICK_SECONDS) * TICK_SECONDS
+        self.clock = ManualClock(-self.warm_up_seconds)
+        self.cloud = SimulatedCloud(
+            catalog, seed=scenario.seed, clock=self.clock, boot_seconds=market.boot_seconds
+        )
+        self.unavailable = UnavailableOfferings()
+        self.events = RecordingEventSink()
+        self.launcher = Launcher(
+            self.cloud,
+            cluster=scenario.name,
+            unavailable=self.unavailable,
+            clock=self.clock,
+            events=self.events,
+            registry=CollectorRegistry(),
+        )
+        self.market = SpotMarket(_parameters(scenario), scenario.seed, self.cloud.spot_pools)
+        self.settings = {p.name: settings_for(p) for p in strategy.nodepools}
+        self.cluster = SimCluster()
+        self.totals = Totals()
+        self.samples: list[Sample] = []
+        self.timeline: list[TimelineEvent] = []
+        self.notices: list[tuple[float, int, str, str]] = []
+        self.shortages: list[tuple[float, float, str, str]] = []
+        self._shortage_pools: set[tuple[str, str]] = set()
+        self._serial: Counter[str] = Counter()
+        self._marks: tuple[frozenset[OfferingKey], frozenset[CapacityType]] = (
+            frozenset(),
+            frozenset(),
+        )
+        self._all_pools = build_pools(strategy.nodepools, catalog)
+        self._pools = self._all_pools
+        # Every offering the strategy could use, so capacity-type-wide marks expand to them.
+        self._offerings = [
+            (shape.name, offer.zone, offer.capacity_type)
+            for pool in self._all_pools
+            for shape in pool.shapes
+            for offer in shape.offers
+        ]
+        self._jobs = sorted(
+            (run.start_seconds, spec.name, i, run)
+            for spec in scenario.jobs
+            for i, run in enumerate(job_runs(spec, scenario.seed, scenario.hours))
+        )
+        self._job_specs = {spec.name: spec for spec in scenario.jobs}
+        self._daemon_overhead = Resources()
+        for ds in scenario.base.daemonsets if scenario.base else ():
+            self._daemon_overhead = self._daemon_overhead + ds.requests
+        self._below_pdb_since: dict[str, float] = {}
+        self._notice_serial = 0
+        self._launch_serial = 0
+        self._memo = PackMemo()
+        self._deployments = {d.owner: d for d in scenario.deployments}
+        self._base_scale: Counter[str] = Counter(
+            p.owner
+            for p in (scenario.base.pods if scenario.base else ())
+            if p.owner and not p.owner.startswith(("Job/", "Pod/"))
+        )
+        budgets = [d.pdb for d in scenario.deployments if d.pdb is not None]
+        budgets += scenario.base.pdbs if scenario.base else ()
+        # What the interruption handler and consolidation will drive: the same port as on
+        # a real cluster. Nothing in the loop evicts yet.
+        self.port = SimulatedCluster(
+            self.cluster, self, self._drop_node, budgets, self._daemonsets()
+        )
+
+    # -- what the cluster port asks of the engine (simulation.cluster_port.Workloads) --------
+
+    def now(self) -> float:
+        """The virtual time, in seconds since the run began."""
+        return self.clock.now()
+
+    def grace_seconds(self, owner: str) -> float:
+        """The owner's ``terminationGracePeriodSeconds`` (Kubernetes' 30 s if unknown)."""
+        deployment = self._deployments.get(owner)
+        return deployment.grace_seconds if deployment is not None else 30.0
+
+    def expected(self, owner: str) -> int | None:
+        """The replicas the owner wants now; None for Jobs and bare pods.
+
+        A scenario Deployment follows its curve; the manifests' controllers keep the count
+        the manifests give them.
+        """
+        deployment = self._deployments.get(owner)
+        if deployment is not None:
+            return deployment.replicas.at(self.scenario.clock_hour(self.now()))
+        return self._base_scale.get(owner)
+
+    # -- the loop --------------------------------------------------------------------------
+
+    def run(self, progress: Progress | None = None) -> RunResult:
+        """Warm the cluster up, run the whole scenario, and return what was measured."""
+        horizon = self.scenario.hours * 3600.0
+        self._start_base_load()
+        self._warm_up()
+        next_sample = 0.0
+        while self.clock.now() < horizon:
+            now = self.clock.now()
+            self._step(now)
+            if now >= next_sample:
+                self._sample(now)
+                next_sample += SAMPLE_SECONDS
+            if progress is not None:
+                progress(TICK_SECONDS / 3600.0)
+            self.clock.advance(TICK_SECONDS)
+        ends = Counter(p.phase.value for p in self.cluster.pods.values())
+        for pod in self.cluster.pending():
+            ends[f"pending: {pod.pending_reason or 'waiting for a node'}"] += 1
+            ends["pending"] -= 1
+        return RunResult(
+            self.strategy.name,
+            self.totals,
+            self.samples,
+            self.timeline,
+            {k: v for k, v in ends.items() if v},
+            self.scenario.hours,
+        )
+
+    def _warm_up(self) -> None:
+        """Provision for the load of the start hour, then start measuring from zero.
+
+        A cold start (every pod pending at once, every node booting) would dominate the
+        day's pending time and time below a budget, and tell strategies apart by nothing
+        they do later. The warm-up runs the same loop with a quiet market (no notices, no
+        shortages: their windows start at 0) and the load held at the start hour; then
+        every total is reset, finished pods are forgotten, and the pods alive at the start
+        count as created by the run. Its launches are traced, at negative times.
+        """
+        while self.clock.now() < 0:
+            now = self.clock.now()
+            self._advance_pods(now)
+            self._workloads(now)
+            self._provision(now)
+            self._remove_empty_nodes(now)
+            self.clock.advance(TICK_SECONDS)
+        self.cluster.forget_finished()
+        self.totals = Totals(pods_created=len(self.cluster.pods))
+        self._below_pdb_since.clear()
+
+    def _step(self, now: float) -> None:
+        self._advance_pods(now)
+        self._workloads(now)
+        self._market(now)
+        self._provision(now)
+        self._remove_empty_nodes(now)
+        self._account(now)
+
+    def _provision(self, now: float) -> None:
+        # A refused launch marks its offerings unavailable; planning again at once picks
+        # the next best offering (other spot pools first, on-demand only when none is
+        # left), which beats relaunching the same spot-sized types on-demand.
+        for _ in range(REPLANS_PER_TICK):
+            if not self._schedule(now):
+                break
+
+    # -- workloads -------------------------------------------------------------------------
+
+    def _start_base_load(self) -> None:
+        for pod in self.scenario.base.pods if self.scenario.base else ():
+            self._create(pod, pod.owner or f"Pod/{pod.name}", self.clock.now())
+
+    def _create(self, pod: Pod, owner: str, now: float, work: float | None = None) -> None:
+        self.cluster.add_pod(SimPod(pod, now, owner, work_seconds=work))
+        self.totals.pods_created += 1
+
+    def _workloads(self, now: float) -> None:
+        hours = self.scenario.clock_hour(now)
+        for deployment in self.scenario.deployments:
+            owner = f"Deployment/{deployment.name}"
+            have = self.cluster.active_count(owner)
+            wanted = deployment.replicas.at(hours)
+            for _ in range(wanted - have):
+                self._serial[owner] += 1
+                name = f"{deployment.name}-{self._serial[owner]}"
+                self._create(Pod(name, deployment.pod, owner=owner), owner, now)
+            if have > wanted:
+                # Scale-down removes the newest pods first, pending ones before running ones.
+                mine = self.cluster.active_pods(owner)
+                # The key breaks ties: sets iterate in hash order, which varies per process.
+                mine.sort(
+                    key=lambda p: (p.phase is Phase.PENDING, p.created_at, p.pod.key), reverse=True
+                )
+                for pod in mine[: have - wanted]:
+                    self.port.delete_pod(pod.pod.key)
+        while self._jobs and self._jobs[0][0] <= now:
+            _, name, index, run = heapq.heappop(self._jobs)
+            spec = self._job_specs[name]
+            for k in range(run.pods):
+                job_pod = Pod(f"{name}-{index}-{k}", spec.pod, owner=f"Job/{name}-{index}")
+                self._create(job_pod, f"Job/{name}-{index}", now, work=run.duration_seconds)
+
+    def _advance_pods(self, now: float) -> None:
+        """Apply the phase changes that are due: containers ready, work done, grace over."""
+        cluster = self.cluster
+        for key, expected in cluster.due(now):
+            pod = cluster.pods[key]
+            if pod.phase is not expected:
+                continue  # the pod moved on (deleted, or its node vanished) meanwhile
+            if expected is Phase.STARTING:
+                cluster.set_running(key)
+                if pod.work_seconds is not None:
+                    pod.ends_at = now + pod.work_seconds
+                    cluster.at(pod.ends_at, key, Phase.RUNNING)
+            elif expected is Phase.RUNNING:
+                cluster.release(key, Phase.SUCCEEDED, now)
+            elif expected is Phase.TERMINATING:
+                cluster.release(key, Phase.GONE, now)
+
+    # -- the market ------------------------------------------------------------------------
+
+    def _market(self, now: float) -> None:
+        while self.shortages and self.shortages[0][0] <= now:
+            _, end, instance_type, zone = heapq.heappop(self.shortages)
+            self.cloud.inject(
+                instance_type, zone, CapacityType.SPOT, "InsufficientInstanceCapacity", until=end
+            )
+            self._trace(now, "shortage", pool=f"{instance_type}/{zone}", until=end)
+        by_pool: dict[tuple[str, str], list[str]] = defaultdict(list)
+        for node in self.cluster.nodes.values():
+            if node.capacity_type is CapacityType.SPOT and node.warned_at is None:
+                by_pool[(node.instance_type, node.zone)].append(node.instance_id)
+        for pool, ids in sorted(by_pool.items()):
+            for notice in self.market.reclaims(pool, sorted(ids), now, TICK_SECONDS):
+                self._notice_serial += 1
+                heapq.heappush(
+                    self.notices,
+                    (notice.at, self._notice_serial, notice.kind.value, notice.instance_id),
+                )
+                if notice.kind is NoticeKind.WARNING:
+                    self._node_by_instance(notice.instance_id).warned_at = notice.at
+        while self.notices and self.notices[0][0] <= now:
+            _, _, kind, instance_id = heapq.heappop(self.notices)
+            self._notice(now, NoticeKind(kind), instance_id)
+
+    def _node_by_instance(self, instance_id: str) -> SimNode:
+        return self.cluster.nodes[_node_name(instance_id)]
+
+    def _notice(self, now: float, kind: NoticeKind, instance_id: str) -> None:
+        name = _node_name(instance_id)
+        node = self.cluster.nodes.get(name)
+        if node is None:
+            return
+        self.totals.interruptions[kind.value] += 1
+        self.timeline.append(TimelineEvent(now / 3600, kind.value, name, node.instance_type))
+        self._trace(now, kind.value, node=name, instance_type=node.instance_type, zone=node.zone)
+        if kind is NoticeKind.TERMINATION:
+            self._lose_node(node, now)
+
+    def _lose_node(self, node: SimNode, now: float) -> None:
+        """The instance is gone: its pods die with it and their controllers replace them."""
+        self.cloud.terminate([node.instance_id])
+        self._drop_node(node, now)
+        self._trace(now, "node-lost", node=node.name, instance_type=node.instance_type)
+
+    def _drop_node(self, node: SimNode, now: float) -> None:
+        """The Node is gone: its pods are force-deleted and their owners replace them."""
+        for key in sorted(node.pods):
+            pod = self.cluster.pods[key]
+            was_running = pod.phase in (Phase.RUNNING, Phase.TERMINATING)
+            self.cluster.release(key, Phase.GONE, now)
+            self.totals.pods_force_deleted += 1
+            if was_running:
+                self.totals.pods_lost += 1
+            if not pod.owner.startswith("Deployment/"):
+                # Jobs recreate a failed pod and its work starts over; bare pods of the
+                # base load are recreated too, as their (unmodelled) owners would.
+                self._serial[pod.owner] += 1
+                again = Pod(
+                    f"{pod.pod.name}-r{self._serial[pod.owner]}", pod.pod.spec, owner=pod.owner
+                )
+                self._create(again, pod.owner, now, work=pod.work_seconds)
+        self.cluster.remove_node(node.name)
+
+    # -- binding and provisioning -----------------------------------------------------------
+
+    def _schedule(self, now: float) -> bool:
+        """Bind pending pods and launch nodes for the rest: one plan over every node.
+
+        Ready nodes come first in the plan's node order, so pods go to them before
+        anything new; pods planned onto nodes still booting wait for them to join (the
+        kube-scheduler binds only to registered nodes); new nodes are launched.
+        """
+        pending = [p for p in self.cluster.pending() if not self._waits_for_node(p, now)]
+        if not pending:
+            return False
+        request = PackInput(
+            tuple(p.pod for p in pending),
+            self.cluster.scheduler_nodes(now),
+            self._current_pools(now),
+            self._daemonsets(),
+            self._memo,
+        )
+        plan = pack(request)
+        for placement in plan.existing:
+            node = self.cluster.nodes[placement.node]
+            pod = self.cluster.pods[placement.pod]
+            if node.is_ready(now):
+                deployment = self._deployments.get(pod.owner)
+                seconds = deployment.startup_seconds if deployment is not None else 10.0
+                self.cluster.bind(placement.pod, placement.node, now + seconds)
+            else:
+                pod.nominated = node.name
+        reasons = {u.pod: u.reason for u in plan.unschedulable}
+        for pod in pending:
+            pod.pending_reason = reasons.get(pod.pod.key, "")
+        refused = False
+        for planned in plan.nodes:
+            # The packer numbers nodes per plan; launches need names unique over the run,
+            # since the client token is derived from the name.
+            self._launch_serial += 1
+            new = dataclasses.replace(planned, name=f"{planned.pool}-{self._launch_serial}")
+            intent = LaunchIntent(
+                new,
+                # Re-planning does the fallback (see _step), so a spot node is not bought
+                # on-demand with the types it was sized for on spot.
+                allows_on_demand=new.capacity_type is CapacityType.ON_DEMAND,
+                # The packer plans a spot node only with spot offers its pods all accept
+                # (required affinity is never relaxed), and this plan is this tick's.
+                allows_spot=new.capacity_type is CapacityType.SPOT,
+            )
+            outcome = self.launcher.launch(intent, self.settings[new.pool])
+            self._launched(now, new.pool, outcome)
+            refused = refused or isinstance(outcome, Retry)
+            if isinstance(outcome, Launched | FellBack):
+                for key in new.pods:
+                    if key in self.cluster.pods:
+                        self.cluster.pods[key].nominated = _node_name(outcome.instance.instance_id)
+        return refused
+
+    def _waits_for_node(self, pod: SimPod, now: float) -> bool:
+        """Whether a pending pod is already nominated to a node that is still booting."""
+        node = self.cluster.nodes.get(pod.nominated) if pod.nominated else None
+        return node is not None and not node.is_ready(now)
+
+    def _launched(self, now: float, pool: str, outcome: object) -> None:
+        if isinstance(outcome, Launched | FellBack):
+            instance = outcome.instance
+            self.totals.launches += 1
+            if isinstance(outcome, FellBack):
+                self.totals.fallbacks += 1
+            self._add_node(
+                now,
+                pool,
+                instance.instance_id,
+                instance.instance_type,
+                instance.zone,
+                instance.capacity_type,
+            )
+            self._trace(
+                now,
+                "launch",
+                pool=pool,
+                node=_node_name(instance.instance_id),
+                instance_type=instance.instance_type,
+                zone=instance.zone,
+                capacity_type=instance.capacity_type.value,
+                fell_back=isinstance(outcome, FellBack),
+            )
+        elif isinstance(outcome, Retry):
+            self._trace(
+                now,
+                "launch-retry",
+                pool=pool,
+                after=outcome.after_seconds,
+                reason=outcome.reason.value,
+            )
+        elif isinstance(outcome, Failed):
+            self.totals.launch_failures += 1
+            self._trace(
+                now, "launch-failed", pool=pool, cause=outcome.cause.value, detail=outcome.detail
+            )
+
+    def _add_node(
+        self,
+        now: float,
+        pool: str,
+        instance_id: str,
+        instance_type: str,
+        zone: str,
+        capacity_type: CapacityType,
+    ) -> None:
+        t = self.catalog.instance_type(instance_type)
+        settings = self.settings[pool]
+        name = _node_name(instance_id)
+        labels = node_labels(
+            pool, settings.labels, type_labels(t), self.catalog.region, zone, capacity_type
+        )
+        price = self.cloud.price(instance_type, zone, capacity_type)
+        on_demand = self.catalog.economics[instance_type].on_demand_price
+        if price is None or on_demand is None:
+            # A node nobody can price would cost nothing and flatter every figure.
+            raise LookupError(
+                f"{instance_type} in {zone} was launched as {capacity_type.value} but the "
+                f"catalog has no {'price' if price is None else 'on-demand price'} for it"
+            )
+        market = self.scenario.market
+        self.cluster.add_node(
+            SimNode(
+                name=name,
+                instance_id=instance_id,
+                instance_type=instance_type,
+                zone=zone,
+                capacity_type=capacity_type,
+                pool=pool,
+                labels=labels.merged({HOSTNAME: name}),
+                allocatable=minus(allocatable(t), self._daemon_overhead),
+                price=price,
+                on_demand_price=on_demand,
+                launched_at=now,
+                ready_at=now + market.boot_seconds + market.join_seconds,
+                taints=settings.taints,
+                empty_since=now + market.boot_seconds + market.join_seconds,
+            )
+        )
+        self._watch_shortages((instance_type, zone))
+
+    def _current_pools(self, now: float) -> tuple[Pool, ...]:
+        """The strategy's pools without the offerings EC2 refused lately (rebuilt on change)."""
+        snapshot = self.unavailable.snapshot(now)
+        marks = (frozenset(snapshot.offerings), frozenset(snapshot.capacity_types))
+        if marks != self._marks:
+            self._marks = marks
+            unavailable = self.unavailable.unavailable(now, self._offerings)
+            self._pools = without(self._all_pools, unavailable)
+            # Offers changed, shapes did not: keep what depends on shapes alone.
+            self._memo = PackMemo(allocatable=self._memo.allocatable)
+        return self._pools
+
+    def _daemonsets(self) -> tuple[PodSpec, ...]:
+        return self.scenario.base.daemonsets if self.scenario.base else ()
+
+    def _watch_shortages(self, pool: tuple[str, str]) -> None:
+        if pool in self._shortage_pools:
+            return
+        self._shortage_pools.add(pool)
+        for start, end in self.market.shortages(pool, self.scenario.hours):
+            heapq.heappush(self.shortages, (start, end, pool[0], pool[1]))
+
+    def _remove_empty_nodes(self, now: float) -> None:
+        for node in list(self.cluster.nodes.values()):
+            if node.pods or node.empty_since is None or now - node.empty_since < EMPTY_NODE_SECONDS:
+                continue
+            self.cloud.terminate([node.instance_id])
+            self.port.delete_node(node.name)
+            self.totals.nodes_removed_empty += 1
+            self._trace(now, "node-removed-empty", node=node.name, instance_type=node.instance_type)
+
+    # -- measuring -----------------------------------------------------------------------
+
+    def _account(self, now: float) -> None:
+        t = self.totals
+        cluster = self.cluster
+        t.cost += cluster.price_per_hour * TICK_SECONDS / 3600
+        t.on_demand_cost += cluster.on_demand_price_per_hour * TICK_SECONDS / 3600
+        t.node_seconds_spot += TICK_SECONDS * cluster.spot_nodes
+        for pool, count in cluster.spot_nodes_by_pool.items():
+            seconds = t.spot_seconds_by_pool.get(pool, 0.0)
+            t.spot_seconds_by_pool[pool] = seconds + TICK_SECONDS * count
+        t.node_seconds_on_demand += TICK_SECONDS * (len(cluster.nodes) - cluster.spot_nodes)
+        t.pending_pod_seconds += TICK_SECONDS * len(self.cluster.pending_keys)
+        self._account_pdbs(now)
+
+    def _account_pdbs(self, now: float) -> None:
+        ready = self.cluster.running
+        for deployment in self.scenario.deployments:
+            minimum = deployment.min_available(
+                deployment.replicas.at(self.scenario.clock_hour(now))
+            )
+            if minimum is None:
+                continue
+            name = deployment.name
+            if ready[f"Deployment/{name}"] < minimum:
+                since = self._below_pdb_since.setdefault(name, now)
+                longest = self.totals.below_pdb_seconds.get(name, 0.0)
+                self.totals.below_pdb_seconds[name] = max(longest, now - since + TICK_SECONDS)
+            else:
+                self._below_pdb_since.pop(name, None)
+
+    def _sample(self, now: float) -> None:
+        nodes = list(self.cluster.nodes.values())
+        self.samples.append(
+            Sample(
+                hours=now / 3600,
+                cost_per_hour=sum(n.price for n in nodes),
+                spot_nodes=sum(1 for n in nodes if n.capacity_type is CapacityType.SPOT),
+                on_demand_nodes=sum(1 for n in nodes if n.capacity_type is CapacityType.ON_DEMAND),
+                pending_pods=len(self.cluster.pending_keys),
+                running_pods=sum(self.cluster.running.values()),
+                nodes_by_type=dict(Counter(n.instance_type for n in nodes)),
+            )
+        )
+
+    def _trace(self, now: float, event: str, **fields: Any) -> None:
+        if self.trace is not None:
+            self.trace(
+                {"t": round(now, 1), "strategy": self.strategy.name, "event": event, **fields}
+            )
+
+
+def _node_name(instance_id: str) -> str:
+    return f"node-{instance_id}"
+
+
+def _parameters(scenario: Scenario) -> MarketParameters:
+    m = scenario.market
+    return MarketParameters(
+        interruption_scale=m.interruption_scale,
+        rebalance_share=m.rebalance_share,
+        rebalance_lead=(m.rebalance_lead_minutes[0] * 60, m.rebalance_lead_minutes[1] * 60),
+        correlation=m.correlation,
+        shortages_per_pool_per_day=m.shortages_per_pool_per_day,
+        shortage_seconds=(m.shortage_minutes[0] * 60, m.shortage_minutes[1] * 60),
+    )
+
+
+def trace_writer(handle: Any) -> Trace:
+    """A trace sink writing JSON lines to an open text file."""
+
+    def write(record: dict[str, Any]) -> None:
+        handle.write(json.dumps(record, sort_keys=True) + "\n")
+
+    return write
