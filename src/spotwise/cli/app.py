@@ -11,7 +11,14 @@ from rich.console import Console
 from typer._click.exceptions import ClickException, NoArgsIsHelpError
 
 from spotwise import __version__
-from spotwise.cli import catalog_cmd, plan_cmd, select_cmd, simulate_cmd, validate_cmd
+from spotwise.cli import (
+    catalog_cmd,
+    config_cmd,
+    plan_cmd,
+    select_cmd,
+    simulate_cmd,
+    validate_cmd,
+)
 from spotwise.errors import UserError
 
 app = typer.Typer(
@@ -26,6 +33,7 @@ app.command("plan", help=plan_cmd.HELP)(plan_cmd.plan)
 app.command("validate", help=validate_cmd.HELP)(validate_cmd.validate)
 app.command("simulate", help=simulate_cmd.HELP)(simulate_cmd.simulate)
 app.add_typer(catalog_cmd.app, name="catalog")
+app.add_typer(config_cmd.app, name="config")
 
 
 @app.callback()

@@ -8,6 +8,7 @@ is validated with pydantic at this edge; docs/nodepool.md documents every field.
 from __future__ import annotations
 
 import re
+import sys
 from pathlib import Path
 from typing import Annotated, Final, Literal, Self
 
@@ -21,7 +22,7 @@ from pydantic import (
     model_validator,
 )
 
-from spotwise.config import documents
+from spotwise.config import documents, karpenter
 from spotwise.config.documents import (
     CpuQuantity,
     DocumentModel,
@@ -271,6 +272,10 @@ def parse_nodepool(document: object) -> NodePool:
 def load_nodepools(path: Path | str) -> list[NodePool]:
     """Read every NodePool of a YAML file (documents separated by ``---``).
 
+    A file of Karpenter's manifests (``karpenter.sh/v1`` NodePools and the
+    ``karpenter.k8s.aws/v1`` EC2NodeClasses they name) is read as it is and translated
+    (`spotwise.config.karpenter`); what has no equivalent yet is named on stderr.
+
     Raises:
         UserError: Naming the file, the document (counted from 1) and the field path,
             if the file is unreadable, not YAML, or breaks the schema; or if two pools
@@ -279,7 +284,10 @@ def load_nodepools(path: Path | str) -> list[NodePool]:
     path = Path(path)
     pools: list[NodePool] = []
     first_with_name: dict[str, int] = {}
-    for number, document in enumerate(documents.read_documents(path), start=1):
+    parsed = documents.read_documents(path)
+    if any(karpenter.is_karpenter(d) for d in parsed):
+        return _from_karpenter(path, parsed)
+    for number, document in enumerate(parsed, start=1):
         if document is None:
             continue  # an empty document, such as after a trailing `---`
         where = f"{path}: document {number}"
@@ -311,3 +319,47 @@ def dump_nodepool(pool: NodePool) -> str:
     """One NodePool as a YAML document that :func:`load_nodepools` reads back equal."""
     data = pool.model_dump(mode="json", by_alias=True, exclude_none=True)
     return yaml.safe_dump(data, sort_keys=False)
+
+
+def _from_karpenter(path: Path, parsed: list[object]) -> list[NodePool]:
+    """The spotwise NodePools of a file of Karpenter's manifests (warnings on stderr)."""
+    result = from_karpenter(parsed, str(path), launch_needed=False)
+    for warning in result.warnings:
+        print(f"warning: {path}: {warning}", file=sys.stderr)
+    return [parse_nodepool(document) for document in result.nodepools]
+
+
+def from_karpenter(
+    parsed: list[object],
+    where: str,
+    kubernetes_version: str | None = None,
+    *,
+    launch_needed: bool = True,
+) -> karpenter.Translation:
+    """Karpenter's manifests translated, every NodePool checked against spotwise's schema.
+
+    Args:
+        parsed: The YAML documents.
+        where: The input, for messages.
+        kubernetes_version: For AMI aliases (see `spotwise.config.karpenter.translate`).
+        launch_needed: False when a pool without its launch section will do (planning).
+
+    Raises:
+        UserError: If there is no Karpenter NodePool, or one does not translate into a
+            valid spotwise NodePool (naming the pool and the field).
+    """
+    result = karpenter.translate(parsed, kubernetes_version, launch_needed=launch_needed)
+    if not result.nodepools:
+        raise UserError(
+            where, "holds no karpenter.sh/v1 NodePool", "pass Karpenter's NodePool manifests"
+        )
+    for document in result.nodepools:
+        try:
+            parse_nodepool(document)
+        except ValidationError as error:
+            field, problem, fix = first_error(error)
+            name = document["metadata"]["name"]
+            raise UserError(
+                f"{where}: NodePool {name} as translated: {field}", problem, fix
+            ) from None
+    return result
