@@ -115,6 +115,11 @@ def test_a_spot_node_stops_taking_pods_before_its_list_gets_short():
     assert all(len(n.instance_types) >= 3 for n in plan.nodes) and not plan.notes
     brim = pack(PackInput(pods, (), (pool("m", types=types, minInstanceTypes=1),)))
     assert [len(n.pods) for n in brim.nodes] == [35, 35]  # without the rule
+    # Two types of two families hold 35; three families hold only 29.
+    two = pack(PackInput(pods, (), (pool("m", types=types, minInstanceTypes=2),)))
+    assert [len(n.pods) for n in two.nodes] == [35, 35]
+    three = pool("m", types=types, minInstanceTypes=2, minFamilies=3)
+    assert [len(n.pods) for n in pack(PackInput(pods, (), (three,))).nodes] == [29, 29, 12]
 
 
 def spot_nodes_of(p, instance_type: str, count: int):
