@@ -72,3 +72,8 @@ def run_pod(core: client.CoreV1Api, name: str, namespace: str = "default") -> No
         namespace,
         {"status": {"phase": "Running", "conditions": [{"type": "Ready", "status": "True"}]}},
     )
+
+
+def controller(kind: str, name: str, uid: str, api_version: str = "apps/v1") -> dict[str, Any]:
+    """An ownerReference naming the pod's controller."""
+    return {"apiVersion": api_version, "kind": kind, "name": name, "uid": uid, "controller": True}

@@ -75,8 +75,10 @@ class KubeApiServer:
         return json.dumps(config, indent=2) + "\n"
 
     def write_kubeconfig(self, path: Path) -> None:
-        """Write :meth:`kubeconfig` to ``path``."""
-        path.write_text(self.kubeconfig())
+        """Write :meth:`kubeconfig` to ``path`` (whole or not at all: a reader may be polling)."""
+        partial = path.with_name(path.name + ".partial")
+        partial.write_text(self.kubeconfig())
+        partial.replace(path)
 
     def serve_forever(self) -> None:
         """Serve in this thread until :meth:`stop`."""
