@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import threading
+import time
 from typing import Any
 
 import pytest
+import requests
 from kubernetes import client, watch
 from kubernetes.client.rest import ApiException
 
@@ -115,3 +118,26 @@ def test_bookmarks_carry_the_current_resource_version(core: client.CoreV1Api) ->
 def test_a_watch_ends_at_its_timeout(core: client.CoreV1Api) -> None:
     w = watch.Watch()
     assert list(w.stream(core.list_node, resource_version="1", timeout_seconds=1)) == []
+
+
+def test_a_watch_whose_client_hung_up_ends(kubeapi: KubeApiServer) -> None:
+    before = threading.active_count()
+    response = requests.get(
+        f"{kubeapi.url}/api/v1/nodes",
+        params={"watch": "true", "resourceVersion": "1"},
+        stream=True,
+        timeout=5,
+    )
+    assert response.status_code == 200
+    assert threading.active_count() == before + 1  # the thread serving the watch
+    response.close()
+    deadline = time.monotonic() + 5
+    while threading.active_count() > before and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert threading.active_count() == before
+
+
+def test_a_malformed_resource_version_is_a_400_before_any_event(core: client.CoreV1Api) -> None:
+    with pytest.raises(ApiException) as bad:
+        list(watch.Watch().stream(core.list_node, resource_version="x", timeout_seconds=1))
+    assert bad.value.status == 400

@@ -13,6 +13,8 @@ import base64
 import binascii
 import json
 import logging
+import select
+import socket
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -28,6 +30,9 @@ from spotwise.testing.kubeapi.store import ApiError, Event, Store
 
 Obj = dict[str, Any]
 log = logging.getLogger(__name__)
+
+# How often (seconds) a quiet watch checks whether its client hung up.
+_HANGUP_CHECK = 1.0
 
 
 class KubeApiServer:
@@ -300,24 +305,26 @@ class _Handler(BaseHTTPRequestHandler):
         self, resource: Resource, namespace: str, matches: Predicate, query: dict[str, str]
     ) -> None:
         api = self.server.api
-        self.send_response(200)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Transfer-Encoding", "chunked")
-        self.end_headers()
+        start = query.get("resourceVersion") or "0"
+        cursor = 0 if start == "0" else _resource_version(start)
         bookmarks = query.get("allowWatchBookmarks") in ("true", "1")
         timeout = float(query.get("timeoutSeconds") or api.watch_timeout)
         deadline = time.monotonic() + timeout
         last_bookmark = time.monotonic()
+        self.close_connection = True
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Transfer-Encoding", "chunked")
+        self.end_headers()
         try:
-            start = query.get("resourceVersion") or "0"
             if start == "0":
                 items, cursor = api.store.list_objects(resource, namespace, matches)
                 for item in items:
                     self._chunk({"type": "ADDED", "object": item})
-            else:
-                cursor = _resource_version(start)
             while not api.store.closed and (left := deadline - time.monotonic()) > 0:
-                wait = min(left, api.bookmark_interval) if bookmarks else left
+                wait = min(left, _HANGUP_CHECK)
+                if bookmarks:
+                    wait = min(wait, api.bookmark_interval)
                 try:
                     events, cursor_now = api.store.events_after(cursor, wait)
                 except ApiError as e:
@@ -328,13 +335,25 @@ class _Handler(BaseHTTPRequestHandler):
                     if seen is not None:
                         self._chunk(seen)
                 cursor = cursor_now
+                if self._client_gone():
+                    return
                 if bookmarks and time.monotonic() - last_bookmark >= api.bookmark_interval:
                     self._chunk({"type": "BOOKMARK", "object": _bookmark(resource, cursor)})
                     last_bookmark = time.monotonic()
             self.wfile.write(b"0\r\n\r\n")
         except (BrokenPipeError, ConnectionResetError):
             pass
-        self.close_connection = True
+
+    def _client_gone(self) -> bool:
+        """Whether the watcher hung up (its socket reads as closed), so the watch can end."""
+        readable, _, _ = select.select([self.connection], [], [], 0)
+        if not readable:
+            return False
+        try:
+            peeked: bytes = self.connection.recv(1, socket.MSG_PEEK)
+        except OSError:
+            return True
+        return peeked == b""
 
     def _chunk(self, event: Obj) -> None:
         data = json.dumps(event).encode() + b"\n"
