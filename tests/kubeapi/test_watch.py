@@ -121,7 +121,7 @@ def test_a_watch_ends_at_its_timeout(core: client.CoreV1Api) -> None:
 
 
 def test_a_watch_whose_client_hung_up_ends(kubeapi: KubeApiServer) -> None:
-    before = threading.active_count()
+    before = set(threading.enumerate())
     response = requests.get(
         f"{kubeapi.url}/api/v1/nodes",
         params={"watch": "true", "resourceVersion": "1"},
@@ -129,12 +129,13 @@ def test_a_watch_whose_client_hung_up_ends(kubeapi: KubeApiServer) -> None:
         timeout=5,
     )
     assert response.status_code == 200
-    assert threading.active_count() == before + 1  # the thread serving the watch
+    serving = set(threading.enumerate()) - before  # the thread serving the watch
+    assert len(serving) == 1
     response.close()
     deadline = time.monotonic() + 5
-    while threading.active_count() > before and time.monotonic() < deadline:
+    while any(t.is_alive() for t in serving) and time.monotonic() < deadline:
         time.sleep(0.05)
-    assert threading.active_count() == before
+    assert not any(t.is_alive() for t in serving)
 
 
 def test_a_malformed_resource_version_is_a_400_before_any_event(core: client.CoreV1Api) -> None:
