@@ -93,3 +93,53 @@ def resource_list(group_version: str) -> Obj | None:
         "groupVersion": group_version,
         "resources": entries,
     }
+
+
+def _gv_path(group_version: str) -> str:
+    return f"apis/{group_version}" if "/" in group_version else f"api/{group_version}"
+
+
+def openapi_v3_root() -> Obj:
+    """``GET /openapi/v3``: one document per group-version."""
+    served = sorted({resource.group_version for resource in RESOURCES})
+    return {
+        "paths": {
+            _gv_path(gv): {"serverRelativeURL": f"/openapi/v3/{_gv_path(gv)}?hash=spotwise"}
+            for gv in served
+        }
+    }
+
+
+def openapi_v3(path: str) -> Obj | None:
+    """``GET /openapi/v3/api/v1`` and the like: the PATCH operations, nothing more.
+
+    kubectl reads them to learn that the server validates fields itself (the
+    ``fieldValidation`` parameter), so it sends objects without validating them against a
+    schema it would have to download; this server does not reject unknown fields.
+    """
+    paths: Obj = {}
+    for resource in RESOURCES:
+        if _gv_path(resource.group_version) != path:
+            continue
+        base = f"/{path}/" + ("namespaces/{namespace}/" if resource.namespaced else "")
+        paths[f"{base}{resource.plural}/{{name}}"] = {
+            "patch": {
+                "x-kubernetes-group-version-kind": {
+                    "group": resource.group,
+                    "version": resource.version,
+                    "kind": resource.kind,
+                },
+                "parameters": [
+                    {"name": "fieldValidation", "in": "query", "schema": {"type": "string"}}
+                ],
+                "responses": {},
+            }
+        }
+    if not paths:
+        return None
+    return {
+        "openapi": "3.0.0",
+        "info": {"title": "Kubernetes", "version": VERSION["gitVersion"]},
+        "paths": paths,
+        "components": {"schemas": {}},
+    }

@@ -203,6 +203,10 @@ class _Handler(BaseHTTPRequestHandler):
             return 200, "ok"
         if path == "/version":
             return 200, discovery.VERSION
+        if parts[:2] == ["openapi", "v3"]:
+            if len(parts) == 2:
+                return 200, discovery.openapi_v3_root()
+            return _found(discovery.openapi_v3("/".join(parts[2:])), path)
         if parts[:1] == ["api"] and len(parts) <= 2:
             found = (
                 discovery.core_versions(self.server.api.address)
