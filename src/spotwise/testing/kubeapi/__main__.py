@@ -24,8 +24,20 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--log-size", type=int, default=1000, help="watch events kept (older: 410 Expired)"
     )
+    parser.add_argument(
+        "--pod-termination-seconds",
+        type=float,
+        default=0.0,
+        help="how long a deleted pod on a node takes to stop, at most its grace period "
+        "(default 0: at once)",
+    )
     args = parser.parse_args(argv)
-    server = KubeApiServer(args.host, args.port, log_size=args.log_size)
+    server = KubeApiServer(
+        args.host,
+        args.port,
+        log_size=args.log_size,
+        pod_termination=args.pod_termination_seconds,
+    )
     if args.kubeconfig is not None:
         server.write_kubeconfig(args.kubeconfig)
 

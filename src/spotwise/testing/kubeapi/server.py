@@ -46,8 +46,9 @@ class KubeApiServer:
         log_size: int = 1000,
         bookmark_interval: float = 1.0,
         watch_timeout: float = 1800.0,
+        pod_termination: float = 0.0,
     ) -> None:
-        self.store = Store(log_size)
+        self.store = Store(log_size, pod_termination)
         self.bookmark_interval = bookmark_interval
         self.watch_timeout = watch_timeout
         self._httpd = _HTTPServer((host, port), _Handler, self)

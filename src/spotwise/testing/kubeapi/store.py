@@ -135,8 +135,11 @@ class Event:
 class Store:
     """Every object of the test cluster, thread-safe, with the event log of its writes."""
 
-    def __init__(self, log_size: int = 1000) -> None:
+    def __init__(self, log_size: int = 1000, pod_termination: float = 0.0) -> None:
+        """Keep ``log_size`` events; pods take ``pod_termination`` s to stop (or their grace)."""
         self._cond = threading.Condition()
+        self._pod_termination = pod_termination
+        self._terminating: dict[Key, threading.Timer] = {}  # pods their kubelet is stopping
         self._rv = 0
         self._objects: dict[Key, Obj] = {}
         self._log: deque[Event] = deque()
@@ -298,7 +301,9 @@ class Store:
                 return copy.deepcopy(current)  # a no-op write is not a write
             if new.get("spec") != current.get("spec"):
                 meta["generation"] = current["metadata"].get("generation", 1) + 1
-            if meta.get("deletionTimestamp") and not meta.get("finalizers"):
+            key = _key(resource, namespace, name)
+            stopping = key in self._terminating
+            if meta.get("deletionTimestamp") and not meta.get("finalizers") and not stopping:
                 self._remove(resource, namespace, name, new, current)
                 return copy.deepcopy(new)
             meta["resourceVersion"] = str(self._bump())
@@ -324,9 +329,13 @@ class Store:
                         f"Precondition failed: {label} in precondition: {wanted}, "
                         f"{label} in object meta: {meta.get(field)}",
                     )
-            if meta.get("deletionTimestamp"):
-                return copy.deepcopy(current), False
+            key = _key(resource, namespace, name)
             grace = options.get("gracePeriodSeconds")
+            if meta.get("deletionTimestamp"):
+                if grace == 0 and key in self._terminating:  # a forced delete
+                    self._terminating.pop(key).cancel()
+                    return self._kubelet_stopped(resource, namespace, name, current)
+                return copy.deepcopy(current), False
             if grace is None:
                 grace = _default_grace(resource, current)
             graceful = (
@@ -338,12 +347,45 @@ class Store:
                 marked["metadata"]["resourceVersion"] = str(self._bump())
                 self._objects[_key(resource, namespace, name)] = marked
                 self._record(resource, "MODIFIED", marked, current)
-                if marked["metadata"].get("finalizers"):
+                if graceful and self._pod_termination > 0:
+                    # The stand-in kubelet stops the pod, then deletes it with grace 0.
+                    timer = threading.Timer(
+                        min(grace, self._pod_termination),
+                        self._kubelet_confirms,
+                        (resource, namespace, name, meta["uid"]),
+                    )
+                    timer.daemon = True
+                    self._terminating[key] = timer
+                    timer.start()
                     return copy.deepcopy(marked), False
-                # The stand-in kubelet confirms the pod stopped at once.
-                current = marked
+                if graceful:  # the stand-in kubelet confirms the pod stopped at once
+                    return self._kubelet_stopped(resource, namespace, name, marked)
+                return copy.deepcopy(marked), False
             self._remove(resource, namespace, name, copy.deepcopy(current), current)
             return copy.deepcopy(self._last_removed), True
+
+    def _kubelet_confirms(self, resource: Resource, namespace: str, name: str, uid: str) -> None:
+        with self._cond:
+            key = _key(resource, namespace, name)
+            current = self._objects.get(key)
+            if self._terminating.pop(key, None) is None or current is None:
+                return
+            if current["metadata"]["uid"] == uid:
+                self._kubelet_stopped(resource, namespace, name, current)
+
+    def _kubelet_stopped(
+        self, resource: Resource, namespace: str, name: str, current: Obj
+    ) -> tuple[Obj, bool]:
+        """The kubelet's delete with grace 0: the pod goes, or waits for its finalizers."""
+        if current["metadata"].get("finalizers"):
+            held = copy.deepcopy(current)
+            held["metadata"]["deletionGracePeriodSeconds"] = 0
+            held["metadata"]["resourceVersion"] = str(self._bump())
+            self._objects[_key(resource, namespace, name)] = held
+            self._record(resource, "MODIFIED", held, current)
+            return copy.deepcopy(held), False
+        self._remove(resource, namespace, name, copy.deepcopy(current), current)
+        return copy.deepcopy(self._last_removed), True
 
     def compact(self) -> None:
         """Forget every event so far, as the API server's compaction does (tests use it)."""
@@ -355,6 +397,8 @@ class Store:
         """Wake every watcher so that it ends."""
         with self._cond:
             self._closed = True
+            for timer in self._terminating.values():
+                timer.cancel()
             self._cond.notify_all()
 
     # -- internals -----------------------------------------------------------------------
