@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import json
+import threading
+from pathlib import Path
 
 import pytest
-from kubernetes import client
+from kubernetes import client, config
 from kubernetes.client.rest import ApiException
 
 from spotwise.testing.kubeapi import KubeApiServer
@@ -251,3 +253,51 @@ def test_server_state_is_per_server(kubeapi: KubeApiServer, core: client.CoreV1A
         "kube-public",
         "kube-system",
     ]
+
+
+def test_a_continue_token_older_than_the_event_log_is_410(
+    kubeapi: KubeApiServer, core: client.CoreV1Api
+) -> None:
+    for i in range(3):
+        core.create_node(node(f"n{i}"))
+    first = core.list_node(limit=2)
+    core.create_node(node("n3"))
+    kubeapi.store.compact()  # forgets the writes up to n3's, after the token's
+    with pytest.raises(ApiException) as expired:
+        core.list_node(limit=2, _continue=first.metadata._continue)
+    assert expired.value.status == 410
+    assert status_of(expired.value)["reason"] == "Expired"
+
+
+def test_concurrent_read_modify_write_loses_no_update(kubeconfig: Path) -> None:
+    # Each writer increments a counter with the optimistic-concurrency loop controllers
+    # use: read, change, replace with the read resourceVersion, again on 409.
+    writers, increments = 6, 5
+    setup = config.new_client_from_config(config_file=str(kubeconfig))
+    client.CoreV1Api(setup).create_node(
+        {**node("n1"), "metadata": {"name": "n1", "annotations": {"count": "0"}}}
+    )
+
+    def write() -> None:
+        api = config.new_client_from_config(config_file=str(kubeconfig))
+        core = client.CoreV1Api(api)
+        for _ in range(increments):
+            while True:
+                current = core.read_node("n1")
+                count = int(current.metadata.annotations["count"])
+                current.metadata.annotations["count"] = str(count + 1)
+                try:
+                    core.replace_node("n1", current)
+                    break
+                except ApiException as e:
+                    assert e.status == 409
+        api.close()
+
+    threads = [threading.Thread(target=write) for _ in range(writers)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    final = client.CoreV1Api(setup).read_node("n1")
+    setup.close()
+    assert final.metadata.annotations["count"] == str(writers * increments)
