@@ -361,8 +361,7 @@ class Store:
                 if graceful:  # the stand-in kubelet confirms the pod stopped at once
                     return self._kubelet_stopped(resource, namespace, name, marked)
                 return copy.deepcopy(marked), False
-            self._remove(resource, namespace, name, copy.deepcopy(current), current)
-            return copy.deepcopy(self._last_removed), True
+            return self._remove(resource, namespace, name, copy.deepcopy(current), current), True
 
     def _kubelet_confirms(self, resource: Resource, namespace: str, name: str, uid: str) -> None:
         with self._cond:
@@ -384,8 +383,7 @@ class Store:
             self._objects[_key(resource, namespace, name)] = held
             self._record(resource, "MODIFIED", held, current)
             return copy.deepcopy(held), False
-        self._remove(resource, namespace, name, copy.deepcopy(current), current)
-        return copy.deepcopy(self._last_removed), True
+        return self._remove(resource, namespace, name, copy.deepcopy(current), current), True
 
     def compact(self) -> None:
         """Forget every event so far, as the API server's compaction does (tests use it)."""
@@ -418,11 +416,12 @@ class Store:
         self._rv += 1
         return self._rv
 
-    def _remove(self, resource: Resource, namespace: str, name: str, final: Obj, old: Obj) -> None:
+    def _remove(self, resource: Resource, namespace: str, name: str, final: Obj, old: Obj) -> Obj:
+        """Remove an object, recording its final state; returns a copy of that state."""
         final["metadata"]["resourceVersion"] = str(self._bump())
         del self._objects[_key(resource, namespace, name)]
-        self._last_removed = final
         self._record(resource, "DELETED", final, old)
+        return copy.deepcopy(final)
 
     def _record(self, resource: Resource, kind: str, obj: Obj, old: Obj | None) -> None:
         self._log.append(Event(self._rv, resource, kind, copy.deepcopy(obj), old))
