@@ -7,7 +7,7 @@ import threading
 from pathlib import Path
 
 import pytest
-from kubernetes import client, config
+from kubernetes import client, config, dynamic
 from kubernetes.client.rest import ApiException
 
 from spotwise.testing.kubeapi import KubeApiServer
@@ -301,3 +301,22 @@ def test_concurrent_read_modify_write_loses_no_update(kubeconfig: Path) -> None:
     final = client.CoreV1Api(setup).read_node("n1")
     setup.close()
     assert final.metadata.annotations["count"] == str(writers * increments)
+
+
+def test_the_dynamic_client_finds_resources_through_discovery(
+    api_client: client.ApiClient,
+) -> None:
+    dyn = dynamic.DynamicClient(api_client)
+    nodes = dyn.resources.get(api_version="v1", kind="Node")
+    nodes.create(body={"metadata": {"name": "n1"}})
+    patched = nodes.patch(
+        name="n1",
+        body={"metadata": {"labels": {"a": "b"}}},
+        content_type="application/merge-patch+json",
+    )
+    assert patched.to_dict()["metadata"]["labels"] == {"a": "b"}
+    assert [n.metadata.name for n in nodes.get().items] == ["n1"]
+    pods = dyn.resources.get(api_version="v1", kind="Pod")
+    assert pods.namespaced and set(pods.subresources) == {"status", "eviction"}
+    budgets = dyn.resources.get(api_version="policy/v1", kind="PodDisruptionBudget")
+    assert budgets.get(namespace="default").items == []
