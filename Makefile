@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 PIP := $(BIN)/python -m pip install --quiet --disable-pip-version-check -c constraints.txt
 
-.PHONY: demo test install dev lint typecheck unit browser mutation bench bench-ray catalog figures clean
+.PHONY: demo test install dev lint typecheck unit browser kubectl mutation bench bench-ray catalog figures clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -32,12 +32,16 @@ lint: dev
 typecheck: dev
 	$(BIN)/mypy
 
-unit: dev browser
+unit: dev browser kubectl
 	$(BIN)/pytest
 
 # The report's browser test renders in Debian's Chromium (no browser download at test time).
 browser:
 	command -v chromium >/dev/null || (apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends chromium)
+
+# kubectl judges the Kubernetes API test server (tests/kubeapi): Debian's kubernetes-client.
+kubectl:
+	command -v kubectl >/dev/null || (apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends kubernetes-client)
 
 test: lint typecheck unit
 
