@@ -16,8 +16,8 @@ from dataclasses import dataclass
 
 from spotwise.decisions.scheduling.bins import Placement, fit_count, minus
 from spotwise.decisions.scheduling.launch_list import guard_factor
+from spotwise.decisions.scheduling.options import cheapest_spot
 from spotwise.decisions.scheduling.pool import Pool
-from spotwise.model.instance_type import CapacityType
 from spotwise.model.resources import Resources
 
 
@@ -74,14 +74,14 @@ def reach(
     """
     if pool.min_instance_types <= 1 and pool.min_families <= 1:
         return None
-    guard = _spot_price(pool, target, placements[target]) * guard_factor(pool.price_ceiling)
+    guard = cheapest_spot(pool, target, placements[target]) * guard_factor(pool.price_ceiling)
     ordinary_only = not request.extended
     found: dict[Resources, list[str]] = defaultdict(list)
     for index, accepted in placements.items():
         t = pool.shapes[index].instance_type
         if ordinary_only and t.exotic:
             continue
-        if _spot_price(pool, index, accepted) > guard:
+        if cheapest_spot(pool, index, accepted) > guard:
             continue
         if fit_count(allocatable[index], request) >= 1:
             found[allocatable[index]].append(t.family)
@@ -93,15 +93,4 @@ def reach(
         pool.min_instance_types,
         pool.min_families,
         tuple((a, tuple(kinds)) for a, kinds in found.items()),
-    )
-
-
-def _spot_price(pool: Pool, index: int, accepted: frozenset[Placement]) -> float:
-    return min(
-        (
-            o.price
-            for o in pool.shapes[index].offers
-            if o.capacity_type is CapacityType.SPOT and (o.zone, o.capacity_type) in accepted
-        ),
-        default=float("inf"),
     )

@@ -11,7 +11,7 @@ import math
 from collections import Counter
 from collections.abc import Mapping, Sequence
 
-from spotwise.decisions.capacity.expected import expected_pick, interruption_cost_per_hour
+from spotwise.decisions.capacity.expected import interruption_cost_per_hour
 from spotwise.decisions.scheduling.bins import Claim
 from spotwise.decisions.scheduling.headroom import is_headroom
 from spotwise.decisions.scheduling.launch_list import (
@@ -84,8 +84,8 @@ def finalize(
                 crowded = crowded_types(held, sum(held.values()) + 1, pool.max_type_share)
             found = launch_list(claim, capacity_type, by_price[capacity_type], shapes, crowded)
             node = _new_node(claim, capacity_type, found, by_name)
-            if capacity_type is CapacityType.SPOT:
-                held[_expected_type(node)] += 1
+            if capacity_type is CapacityType.SPOT and found.pick is not None:
+                held[found.pick.instance_type] += 1
                 reason = _why_narrow(claim, found, shapes)
                 if reason is not None:
                     narrow.setdefault(reason, []).append(node.name)
@@ -93,10 +93,6 @@ def finalize(
         nodes += made
         notes += _narrow_notes(pool, narrow)
     return tuple(nodes), notes
-
-
-def _expected_type(node: NewNode) -> str:
-    return node.expected_instance_type or node.instance_types[0]
 
 
 def _why_narrow(claim: Claim, found: LaunchList, allocatable: tuple[Resources, ...]) -> str | None:
@@ -200,10 +196,8 @@ def _new_node(
     """
     pool = claim.pool
     spot = capacity_type is CapacityType.SPOT
-    if spot:
-        pick = expected_pick(pool.spot_strategy, found.quotes)
-    else:
-        pick = min(found.quotes, key=lambda q: q.price)
+    pick = found.pick
+    assert pick is not None  # a claim's pods fit one of its options at least
     prices = [q.price for q in found.quotes]
     on_demand = by_name[pick.instance_type].on_demand_price
     return NewNode(

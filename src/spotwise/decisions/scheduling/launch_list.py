@@ -13,7 +13,7 @@ type, nor pay much to avoid it.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from spotwise.decisions.capacity.expected import PoolQuote, expected_pick
@@ -38,12 +38,32 @@ class LaunchList:
         zones: The zones any of them may be bought in.
         quotes: Every (type, zone) pool the list names, with its price and bucket.
         families: How many instance families the types span.
+        pick: The pool the launch is expected to take (spot: its allocation strategy's
+            expected pick; on-demand: the cheapest); None for an empty list.
     """
 
     types: tuple[str, ...]
     zones: tuple[str, ...]
     quotes: tuple[PoolQuote, ...]
     families: int
+    pick: PoolQuote | None
+
+
+@dataclass(frozen=True, slots=True)
+class Listable:
+    """A type a list may take, as the walk sees it.
+
+    Attributes:
+        price: Its cheapest pool among those the list would name.
+        name: The type.
+        family: Its instance family.
+        quotes: The pools the list would name for it.
+    """
+
+    price: float
+    name: str
+    family: str
+    quotes: tuple[PoolQuote, ...]
 
 
 def guard_factor(price_ceiling: float) -> float:
@@ -85,15 +105,11 @@ def launch_list(
         # launch from costs no more than the price ceiling above the full list's.
         spread = _walk(claim, capacity_type, by_price, allocatable, crowded)
         pool = claim.pool
-        if _as_diverse(spread, full, pool) and _expected(pool, spread) <= _expected(pool, full) * (
+        if _as_diverse(spread, full, pool) and _price(spread) <= _price(full) * (
             1 + pool.price_ceiling
         ):
             return spread
     return full
-
-
-def _expected(pool: Pool, found: LaunchList) -> float:
-    return expected_pick(pool.spot_strategy, found.quotes).price
 
 
 def _wanted(pool: Pool) -> tuple[int, int]:
@@ -107,6 +123,10 @@ def _as_diverse(spread: LaunchList, full: LaunchList, pool: Pool) -> bool:
     )
 
 
+def _price(found: LaunchList) -> float:
+    return found.pick.price if found.pick is not None else float("inf")
+
+
 def _walk(
     claim: Claim,
     capacity_type: CapacityType,
@@ -114,20 +134,62 @@ def _walk(
     allocatable: tuple[Resources, ...],
     skipped: frozenset[str],
 ) -> LaunchList:
+    """The list of ``claim``'s node: the types that hold its pods, offered where it may go."""
     pool = claim.pool
-    spot = capacity_type is CapacityType.SPOT
-    want_types, want_families = (pool.min_instance_types, pool.min_families) if spot else (1, 1)
     allowed = {zone for zone, ct in claim.placements() if ct is capacity_type}
     # The packer kept exotic shapes out of the options of pods that do not need them
     # (compat.that_fit); the launch list must not bring them back.
     ordinary_only = not claim.used.extended and any(
         not pool.shapes[i].instance_type.exotic for i in claim.options
     )
+
+    def listable(index: int) -> Listable | None:
+        placements = claim.compatible.get(index)
+        if placements is None or not claim.used.fits_in(allocatable[index]):
+            return None
+        shape = pool.shapes[index]
+        if shape.name in skipped or (ordinary_only and shape.instance_type.exotic):
+            return None
+        quotes = tuple(
+            PoolQuote(shape.name, o.zone, o.price, o.interruption)
+            for o in shape.offers
+            if o.capacity_type is capacity_type
+            and o.zone in allowed
+            and (o.zone, capacity_type) in placements
+        )
+        if not quotes:
+            return None
+        price = min(q.price for q in quotes)
+        return Listable(price, shape.name, shape.instance_type.family, quotes)
+
+    return take_types(pool, capacity_type is CapacityType.SPOT, by_price, listable)
+
+
+def take_types(
+    pool: Pool,
+    spot: bool,
+    by_floor: Iterable[tuple[float, int]],
+    listable: Callable[[int], Listable | None],
+) -> LaunchList:
+    """The list rule itself, for a node's list and for a size's (`pricing`).
+
+    Types are taken cheapest first up to the price ceiling over the first; a spot list
+    then takes the next ones while it is less diverse than the pool asks, up to the guard
+    (widened to the expected pick's when that stops it short), at most `MAX_LAUNCH_TYPES`.
+
+    Args:
+        pool: The pool (its ceiling, diversity rules and spot strategy).
+        spot: Whether the list is for spot; on-demand lists keep the ceiling.
+        by_floor: (the lowest price a shape may have, shape index), cheapest first, so
+            that the walk stops at the guard without quoting every shape.
+        listable: The shape as the list would take it; None when it may not.
+    """
+    want_types, want_families = _wanted(pool) if spot else (1, 1)
     names: list[tuple[float, str]] = []
     quotes: list[PoolQuote] = []
     families: set[str] = set()
     ceiling = guard = float("inf")
-    for floor, index in by_price:
+    for floor, index in by_floor:
         diverse = len(names) >= want_types and len(families) >= want_families
         if floor > guard and not diverse:
             guard = max(guard, wider_guard(pool, quotes))
@@ -135,33 +197,27 @@ def _walk(
             break
         if floor > ceiling and diverse:
             break
-        placements = claim.compatible.get(index)
-        if placements is None or not claim.used.fits_in(allocatable[index]):
+        found = listable(index)
+        if found is None:
             continue
-        shape = pool.shapes[index]
-        if shape.name in skipped or (ordinary_only and shape.instance_type.exotic):
-            continue
-        offers = [
-            o
-            for o in shape.offers
-            if o.capacity_type is capacity_type
-            and o.zone in allowed
-            and (o.zone, capacity_type) in placements
-        ]
-        if not offers:
-            continue
-        price = min(o.price for o in offers)
         if not names:
-            ceiling = price * (1 + pool.price_ceiling)
-            guard = price * guard_factor(pool.price_ceiling)
-        if price > guard or (price > ceiling and diverse):
+            ceiling = found.price * (1 + pool.price_ceiling)
+            guard = found.price * guard_factor(pool.price_ceiling)
+        if found.price > guard or (found.price > ceiling and diverse):
             continue
-        names.append((price, shape.name))
-        families.add(shape.instance_type.family)
-        quotes += [PoolQuote(shape.name, o.zone, o.price, o.interruption) for o in offers]
+        names.append((found.price, found.name))
+        families.add(found.family)
+        quotes += found.quotes
     zones = tuple(sorted({q.zone for q in quotes}))
     names.sort()
-    return LaunchList(tuple(n for _, n in names), zones, tuple(quotes), len(families))
+    pick = None
+    if quotes:
+        pick = (
+            expected_pick(pool.spot_strategy, quotes)
+            if spot
+            else min(quotes, key=lambda q: q.price)
+        )
+    return LaunchList(tuple(n for _, n in names), zones, tuple(quotes), len(families), pick)
 
 
 def crowded_types(held: Mapping[str, int], total: int, max_type_share: int) -> frozenset[str]:

@@ -161,6 +161,18 @@ def cheapest(pool: Pool, index: int, placements: frozenset[Placement]) -> float:
     )
 
 
+def cheapest_spot(pool: Pool, index: int, placements: frozenset[Placement]) -> float:
+    """The lowest spot price of shape ``index`` over ``placements`` (inf when none)."""
+    return min(
+        (
+            o.price
+            for o in pool.shapes[index].offers
+            if o.capacity_type is CapacityType.SPOT and (o.zone, o.capacity_type) in placements
+        ),
+        default=math.inf,
+    )
+
+
 def grows_on_spot(options: dict[int, frozenset[Placement]]) -> bool:
     """Whether some option may be bought as spot."""
     return any(ct is CapacityType.SPOT for placements in options.values() for _, ct in placements)

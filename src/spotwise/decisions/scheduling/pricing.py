@@ -18,12 +18,11 @@ from dataclasses import dataclass
 
 from spotwise.decisions.capacity.expected import (
     PoolQuote,
-    expected_pick,
     interruption_cost_per_hour,
 )
 from spotwise.decisions.scheduling.bins import Placement
-from spotwise.decisions.scheduling.launch_list import guard_factor, wider_guard
-from spotwise.decisions.scheduling.options import cheapest
+from spotwise.decisions.scheduling.launch_list import LaunchList, Listable, take_types
+from spotwise.decisions.scheduling.options import cheapest, cheapest_spot
 from spotwise.decisions.scheduling.pool import Pool
 from spotwise.model.instance_type import CapacityType
 
@@ -59,21 +58,12 @@ def size_prices(pool: Pool, options: dict[int, frozenset[Placement]]) -> SizePri
             by_size[(t.vcpus, t.memory_mib, t.gpu_count)].append(index)
         else:
             price[index] = cheapest(pool, index, placements)
-    spot = [i for members in by_size.values() for i in members]
-    floors = {
-        i: min(
-            o.price
-            for o in pool.shapes[i].offers
-            if o.capacity_type is CapacityType.SPOT and (o.zone, o.capacity_type) in options[i]
-        )
-        for i in spot
-    }
     thin: set[int] = set()
     for members in by_size.values():
-        listed, diverse = _size_list(pool, members, options, floors)
-        pick = expected_pick(pool.spot_strategy, listed)
-        expected = pick.price + interruption_cost_per_hour(pick)
-        if not diverse:
+        listed = _size_list(pool, members, options)
+        assert listed.pick is not None  # every member has a spot placement
+        expected = listed.pick.price + interruption_cost_per_hour(listed.pick)
+        if len(listed.types) < pool.min_instance_types or listed.families < pool.min_families:
             thin.update(members)
         for index in members:
             price[index] = expected
@@ -81,43 +71,19 @@ def size_prices(pool: Pool, options: dict[int, frozenset[Placement]]) -> SizePri
 
 
 def _size_list(
-    pool: Pool,
-    members: list[int],
-    options: dict[int, frozenset[Placement]],
-    floors: dict[int, float],
-) -> tuple[list[PoolQuote], bool]:
-    """The spot pools a node of one size would list, the way its launch list is made.
+    pool: Pool, members: list[int], options: dict[int, frozenset[Placement]]
+) -> LaunchList:
+    """The spot list a node of one size would get: its types, by the launch-list rule."""
 
-    Types within the price ceiling of the cheapest; then, while the list is less diverse
-    than the pool asks, the next cheapest up to the guard. Returns the pools and whether
-    the list is diverse enough.
-
-    Args:
-        pool: The pool.
-        members: The shapes that may be listed.
-        options: Shape -> where it may be bought.
-        floors: Shape -> its cheapest spot price there (so that only the shapes the walk
-            takes are quoted zone by zone).
-    """
-    by_type = sorted((floors[i], i) for i in members)
-    floor = by_type[0][0]
-    ceiling = floor * (1 + pool.price_ceiling)
-    guard = floor * guard_factor(pool.price_ceiling)
-    listed: list[PoolQuote] = []
-    families: set[str] = set()
-    types = 0
-    for price, index in by_type:
-        diverse = types >= pool.min_instance_types and len(families) >= pool.min_families
-        if price > guard and not diverse:
-            guard = max(guard, wider_guard(pool, listed))
-        if price > guard or (price > ceiling and diverse):
-            break
+    def listable(index: int) -> Listable:
         shape = pool.shapes[index]
-        listed += [
+        quotes = tuple(
             PoolQuote(shape.name, o.zone, o.price, o.interruption)
             for o in shape.offers
             if o.capacity_type is CapacityType.SPOT and (o.zone, o.capacity_type) in options[index]
-        ]
-        types += 1
-        families.add(shape.instance_type.family)
-    return listed, types >= pool.min_instance_types and len(families) >= pool.min_families
+        )
+        return Listable(floors[index], shape.name, shape.instance_type.family, quotes)
+
+    floors = {i: cheapest_spot(pool, i, options[i]) for i in members}
+    by_floor = sorted((floors[i], i) for i in members)
+    return take_types(pool, True, by_floor, listable)
