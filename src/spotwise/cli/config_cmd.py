@@ -39,7 +39,7 @@ def convert(
     """Print the translation as YAML documents; warnings go to stderr."""
     parsed = [d for f in files for d in documents.read_documents(f)]
     where = ", ".join(str(f) for f in files)
-    result = from_karpenter(parsed, where, kubernetes_version)
+    _, result = from_karpenter(parsed, where, kubernetes_version)
     err = stderr()
     for warning in result.warnings:
         err.print(f"warning: {warning}", markup=False, soft_wrap=True)

@@ -323,10 +323,10 @@ def dump_nodepool(pool: NodePool) -> str:
 
 def _from_karpenter(path: Path, parsed: list[object]) -> list[NodePool]:
     """The spotwise NodePools of a file of Karpenter's manifests (warnings on stderr)."""
-    result = from_karpenter(parsed, str(path), launch_needed=False)
+    pools, result = from_karpenter(parsed, str(path), launch_needed=False)
     for warning in result.warnings:
         print(f"warning: {path}: {warning}", file=sys.stderr)
-    return [parse_nodepool(document) for document in result.nodepools]
+    return pools
 
 
 def from_karpenter(
@@ -335,8 +335,11 @@ def from_karpenter(
     kubernetes_version: str | None = None,
     *,
     launch_needed: bool = True,
-) -> karpenter.Translation:
+) -> tuple[list[NodePool], karpenter.Translation]:
     """Karpenter's manifests translated, every NodePool checked against spotwise's schema.
+
+    Returns:
+        The pools, and the translation they were parsed from (documents and warnings).
 
     Args:
         parsed: The YAML documents.
@@ -353,13 +356,14 @@ def from_karpenter(
         raise UserError(
             where, "holds no karpenter.sh/v1 NodePool", "pass Karpenter's NodePool manifests"
         )
+    pools = []
     for document in result.nodepools:
         try:
-            parse_nodepool(document)
+            pools.append(parse_nodepool(document))
         except ValidationError as error:
             field, problem, fix = first_error(error)
             name = document["metadata"]["name"]
             raise UserError(
                 f"{where}: NodePool {name} as translated: {field}", problem, fix
             ) from None
-    return result
+    return pools, result
