@@ -33,6 +33,7 @@ def test_node_labels_taints_allocatable_and_capacity_type() -> None:
     assert node.capacity_type is CapacityType.SPOT
     assert node.price is None
     assert not node.unschedulable
+    assert node.provider_id == "aws:///us-east-1a/i-0123456789abcdef0"
 
 
 def test_capacity_fallback_cordon_and_other_capacity_type_conventions() -> None:

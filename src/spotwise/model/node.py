@@ -25,6 +25,8 @@ class Node:
         capacity_type: Spot or on-demand, when known.
         price: USD per hour, when known.
         unschedulable: Cordoned (``spec.unschedulable``).
+        provider_id: ``spec.providerID`` (``aws:///<zone>/<instance-id>`` on EC2); empty
+            when unknown. It ties the node to its instance.
     """
 
     name: str
@@ -35,6 +37,7 @@ class Node:
     capacity_type: CapacityType | None = None
     price: float | None = None
     unschedulable: bool = False
+    provider_id: str = ""
     _requested: Resources = field(default=Resources(), init=False, repr=False, compare=False)
     _specs: tuple[tuple[PodSpec, int], ...] = field(
         default=(), init=False, repr=False, compare=False

@@ -245,6 +245,7 @@ class SimCluster:
                 node.capacity_type,
                 node.price,
                 node.unschedulable,
+                f"aws:///{node.zone}/{node.instance_id}",
             )
             self._node_values[node.name] = value
         return value

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping, Sequence
 
 from spotwise.errors import UserError
@@ -67,6 +68,7 @@ def parse_node(manifest: Manifest) -> Node:
         capacity_type=capacity_type(labels),
         price=None,
         unschedulable=manifest.spec.boolean("unschedulable"),
+        provider_id=manifest.spec.string("providerID"),
     )
 
 
@@ -88,16 +90,4 @@ def bind(nodes: Sequence[Node], pods: Sequence[PlacedPod]) -> tuple[Node, ...]:
                 "pass the cluster's nodes with --nodes (kubectl get nodes -o yaml)",
             )
         bound[placed.node_name].append(placed.pod)
-    return tuple(
-        Node(
-            name=node.name,
-            labels=node.labels,
-            taints=node.taints,
-            allocatable=node.allocatable,
-            pods=(*node.pods, *bound[node.name]),
-            capacity_type=node.capacity_type,
-            price=node.price,
-            unschedulable=node.unschedulable,
-        )
-        for node in nodes
-    )
+    return tuple(dataclasses.replace(node, pods=(*node.pods, *bound[node.name])) for node in nodes)
