@@ -110,6 +110,7 @@ def node(name: str) -> SimNode:
         price=0.096,
         on_demand_price=0.096,
         launched_at=0.0,
+        registered_at=0.0,
         ready_at=0.0,
     )
 

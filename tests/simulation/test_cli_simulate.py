@@ -89,9 +89,10 @@ def test_compare_runs_every_strategy(capsys: pytest.CaptureFixture[str], tmp_pat
     for figures in strategies:
         assert set(figures) >= STRATEGY_FIELDS
         ratio = figures["cost"] / strategies[0]["cost"]
-        assert figures["cost_ratio_to_on_demand"] == pytest.approx(ratio, abs=1e-4)
+        # Both sides are rounded (costs to 4 decimals, the ratio to 4): compare relatively.
+        assert figures["cost_ratio_to_on_demand"] == pytest.approx(ratio, rel=1e-3)
         assert figures["savings_vs_on_demand_strategy_percent"] == pytest.approx(
-            100 * (1 - ratio), abs=0.01
+            100 * (1 - ratio), abs=0.05
         )
     assert strategies[0]["cost_ratio_to_on_demand"] == 1.0
     assert strategies[0]["savings_vs_on_demand_strategy_percent"] == 0.0

@@ -52,9 +52,14 @@ class ErrorKind(enum.Enum):
     OTHER = "other"
 
 
-# EC2 error codes that mean "this offering has no capacity for you now".
+# spotwise's own code for an instance whose Node never registered: the offering is
+# treated as unavailable for a while, as Karpenter does after its registration TTL.
+REGISTRATION_TIMEOUT_CODE = "NodeRegistrationTimeout"
+
+# EC2 error codes that mean "this offering has no capacity for you now" (and ours above).
 UNAVAILABLE_CODES = frozenset(
     {
+        REGISTRATION_TIMEOUT_CODE,
         "InsufficientInstanceCapacity",
         "InsufficientCapacity",
         "UnfulfillableCapacity",

@@ -45,7 +45,6 @@ class SimPod:
     ends_at: float | None = None  # jobs: when the work is done; terminating: when gone
     work_seconds: float | None = None  # jobs: how long the work takes once running
     pending_reason: str = ""
-    nominated: str | None = None  # a booting node planned for it, as Karpenter nominates
 
 
 @dataclass(slots=True)
@@ -63,6 +62,7 @@ class SimNode:
     price: float
     on_demand_price: float
     launched_at: float
+    registered_at: float
     ready_at: float
     taints: tuple[Taint, ...] = ()
     unschedulable: bool = False
@@ -70,6 +70,10 @@ class SimNode:
     empty_since: float | None = None
     warned_at: float | None = None
     rebalance_at: float | None = None
+
+    def is_registered(self, now: float) -> bool:
+        """Whether the kubelet has registered the Node: before, the API knows nothing of it."""
+        return now >= self.registered_at
 
     def is_ready(self, now: float) -> bool:
         """Whether the kubelet has joined and the node takes pods."""
@@ -221,16 +225,26 @@ class SimCluster:
         self.active.get(pod.owner, set()).discard(key)
 
     def scheduler_nodes(self, now: float) -> tuple[Node, ...]:
-        """The nodes as the packer sees them, ready ones first, with their bound pods.
+        """The registered nodes as the API shows them, ready ones first, with their pods.
 
-        Nodes still booting are included, so that the provisioner does not launch twice
-        for the same pods; the engine binds only to ready ones.
+        Instances still booting have no Node yet (the provisioner counts them as
+        in-flight); registered nodes that are not ready yet come last.
         """
         if self._by_name is None:
             self._by_name = [self.nodes[name] for name in sorted(self.nodes)]
         ready = [self._node_value(n) for n in self._by_name if n.is_ready(now)]
-        booting = [self._node_value(n) for n in self._by_name if not n.is_ready(now)]
-        return (*ready, *booting)
+        joining = [
+            self._node_value(n)
+            for n in self._by_name
+            if n.is_registered(now) and not n.is_ready(now)
+        ]
+        return (*ready, *joining)
+
+    def ready_nodes(self, now: float) -> tuple[Node, ...]:
+        """The nodes kube-scheduler binds to: ready ones."""
+        if self._by_name is None:
+            self._by_name = [self.nodes[name] for name in sorted(self.nodes)]
+        return tuple(self._node_value(n) for n in self._by_name if n.is_ready(now))
 
     def _node_value(self, node: SimNode) -> Node:
         value = self._node_values.get(node.name)

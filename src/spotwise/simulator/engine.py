@@ -3,16 +3,17 @@
 Every tick (15 virtual seconds) the loop does what the cluster and the controller would:
 workloads create and delete pods; the market sends notices and takes instances back;
 the binder (the packer with no pools: kube-scheduler's predicates over ready nodes) binds
-pending pods; the provisioner (the packer with the strategy's pools, as the controller
-runs it) plans nodes for what is still pending and launches them through the Launcher and
-the simulated Cloud port; empty nodes are removed after ten minutes. No interruption
-handler runs yet: an interrupted instance simply vanishes at its deadline and its pods
+pending pods; then the controller's own provisioning loop
+(`spotwise.provisioning.provisioner.Provisioner`, the same code `spotwise controller`
+runs) plans and launches nodes for what is still pending, over the simulated Cluster and
+Cloud ports. A launched instance's Node registers once it has booted, and takes pods once
+it has joined (the kubelet's part); empty nodes are removed after ten minutes. No
+interruption handler runs yet: an interrupted instance simply vanishes at its deadline and its pods
 are recreated by their controllers, which is the baseline the handler will beat.
 """
 
 from __future__ import annotations
 
-import dataclasses
 import heapq
 import json
 import math
@@ -25,37 +26,33 @@ from prometheus_client import CollectorRegistry
 from spotwise.catalog.catalog import Catalog
 from spotwise.decisions.scheduling.bins import minus
 from spotwise.decisions.scheduling.overhead import allocatable
-from spotwise.decisions.scheduling.packer import PackInput, PackMemo, pack
-from spotwise.decisions.scheduling.pool import Pool
 from spotwise.model.instance_type import CapacityType
 from spotwise.model.labels import HOSTNAME
 from spotwise.model.pod import Pod, PodSpec
 from spotwise.model.resources import Resources
 from spotwise.ports.clock import ManualClock
+from spotwise.provisioning.assembly import build_provisioner
 from spotwise.provisioning.events import RecordingEventSink
 from spotwise.provisioning.launcher import (
     Failed,
     FellBack,
     Launched,
-    Launcher,
-    LaunchIntent,
+    LaunchOutcome,
     Retry,
-    settings_for,
 )
 from spotwise.provisioning.node_labels import node_labels, type_labels
-from spotwise.provisioning.pools import OfferingKey, build_pools, without
-from spotwise.provisioning.unavailable import UnavailableOfferings
+from spotwise.provisioning.provisioner import Round
 from spotwise.simulated.cloud import SimulatedCloud
 from spotwise.simulated.cluster import Phase, SimCluster, SimNode, SimPod
 from spotwise.simulated.cluster_port import SimulatedCluster
 from spotwise.simulated.market import MarketParameters, NoticeKind, SpotMarket
+from spotwise.simulated.scheduler import SimScheduler
 from spotwise.simulator.results import RunResult, Sample, TimelineEvent, Totals
 from spotwise.simulator.scenario import Scenario
 from spotwise.simulator.strategies import Strategy
 from spotwise.simulator.workloads import job_runs
 
 TICK_SECONDS = 15.0
-REPLANS_PER_TICK = 3
 SAMPLE_SECONDS = 300.0
 EMPTY_NODE_SECONDS = 600.0
 
@@ -81,18 +78,7 @@ class Simulation:
         self.cloud = SimulatedCloud(
             catalog, seed=scenario.seed, clock=self.clock, boot_seconds=market.boot_seconds
         )
-        self.unavailable = UnavailableOfferings()
-        self.events = RecordingEventSink()
-        self.launcher = Launcher(
-            self.cloud,
-            cluster=scenario.name,
-            unavailable=self.unavailable,
-            clock=self.clock,
-            events=self.events,
-            registry=CollectorRegistry(),
-        )
         self.market = SpotMarket(_parameters(scenario), scenario.seed, self.cloud.spot_pools)
-        self.settings = {p.name: settings_for(p) for p in strategy.nodepools}
         self.cluster = SimCluster()
         self.totals = Totals()
         self.samples: list[Sample] = []
@@ -101,19 +87,6 @@ class Simulation:
         self.shortages: list[tuple[float, float, str, str]] = []
         self._shortage_pools: set[tuple[str, str]] = set()
         self._serial: Counter[str] = Counter()
-        self._marks: tuple[frozenset[OfferingKey], frozenset[CapacityType]] = (
-            frozenset(),
-            frozenset(),
-        )
-        self._all_pools = build_pools(strategy.nodepools, catalog)
-        self._pools = self._all_pools
-        # Every offering the strategy could use, so capacity-type-wide marks expand to them.
-        self._offerings = [
-            (shape.name, offer.zone, offer.capacity_type)
-            for pool in self._all_pools
-            for shape in pool.shapes
-            for offer in shape.offers
-        ]
         self._jobs = sorted(
             (run.start_seconds, spec.name, i, run)
             for spec in scenario.jobs
@@ -125,8 +98,6 @@ class Simulation:
             self._daemon_overhead = self._daemon_overhead + ds.requests
         self._below_pdb_since: dict[str, float] = {}
         self._notice_serial = 0
-        self._launch_serial = 0
-        self._memo = PackMemo()
         self._deployments = {d.owner: d for d in scenario.deployments}
         self._base_scale: Counter[str] = Counter(
             p.owner
@@ -135,11 +106,23 @@ class Simulation:
         )
         budgets = [d.pdb for d in scenario.deployments if d.pdb is not None]
         budgets += scenario.base.pdbs if scenario.base else ()
-        # What the interruption handler and consolidation will drive: the same port as on
-        # a real cluster. Nothing in the loop evicts yet.
+        # The same port as on a real cluster: the provisioner reads it, and the
+        # interruption handler and consolidation will drive it.
         self.port = SimulatedCluster(
             self.cluster, self, self._drop_node, budgets, self._daemonsets()
         )
+        self.events = RecordingEventSink()
+        self.provisioner = build_provisioner(
+            self.port,
+            self.cloud,
+            strategy.nodepools,
+            catalog,
+            self.clock,
+            cluster_name=scenario.name,
+            events=self.events,
+            registry=CollectorRegistry(),
+        )
+        self.scheduler = SimScheduler(self.cluster, self._startup_seconds)
 
     # -- what the cluster port asks of the engine (simulation.cluster_port.Workloads) --------
 
@@ -223,12 +206,8 @@ class Simulation:
         self._account(now)
 
     def _provision(self, now: float) -> None:
-        # A refused launch marks its offerings unavailable; planning again at once picks
-        # the next best offering (other spot pools first, on-demand only when none is
-        # left), which beats relaunching the same spot-sized types on-demand.
-        for _ in range(REPLANS_PER_TICK):
-            if not self._schedule(now):
-                break
+        self.scheduler.bind_pending(now, self._daemonsets())
+        self._provisioned(now, self.provisioner.reconcile())
 
     # -- workloads -------------------------------------------------------------------------
 
@@ -350,66 +329,20 @@ class Simulation:
 
     # -- binding and provisioning -----------------------------------------------------------
 
-    def _schedule(self, now: float) -> bool:
-        """Bind pending pods and launch nodes for the rest: one plan over every node.
+    def _startup_seconds(self, owner: str) -> float:
+        deployment = self._deployments.get(owner)
+        return deployment.startup_seconds if deployment is not None else 10.0
 
-        Ready nodes come first in the plan's node order, so pods go to them before
-        anything new; pods planned onto nodes still booting wait for them to join (the
-        kube-scheduler binds only to registered nodes); new nodes are launched.
-        """
-        pending = [p for p in self.cluster.pending() if not self._waits_for_node(p, now)]
-        if not pending:
-            return False
-        request = PackInput(
-            tuple(p.pod for p in pending),
-            self.cluster.scheduler_nodes(now),
-            self._current_pools(now),
-            self._daemonsets(),
-            self._memo,
-        )
-        plan = pack(request)
-        for placement in plan.existing:
-            node = self.cluster.nodes[placement.node]
-            pod = self.cluster.pods[placement.pod]
-            if node.is_ready(now):
-                deployment = self._deployments.get(pod.owner)
-                seconds = deployment.startup_seconds if deployment is not None else 10.0
-                self.cluster.bind(placement.pod, placement.node, now + seconds)
-            else:
-                pod.nominated = node.name
-        reasons = {u.pod: u.reason for u in plan.unschedulable}
-        for pod in pending:
+    def _provisioned(self, now: float, round_: Round) -> None:
+        """Record what the provisioner did: its launches boot as instances of the world."""
+        reasons = {u.pod: u.reason for u in round_.unschedulable}
+        for pod in self.cluster.pending():
             pod.pending_reason = reasons.get(pod.pod.key, "")
-        refused = False
-        for planned in plan.nodes:
-            # The packer numbers nodes per plan; launches need names unique over the run,
-            # since the client token is derived from the name.
-            self._launch_serial += 1
-            new = dataclasses.replace(planned, name=f"{planned.pool}-{self._launch_serial}")
-            intent = LaunchIntent(
-                new,
-                # Re-planning does the fallback (see _step), so a spot node is not bought
-                # on-demand with the types it was sized for on spot.
-                allows_on_demand=new.capacity_type is CapacityType.ON_DEMAND,
-                # The packer plans a spot node only with spot offers its pods all accept
-                # (required affinity is never relaxed), and this plan is this tick's.
-                allows_spot=new.capacity_type is CapacityType.SPOT,
-            )
-            outcome = self.launcher.launch(intent, self.settings[new.pool])
-            self._launched(now, new.pool, outcome)
-            refused = refused or isinstance(outcome, Retry)
-            if isinstance(outcome, Launched | FellBack):
-                for key in new.pods:
-                    if key in self.cluster.pods:
-                        self.cluster.pods[key].nominated = _node_name(outcome.instance.instance_id)
-        return refused
+        for record in round_.launches:
+            assert record.outcome is not None  # the simulator never runs dry
+            self._launched(now, record.node.pool, record.outcome)
 
-    def _waits_for_node(self, pod: SimPod, now: float) -> bool:
-        """Whether a pending pod is already nominated to a node that is still booting."""
-        node = self.cluster.nodes.get(pod.nominated) if pod.nominated else None
-        return node is not None and not node.is_ready(now)
-
-    def _launched(self, now: float, pool: str, outcome: object) -> None:
+    def _launched(self, now: float, pool: str, outcome: LaunchOutcome) -> None:
         if isinstance(outcome, Launched | FellBack):
             instance = outcome.instance
             self.totals.launches += 1
@@ -457,7 +390,7 @@ class Simulation:
         capacity_type: CapacityType,
     ) -> None:
         t = self.catalog.instance_type(instance_type)
-        settings = self.settings[pool]
+        settings = self.provisioner.settings[pool]
         name = _node_name(instance_id)
         labels = node_labels(
             pool, settings.labels, type_labels(t), self.catalog.region, zone, capacity_type
@@ -484,24 +417,13 @@ class Simulation:
                 price=price,
                 on_demand_price=on_demand,
                 launched_at=now,
+                registered_at=now + market.boot_seconds,
                 ready_at=now + market.boot_seconds + market.join_seconds,
                 taints=settings.taints,
                 empty_since=now + market.boot_seconds + market.join_seconds,
             )
         )
         self._watch_shortages((instance_type, zone))
-
-    def _current_pools(self, now: float) -> tuple[Pool, ...]:
-        """The strategy's pools without the offerings EC2 refused lately (rebuilt on change)."""
-        snapshot = self.unavailable.snapshot(now)
-        marks = (frozenset(snapshot.offerings), frozenset(snapshot.capacity_types))
-        if marks != self._marks:
-            self._marks = marks
-            unavailable = self.unavailable.unavailable(now, self._offerings)
-            self._pools = without(self._all_pools, unavailable)
-            # Offers changed, shapes did not: keep what depends on shapes alone.
-            self._memo = PackMemo(allocatable=self._memo.allocatable)
-        return self._pools
 
     def _daemonsets(self) -> tuple[PodSpec, ...]:
         return self.scenario.base.daemonsets if self.scenario.base else ()

@@ -25,6 +25,7 @@ from spotwise.decisions.scheduling.bins import (
     times,
 )
 from spotwise.decisions.scheduling.constraints import Constraints
+from spotwise.decisions.scheduling.daemons import daemonset_overhead
 from spotwise.decisions.scheduling.diversity import Reach, reach
 from spotwise.decisions.scheduling.explain import explain
 from spotwise.decisions.scheduling.finalize import finalize
@@ -865,16 +866,15 @@ def _existing_bin(node: Node) -> ExistingBin:
 
 def _daemon_adjusted(pool: Pool, daemonsets: Sequence[PodSpec]) -> tuple[Resources, ...]:
     """Each shape's allocatable minus the DaemonSets that would run on its nodes."""
-    adjusted = []
-    for shape in pool.shapes:
-        overhead = Resources()
-        labels = shape.offers[0].labels if shape.offers else LabelSet()
-        for ds in daemonsets:
-            cons = Constraints.strict(ds)
-            if not cons.untolerated(pool.taints) and ds.matches_node_affinity(labels):
-                overhead = overhead + ds.requests
-        adjusted.append(minus(shape.allocatable, overhead))
-    return tuple(adjusted)
+    return tuple(
+        minus(
+            shape.allocatable,
+            daemonset_overhead(
+                daemonsets, shape.offers[0].labels if shape.offers else LabelSet(), pool.taints
+            ),
+        )
+        for shape in pool.shapes
+    )
 
 
 def _port_conflict(spec: PodSpec, ports: Sequence[HostPort]) -> bool:

@@ -116,6 +116,10 @@ class Pool:
     max_type_share: int = 100
     spot_strategy: SpotAllocationStrategy = SpotAllocationStrategy.PRICE_CAPACITY_OPTIMIZED
 
+    def shape(self, instance_type: str) -> NodeShape | None:
+        """The pool's shape of that instance type, if it has one."""
+        return next((s for s in self.shapes if s.name == instance_type), None)
+
     @property
     def capacity_types(self) -> frozenset[CapacityType]:
         """The capacity types any of its offers has."""

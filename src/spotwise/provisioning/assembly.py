@@ -1,0 +1,70 @@
+"""One way to put a Provisioner together, for the controller and the simulator alike."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+from prometheus_client import CollectorRegistry
+
+from spotwise.catalog.catalog import Catalog
+from spotwise.config.nodepool import NodePool
+from spotwise.ports.clock import Clock
+from spotwise.ports.cloud import Cloud
+from spotwise.ports.cluster import Cluster
+from spotwise.provisioning.available_pools import AvailablePools
+from spotwise.provisioning.events import EventSink
+from spotwise.provisioning.launcher import Launcher, settings_for
+from spotwise.provisioning.pools import build_pools
+from spotwise.provisioning.provisioner import REGISTRATION_TIMEOUT_SECONDS, Provisioner
+from spotwise.provisioning.unavailable import UnavailableOfferings
+
+
+def build_provisioner(
+    cluster: Cluster,
+    cloud: Cloud,
+    nodepools: Sequence[NodePool],
+    catalog: Catalog,
+    clock: Clock,
+    *,
+    cluster_name: str,
+    events: EventSink | None = None,
+    registry: CollectorRegistry | None = None,
+    subnets: Mapping[str, str] | None = None,
+    registration_timeout: float = REGISTRATION_TIMEOUT_SECONDS,
+    dry_run: bool = False,
+) -> Provisioner:
+    """The provisioning loop over these ports, for these NodePools.
+
+    Args:
+        cluster: The Cluster port (Kubernetes, or the simulated cluster).
+        cloud: The Cloud port (EC2, or the simulated cloud).
+        nodepools: The NodePool documents.
+        catalog: Instance types, offerings and prices.
+        clock: Time.
+        cluster_name: The name instances are tagged with.
+        events: Where the Launcher's Events go.
+        registry: The Prometheus registry for the launch metrics.
+        subnets: Subnet id by zone; None lets the cloud choose.
+        registration_timeout: Seconds an instance has to register its Node.
+        dry_run: Decide without launching or terminating anything.
+    """
+    unavailable = UnavailableOfferings()
+    launcher = Launcher(
+        cloud,
+        cluster=cluster_name,
+        unavailable=unavailable,
+        clock=clock,
+        events=events,
+        subnets=subnets,
+        registry=registry,
+    )
+    settings = {p.name: settings_for(p, catalog) for p in nodepools}
+    return Provisioner(
+        cluster,
+        launcher,
+        AvailablePools(build_pools(nodepools, catalog), unavailable),
+        settings,
+        clock,
+        registration_timeout=registration_timeout,
+        dry_run=dry_run,
+    )
