@@ -34,7 +34,7 @@ from spotwise.ports.cloud import (
     InstanceState,
     OfferingError,
 )
-from spotwise.ports.cluster import Cluster
+from spotwise.ports.cluster import Cluster, ClusterSnapshot
 from spotwise.provisioning.available_pools import AvailablePools
 from spotwise.provisioning.inflight import InFlight, InFlightNode, instance_id
 from spotwise.provisioning.launcher import (
@@ -141,10 +141,14 @@ class Provisioner:
         self._attempts: dict[str, int] = {}
         self._registered: set[str] = set()
 
-    def reconcile(self) -> Round:
-        """Plan the pending pods and launch what they need; see the module's docstring."""
+    def reconcile(self, snapshot: ClusterSnapshot | None = None) -> Round:
+        """Plan the pending pods and launch what they need; see the module's docstring.
+
+        Args:
+            snapshot: The cluster as just read; read from the Cluster port when None.
+        """
         now = self.clock.now()
-        snapshot = self.cluster.snapshot()
+        snapshot = snapshot if snapshot is not None else self.cluster.snapshot()
         pending = {p.key: p for p in snapshot.pending}
         self._registered = {instance_id(n.provider_id) for n in snapshot.nodes if n.provider_id}
         registered = self.inflight.settle(self._registered, pending)

@@ -1,0 +1,1 @@
+"""`spotwise controller`: the loops that run a real cluster, over the ports."""

@@ -1,0 +1,200 @@
+"""The controller: the loops over the ports, leader election, probes and metrics.
+
+Worlds are passed in (the Kubernetes adapter or any Cluster port, EC2 or any Cloud port),
+so the same class runs against a real cluster, against the test servers in the suite,
+and in the benchmark.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable, Sequence
+from typing import Protocol
+
+from prometheus_client import CollectorRegistry
+
+from spotwise.catalog.catalog import Catalog
+from spotwise.config.nodepool import NodePool
+from spotwise.controller.batching import Batcher
+from spotwise.controller.events import ClusterEventSink
+from spotwise.controller.garbage import GarbageCollector
+from spotwise.controller.health import HealthServer
+from spotwise.controller.loops import Loop, LoopRunner
+from spotwise.controller.metrics import ControllerMetrics
+from spotwise.controller.provisioning_loop import ProvisioningLoop
+from spotwise.controller.settings import ControllerSettings
+from spotwise.ports.clock import Clock
+from spotwise.ports.cloud import Cloud
+from spotwise.ports.cluster import Cluster
+from spotwise.provisioning.assembly import build_provisioner
+
+log = logging.getLogger(__name__)
+
+
+class LiveCluster(Cluster, Protocol):
+    """A Cluster port backed by caches that fill after start (the Kubernetes adapter)."""
+
+    def start(self) -> None:
+        """Start listing and watching."""
+        ...
+
+    def wait_synced(self, timeout: float) -> bool:
+        """Wait until every cache has listed once; False on timeout."""
+        ...
+
+    def stop(self) -> None:
+        """Stop watching."""
+        ...
+
+
+class Leadership(Protocol):
+    """Lease leader election (`spotwise.kubernetes.api.leader.LeaderElector`)."""
+
+    def try_acquire_or_renew(self) -> bool:
+        """Take or renew the lease; True while this replica leads."""
+        ...
+
+    def release(self) -> None:
+        """Give the lease up so that a standby takes over at once."""
+        ...
+
+
+class Controller:
+    """Runs the provisioning and garbage-collection loops while this replica leads.
+
+    Args:
+        settings: How it runs.
+        cluster: The cluster.
+        cloud: The cloud.
+        nodepools: The NodePools.
+        catalog: Instance types, offerings and prices.
+        clock: Time.
+        leadership: The lease; None acts without election (one replica only).
+        registry: The Prometheus registry served at /metrics.
+        on_leading: Called once each time this replica starts to lead, before any loop
+            acts (the EC2 world keeps the launch templates in step there).
+    """
+
+    def __init__(
+        self,
+        settings: ControllerSettings,
+        cluster: LiveCluster,
+        cloud: Cloud,
+        nodepools: Sequence[NodePool],
+        catalog: Catalog,
+        clock: Clock,
+        *,
+        leadership: Leadership | None = None,
+        registry: CollectorRegistry | None = None,
+        on_leading: Callable[[], None] | None = None,
+    ) -> None:
+        self.settings = settings
+        self.cluster = cluster
+        self.cloud = cloud
+        self.clock = clock
+        self.leadership = leadership
+        self.on_leading = on_leading
+        self.registry = registry if registry is not None else CollectorRegistry()
+        self.metrics = ControllerMetrics(self.registry)
+        self.provisioner = build_provisioner(
+            cluster,
+            cloud,
+            nodepools,
+            catalog,
+            clock,
+            cluster_name=settings.cluster_name,
+            events=ClusterEventSink(cluster),
+            registry=self.registry,
+            registration_timeout=settings.registration_timeout_seconds,
+            dry_run=settings.dry_run,
+        )
+        batcher = Batcher(
+            settings.batch_idle_seconds, settings.batch_max_seconds, settings.resync_seconds
+        )
+        self.provisioning = ProvisioningLoop(
+            self.provisioner, batcher, self.metrics, clock, catalog
+        )
+        self.garbage = GarbageCollector(
+            cluster,
+            cloud,
+            self.provisioner,
+            clock,
+            cluster_name=settings.cluster_name,
+            metrics=self.metrics,
+            dry_run=settings.dry_run,
+        )
+        self.stop = threading.Event()
+        self.synced = False
+        self._acting = leadership is None
+        self._started_leading = False
+        self.runner = LoopRunner(
+            [
+                Loop("leader-election", settings.retry_seconds, self.elect, leader_only=False),
+                Loop("provisioning", settings.provisioning_interval_seconds, self.provisioning.run),
+                Loop("garbage-collection", settings.garbage_interval_seconds, self.garbage.run),
+            ],
+            self.metrics,
+            self.is_acting,
+            self.stop,
+        )
+        self.server = HealthServer(settings.port, self.registry, self.healthy, self.ready)
+
+    def is_acting(self) -> bool:
+        """Whether this replica leads and has taken up the capacity in flight."""
+        return self._acting and self.synced
+
+    def healthy(self) -> bool:
+        """Liveness: the loops have not stopped."""
+        return not self.stop.is_set()
+
+    def ready(self) -> bool:
+        """Readiness: the caches are filled."""
+        return self.synced
+
+    def elect(self) -> None:
+        """Take or renew the lease; on taking it, adopt the instances in flight first."""
+        leading = self.leadership is None or self.leadership.try_acquire_or_renew()
+        self.metrics.leader.set(1 if leading else 0)
+        if not leading:
+            if self._acting:
+                log.warning("lost the lease; standing by")
+            self._acting = self._started_leading = False
+            return
+        if not self._started_leading and self.synced:
+            log.info("leading", extra={"fields": {"identity": self.settings.identity}})
+            if self.on_leading is not None:
+                self.on_leading()
+            # Instances the last leader launched are capacity, not a reason to launch.
+            adopted = self.provisioner.adopt(
+                self.cloud.owned_instances(self.settings.cluster_name),
+                self.cluster.snapshot().nodes,
+            )
+            log.info("adopted %d instances in flight", adopted)
+            self._started_leading = True
+        self._acting = self._started_leading
+
+    def run(self) -> int:
+        """Serve until `stop` is set (SIGTERM); then release the lease. Returns 0."""
+        self.server.start()
+        log.info(
+            "serving probes and metrics on port %d",
+            self.server.port,
+            extra={"fields": {"dry_run": self.settings.dry_run}},
+        )
+        self.cluster.start()
+        try:
+            self.synced = self.cluster.wait_synced(self.settings.sync_timeout_seconds)
+            if not self.synced:
+                log.error("the caches did not fill in time; stopping")
+                return 1
+            self.runner.start()
+            self.stop.wait()
+            self.runner.join(timeout=30)
+            return 0
+        finally:
+            if self.leadership is not None and self._started_leading:
+                self.leadership.release()
+                log.info("released the lease")
+            self.cluster.stop()
+            self.server.stop()
