@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import importlib.util
-import os
 import shutil
 import subprocess
 from collections.abc import Iterator
@@ -16,7 +15,7 @@ import yaml
 
 ROOT = Path(__file__).resolve().parents[2]
 DEPLOY = ROOT / "deploy"
-SERVICEMONITOR = DEPLOY / "components" / "servicemonitor"
+SERVICEMONITOR = DEPLOY / "servicemonitor"
 AGENT = DEPLOY / "agent"
 CRD = DEPLOY / "crd" / "nodepools.spotwise.io.yaml"
 NODEPOOLS = DEPLOY / "nodepools.yaml"
@@ -46,24 +45,6 @@ def kustomize(directory: Path) -> list[Manifest]:
     )
     assert done.returncode == 0, done.stderr
     return [d for d in yaml.safe_load_all(done.stdout) if d is not None]
-
-
-def with_servicemonitor(tmp: Path) -> Path:
-    """An overlay of deploy/ with the ServiceMonitor component, as docs/deploy.md shows."""
-    overlay = tmp / "overlay"
-    overlay.mkdir()
-    (overlay / "kustomization.yaml").write_text(
-        yaml.safe_dump(
-            {
-                "apiVersion": "kustomize.config.k8s.io/v1beta1",
-                "kind": "Kustomization",
-                # kustomize takes relative paths only.
-                "resources": [os.path.relpath(DEPLOY, overlay)],
-                "components": [os.path.relpath(SERVICEMONITOR, overlay)],
-            }
-        )
-    )
-    return overlay
 
 
 def by_kind(objects: list[Manifest], kind: str) -> list[Manifest]:
@@ -100,9 +81,9 @@ def rendered_agent() -> list[Manifest]:
 
 
 @pytest.fixture(scope="session")
-def rendered_with_servicemonitor(tmp_path_factory: pytest.TempPathFactory) -> list[Manifest]:
-    """deploy/ with the ServiceMonitor component."""
-    return kustomize(with_servicemonitor(tmp_path_factory.mktemp("kustomize")))
+def rendered_servicemonitor() -> list[Manifest]:
+    """deploy/servicemonitor/ as `kubectl kustomize` renders it."""
+    return kustomize(SERVICEMONITOR)
 
 
 @pytest.fixture(scope="session")

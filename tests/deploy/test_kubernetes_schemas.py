@@ -53,10 +53,10 @@ def test_every_manifest_file_follows_the_kubernetes_schemas(path: Path) -> None:
 def test_what_kustomize_renders_follows_the_kubernetes_schemas(
     rendered: list[Manifest],
     rendered_agent: list[Manifest],
-    rendered_with_servicemonitor: list[Manifest],
+    rendered_servicemonitor: list[Manifest],
 ) -> None:
     # The generated ConfigMaps exist only in the rendering.
-    for manifest in rendered + rendered_agent + rendered_with_servicemonitor:
+    for manifest in rendered + rendered_agent + rendered_servicemonitor:
         if (manifest["apiVersion"], manifest["kind"]) not in CUSTOM:
             validate(manifest)
 

@@ -7,20 +7,21 @@ scrapes the controller's metrics Service by the Service's labels and port name.
 
 from __future__ import annotations
 
-from .conftest import SERVICEMONITOR, Manifest, documents, one
+from .conftest import Manifest, one
 
 
-def test_the_servicemonitor_is_a_component_apart(rendered: list[Manifest]) -> None:
-    (component,) = documents(SERVICEMONITOR / "kustomization.yaml")
-    assert component["kind"] == "Component"
+def test_the_servicemonitor_is_apart(
+    rendered: list[Manifest], rendered_servicemonitor: list[Manifest]
+) -> None:
     assert not [m for m in rendered if m["kind"] == "ServiceMonitor"]
+    assert [m["kind"] for m in rendered_servicemonitor] == ["ServiceMonitor"]
 
 
 def test_the_servicemonitor_scrapes_the_metrics_service(
-    rendered_with_servicemonitor: list[Manifest],
+    rendered: list[Manifest], rendered_servicemonitor: list[Manifest]
 ) -> None:
-    monitor = one(rendered_with_servicemonitor, "ServiceMonitor")
-    service = one(rendered_with_servicemonitor, "Service")
+    monitor = one(rendered_servicemonitor, "ServiceMonitor")
+    service = one(rendered, "Service")
     assert monitor["apiVersion"] == "monitoring.coreos.com/v1"
     assert set(monitor) == {"apiVersion", "kind", "metadata", "spec"}
     assert set(monitor["spec"]) == {"namespaceSelector", "selector", "endpoints"}
