@@ -2,7 +2,8 @@
 # The spotwise image: `spotwise controller` by default (deploy/deployment.yaml), any other
 # spotwise command by its arguments. Build from the repository root:
 #   docker build -t spotwise:0.1.0 .
-# Dependencies are installed at the versions constraints.txt pins, as `make` does.
+# Dependencies are installed at the versions constraints.txt pins, as `make` does. The
+# wheels are mounted from the build stage, not copied (BuildKit, docker build's default).
 
 FROM python:3.12-slim AS build
 WORKDIR /src
