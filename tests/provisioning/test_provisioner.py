@@ -7,21 +7,14 @@ import dataclasses
 from pathlib import Path
 
 import pytest
-from prometheus_client import CollectorRegistry
 
-from sim.builders import sim_cloud
+from provisioning.builders import FakeCluster, pods, setup
 from spotwise.catalog.bundled import load_bundled
-from spotwise.config.nodepool import NodePool
 from spotwise.model.instance_type import CapacityType
 from spotwise.model.labels import HOSTNAME
 from spotwise.model.node import Node
-from spotwise.model.pod import Pod, PodSpec
-from spotwise.model.resources import Resources
 from spotwise.model.scheduling_terms import Taint, TaintEffect
-from spotwise.ports.clock import ManualClock
 from spotwise.ports.cloud import InstanceState
-from spotwise.ports.cluster import ClusterSnapshot, Eviction
-from spotwise.provisioning.assembly import build_provisioner
 from spotwise.provisioning.launcher import Launched
 from spotwise.provisioning.provisioner import (
     REGISTRATION_TIMEOUT_SECONDS,
@@ -36,67 +29,6 @@ SMALL = Path(__file__).parents[1] / "simulation" / "small.yaml"
 SRC = Path(__file__).parents[2] / "src" / "spotwise"
 ICE = "InsufficientInstanceCapacity"
 GI = 2**30
-
-
-class FakeCluster:
-    """A Cluster port over plain lists: the pods and nodes a test puts in."""
-
-    def __init__(self) -> None:
-        self.nodes: list[Node] = []
-        self.pending: list[Pod] = []
-
-    def snapshot(self) -> ClusterSnapshot:
-        return ClusterSnapshot(tuple(self.nodes), tuple(self.pending))
-
-    def patch_node(self, name, patch) -> None:
-        raise AssertionError("the provisioner patches no node")
-
-    def evict(self, pod: str) -> Eviction:
-        raise AssertionError("the provisioner evicts nothing")
-
-    def delete_pod(self, pod: str) -> None:
-        raise AssertionError("the provisioner deletes no pod")
-
-    def delete_node(self, name: str) -> None:
-        raise AssertionError("the provisioner deletes no node")
-
-    def emit(self, event) -> None:
-        pass
-
-
-def pods(n: int, cpu: int = 1000, prefix: str = "web") -> list[Pod]:
-    spec = PodSpec("shop", requests=Resources(cpu, 2 * GI, 1))
-    return [Pod(f"{prefix}-{i}", spec) for i in range(n)]
-
-
-def nodepool(**spec: object) -> NodePool:
-    return NodePool.model_validate(
-        {
-            "apiVersion": "spotwise.io/v1alpha1",
-            "kind": "NodePool",
-            "metadata": {"name": "web"},
-            "spec": {"zones": ["us-east-1a", "us-east-1b"], **spec},
-        }
-    )
-
-
-def setup(
-    *, dry_run: bool = False, cloud: SimulatedCloud | None = None, **spec: object
-) -> tuple[Provisioner, FakeCluster, SimulatedCloud, ManualClock]:
-    clock = ManualClock(1_000.0)
-    cloud = cloud or sim_cloud(clock=clock)
-    cluster = FakeCluster()
-    provisioner = build_provisioner(
-        cluster,
-        cloud,
-        [nodepool(**spec)],
-        load_bundled(),
-        clock,
-        cluster_name="test",
-        registry=CollectorRegistry(),
-        dry_run=dry_run,
-    )
-    return provisioner, cluster, cloud, clock
 
 
 def register(cluster: FakeCluster, cloud: SimulatedCloud, provisioner: Provisioner) -> Node:
