@@ -30,6 +30,7 @@ AWS_CALLS: frozenset[str] = frozenset(
         "ec2:CreateLaunchTemplateVersion",
         "ec2:DeleteLaunchTemplate",
         "ssm:GetParameter",
+        "eks:DescribeCluster",
     }
 )
 # Calls made by spotwise.catalog.refresh (the live catalog the controller reads).

@@ -14,6 +14,7 @@ from spotwise import __version__
 from spotwise.cli import (
     catalog_cmd,
     config_cmd,
+    controller_cmd,
     plan_cmd,
     select_cmd,
     simulate_cmd,
@@ -32,6 +33,7 @@ app.command("select", help=select_cmd.HELP)(select_cmd.select)
 app.command("plan", help=plan_cmd.HELP)(plan_cmd.plan)
 app.command("validate", help=validate_cmd.HELP)(validate_cmd.validate)
 app.command("simulate", help=simulate_cmd.HELP)(simulate_cmd.simulate)
+app.command("controller", help=controller_cmd.HELP)(controller_cmd.controller)
 app.add_typer(catalog_cmd.app, name="catalog")
 app.add_typer(config_cmd.app, name="config")
 

@@ -55,7 +55,7 @@ class Leadership(Protocol):
         """Take or renew the lease; True while this replica leads."""
         ...
 
-    def release(self) -> None:
+    def release(self) -> object:
         """Give the lease up so that a standby takes over at once."""
         ...
 

@@ -1,0 +1,235 @@
+"""`spotwise controller`: provision nodes for a real cluster's pending pods."""
+
+from __future__ import annotations
+
+import logging
+import signal
+import socket
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any
+
+import typer
+
+from spotwise.errors import UserError
+
+if TYPE_CHECKING:
+    from spotwise.catalog.catalog import Catalog
+    from spotwise.config.nodepool import NodePool
+    from spotwise.controller.controller import Leadership, LiveCluster
+    from spotwise.controller.settings import ControllerSettings
+
+HELP = """Provision nodes for a cluster's pending pods, as a Kubernetes controller.
+
+Watches pods and nodes through the Kubernetes API, batches pending pods, plans nodes with
+the same packer as `spotwise plan` and launches them with EC2 CreateFleet; terminates
+instances that never register and deletes Nodes whose instance is gone. Replicas elect a
+leader through a Lease. Serves /healthz, /readyz and /metrics on --port. AWS endpoints
+and credentials come from boto3's own configuration (AWS_ENDPOINT_URL, AWS_PROFILE ...).
+See docs/controller.md.
+"""
+
+log = logging.getLogger("spotwise.controller")
+
+
+def controller(
+    config: Annotated[
+        Path,
+        typer.Option(
+            "--config",
+            metavar="FILE",
+            help="NodePools: spotwise's, or Karpenter's NodePool and EC2NodeClass manifests.",
+        ),
+    ],
+    cluster_name: Annotated[
+        str,
+        typer.Option(
+            "--cluster-name",
+            metavar="NAME",
+            envvar="CLUSTER_NAME",
+            help="The cluster's name: instance tags, discovery tags, launch templates.",
+        ),
+    ],
+    kubeconfig: Annotated[
+        Path | None,
+        typer.Option(metavar="FILE", help="A kubeconfig; default: in-cluster, then $KUBECONFIG."),
+    ] = None,
+    dry_run: Annotated[
+        bool,
+        typer.Option("--dry-run", help="Decide and log everything; change nothing anywhere."),
+    ] = False,
+    region: Annotated[
+        str | None,
+        typer.Option(metavar="REGION", envvar="AWS_REGION", help="The AWS region."),
+    ] = None,
+    cluster_endpoint: Annotated[
+        str | None,
+        typer.Option(metavar="URL", help="The API server URL nodes join (default: from EKS)."),
+    ] = None,
+    cluster_ca: Annotated[
+        str | None,
+        typer.Option(metavar="BASE64", help="The cluster CA, base64 PEM (default: from EKS)."),
+    ] = None,
+    service_cidr: Annotated[
+        str | None,
+        typer.Option(metavar="CIDR", help="The service CIDR (default: from EKS)."),
+    ] = None,
+    port: Annotated[
+        int, typer.Option(metavar="PORT", help="The port of /healthz, /readyz and /metrics.")
+    ] = 8080,
+    leader_elect: Annotated[
+        bool,
+        typer.Option(help="Elect a leader through a Lease (turn off for one replica only)."),
+    ] = True,
+    namespace: Annotated[
+        str,
+        typer.Option(metavar="NAMESPACE", envvar="POD_NAMESPACE", help="Where the Lease lives."),
+    ] = "spotwise",
+    identity: Annotated[
+        str | None,
+        typer.Option(
+            metavar="NAME", envvar="POD_NAME", help="This replica's name (default: hostname)."
+        ),
+    ] = None,
+    kube_api_qps: Annotated[
+        float, typer.Option(metavar="QPS", help="Kubernetes API requests per second.")
+    ] = 50.0,
+    kube_api_burst: Annotated[
+        int, typer.Option(metavar="N", help="Kubernetes API requests allowed in a burst.")
+    ] = 100,
+    catalog_file: Annotated[
+        Path | None, typer.Option("--catalog", metavar="FILE", help="A catalog snapshot.")
+    ] = None,
+    log_level: Annotated[
+        str, typer.Option(metavar="LEVEL", help="debug, info, warning or error.")
+    ] = "info",
+) -> None:
+    """Run the controller (see HELP)."""
+    from spotwise.catalog.bundled import load_catalog
+    from spotwise.config.nodepool import load_nodepools
+    from spotwise.controller import logs
+    from spotwise.controller.settings import ControllerSettings
+
+    logs.configure(log_level)
+    pools = load_nodepools(config)
+    catalog = load_catalog(region, catalog_file)
+    refuse_broken_pools(pools, catalog, dry_run)
+    settings = ControllerSettings(
+        cluster_name=cluster_name,
+        region=catalog.region,
+        dry_run=dry_run,
+        port=port,
+        leader_elect=leader_elect,
+        namespace=namespace,
+        identity=identity or socket.gethostname(),
+    )
+    join = {"endpoint": cluster_endpoint, "ca": cluster_ca, "cidr": service_cidr}
+    code = run_controller(
+        settings, pools, catalog, kubeconfig, join, qps=kube_api_qps, burst=kube_api_burst
+    )
+    raise typer.Exit(code)
+
+
+def refuse_broken_pools(pools: list[NodePool], catalog: Catalog, dry_run: bool) -> None:
+    """Stop before anything runs if a pool cannot launch: a bad config launches nothing.
+
+    Raises:
+        UserError: Naming the first pool error that the offline checks find, or a pool
+            without ``spec.launch`` (unless dry run, which launches nothing).
+    """
+    from spotwise.validate import validate
+    from spotwise.validate.finding import Severity
+
+    for finding in validate(pools, catalog):
+        if finding.severity is Severity.ERROR:
+            raise UserError(f"pool {finding.pool}: {finding.field}", finding.message, finding.fix)
+    if dry_run:
+        return
+    for pool in pools:
+        if pool.spec.launch is None:
+            raise UserError(
+                f"pool {pool.name}: spec.launch",
+                "is missing, so its nodes cannot be launched on EC2",
+                "give the pool an image, an instance profile and selectors (docs/nodepool.md)",
+            )
+
+
+def run_controller(
+    settings: ControllerSettings,
+    pools: list[NodePool],
+    catalog: Catalog,
+    kubeconfig: Path | None,
+    join: dict[str, str | None],
+    *,
+    qps: float = 50.0,
+    burst: int = 100,
+) -> int:
+    """Assemble the Kubernetes and AWS worlds and run until SIGTERM; returns the exit code."""
+    import boto3
+
+    from spotwise.aws import Ec2Cloud, LaunchTemplateRef
+    from spotwise.aws.cluster_join import cluster_join
+    from spotwise.aws.launch_template import LaunchTemplates
+    from spotwise.controller.controller import Controller
+    from spotwise.kubernetes.api.client import ClientSettings, connect
+    from spotwise.kubernetes.api.cluster import KubernetesCluster
+    from spotwise.kubernetes.api.leader import LeaderElector
+    from spotwise.ports.clock import WallClock
+
+    api = connect(kubeconfig, ClientSettings(qps=qps, burst=burst))
+    cluster: LiveCluster = KubernetesCluster(api, reporting_instance=settings.identity)
+    leadership: Leadership | None = None
+    if settings.leader_elect:
+        leadership = LeaderElector(
+            api,
+            settings.namespace,
+            settings.lease_name,
+            settings.identity,
+            lease_seconds=int(settings.lease_seconds),
+            renew_seconds=settings.renew_seconds,
+            retry_seconds=settings.retry_seconds,
+        )
+    session = boto3.Session(region_name=settings.region)
+    cloud = Ec2Cloud(
+        session,
+        region=settings.region,
+        cluster=settings.cluster_name,
+        launch_template=LaunchTemplateRef.per_pool(settings.cluster_name),
+    )
+
+    def keep_templates() -> None:
+        # Launch templates hold each pool's user data: kept in step on taking the lease.
+        if settings.dry_run:
+            return
+        templates = LaunchTemplates(
+            session,
+            region=settings.region,
+            cluster=cluster_join(
+                session,
+                region=settings.region,
+                name=settings.cluster_name,
+                endpoint=join.get("endpoint"),
+                certificate_authority=join.get("ca"),
+                service_cidr=join.get("cidr"),
+            ),
+        )
+        for pool in pools:
+            templates.ensure_all(pool)
+
+    controller = Controller(
+        settings,
+        cluster,
+        cloud,
+        pools,
+        catalog,
+        WallClock(),
+        leadership=leadership,
+        on_leading=keep_templates,
+    )
+
+    def stop(signum: int, frame: Any) -> None:
+        log.info("stopping (signal %d)", signum)
+        controller.stop.set()
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    return controller.run()
