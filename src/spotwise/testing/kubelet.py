@@ -25,6 +25,7 @@ The command line, ``python -m spotwise.testing.kubelet``, runs these and
 
 from __future__ import annotations
 
+import argparse
 import base64
 import binascii
 import email
@@ -32,16 +33,23 @@ import hashlib
 import ipaddress
 import json
 import logging
+import signal
+import sys
+import threading
 import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from email.message import Message
+from pathlib import Path
+from types import FrameType
 from typing import Any
 
+import boto3
 import yaml
-from kubernetes import client
+from kubernetes import client, config
 
 from spotwise.aws.user_data import NODE_CONFIG_CONTENT_TYPE
+from spotwise.catalog.bundled import load_catalog
 from spotwise.catalog.catalog import Catalog, UnknownInstanceType
 from spotwise.decisions.scheduling.overhead import VM_MEMORY_OVERHEAD, allocatable
 from spotwise.model import labels as keys
@@ -49,6 +57,7 @@ from spotwise.model.instance_type import InstanceType
 from spotwise.model.resources import Resources
 from spotwise.model.scheduling_terms import Taint, TaintEffect
 from spotwise.ports.cloud import TAG_CLUSTER
+from spotwise.testing.binder import TestBinder
 from spotwise.testing.kubeapi.discovery import VERSION
 
 Obj = dict[str, Any]
@@ -523,3 +532,60 @@ def _time(seconds: float) -> str:
 def _micro_time(seconds: float) -> str:
     whole = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(seconds))
     return f"{whole}.{int((seconds % 1) * 1_000_000):06d}Z"
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the kubelets and the binder every ``--interval`` seconds until stopped."""
+    parser = argparse.ArgumentParser(
+        prog="python -m spotwise.testing.kubelet",
+        description="Stand-in kubelets for a cluster's EC2 instances (in moto, say) and a "
+        "stand-in kube-scheduler: nodes register, pending pods are bound and run. EC2 is "
+        "reached as boto3 is configured (AWS_ENDPOINT_URL, AWS_DEFAULT_REGION...).",
+    )
+    parser.add_argument("--kubeconfig", type=Path, required=True, help="the cluster to write to")
+    parser.add_argument("--cluster", required=True, help="the spotwise.io/cluster tag's value")
+    parser.add_argument("--interval", type=float, default=2.0, help="seconds between passes")
+    parser.add_argument(
+        "--ready-after-seconds",
+        type=float,
+        default=0.0,
+        help="how long a new node stays NotReady (default 0)",
+    )
+    parser.add_argument("--region", help="the catalog's region (default: boto3's region)")
+    parser.add_argument("--catalog", type=Path, help="a catalog file instead of the bundled one")
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
+    session = boto3.Session()
+    region = args.region or session.region_name
+    ec2 = session.client("ec2", region_name=region)
+    api = config.new_client_from_config(config_file=str(args.kubeconfig))  # type: ignore[no-untyped-call]
+    core = client.CoreV1Api(api)
+    kubelets = TestKubelets(
+        ec2,
+        core,
+        args.cluster,
+        load_catalog(region, args.catalog),
+        ready_after_seconds=args.ready_after_seconds,
+    )
+    binder = TestBinder(core)
+    stopped = threading.Event()
+
+    def stop(signum: int, frame: FrameType | None) -> None:
+        stopped.set()
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    print(f"kubelets and binder for cluster {args.cluster} (Ctrl-C stops)", flush=True)
+    while not stopped.is_set():
+        try:
+            kubelets.sync()
+            binder.bind_pending()
+        except Exception:  # one failed pass (the API server restarting...) is not the end
+            log.exception("a pass failed; trying again in %s s", args.interval)
+        stopped.wait(args.interval)
+    api.close()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
