@@ -6,18 +6,23 @@ import json
 from pathlib import Path
 from typing import Any
 
+import pytest
 from kubernetes import client
 
 from aws.conftest import CLUSTER, Network
 from kubeapi.helpers import kubectl, pod
+from spotwise.aws.user_data import node_user_data
 from spotwise.catalog.catalog import Catalog
 from spotwise.decisions.scheduling.overhead import allocatable
 from spotwise.model.instance_type import CapacityType
 from spotwise.model.labels import capacity_type_labels
 from spotwise.model.resources import Resources
+from spotwise.model.scheduling_terms import Taint, TaintEffect
 from spotwise.testing.kubelet import TestKubelets, registration_from_user_data
 
-from .launch import Nodes, nodepool
+from .launch import JOIN, Nodes, nodepool
+
+SPOT_TAINT = Taint("spotInstance", "true", TaintEffect.PREFER_NO_SCHEDULE)
 
 TAINTS = [
     {"key": "spotInstance", "value": "true", "effect": "PreferNoSchedule"},
@@ -213,3 +218,26 @@ def test_a_node_whose_instance_is_gone_gets_no_heartbeat_and_stays(
 def test_user_data_without_node_config_registers_nothing_special() -> None:
     assert registration_from_user_data("#!/bin/bash\necho hi\n").labels == {}
     assert registration_from_user_data("").taints == ()
+
+
+def test_node_configs_merge_in_order_and_bad_flags_are_refused() -> None:
+    pool_own = (
+        "MIME-Version: 1.0\n"
+        'Content-Type: multipart/mixed; boundary="B"\n\n'
+        "--B\nContent-Type: application/node.eks.aws\n\n"
+        "apiVersion: node.eks.aws/v1alpha1\nkind: NodeConfig\nspec:\n  kubelet:\n"
+        "    flags:\n    - --node-labels=team=db,extra=1\n"
+        "    - --register-with-taints=gpu=yes:NoSchedule\n"
+        "--B\nContent-Type: text/x-shellscript\n\n#!/bin/bash\necho hi\n--B--\n"
+    )
+    text = node_user_data(JOIN, {"team": "web", "a": "b"}, [SPOT_TAINT], pool_own)
+    found = registration_from_user_data(text)
+    assert found.labels == {"a": "b", "team": "db", "extra": "1"}
+    assert [str(t) for t in found.taints] == [
+        "spotInstance=true:PreferNoSchedule",
+        "gpu=yes:NoSchedule",
+    ]
+    with pytest.raises(ValueError, match="malformed taint"):
+        registration_from_user_data(
+            node_user_data(JOIN, {}, [], pool_own.replace(":NoSchedule", ""))
+        )

@@ -260,7 +260,15 @@ class TestKubelets:
         body = self.node_manifest(instance, instance_type, registration)
         name = body["metadata"]["name"]
         model = client.V1Node.from_dict(body)
-        created = _json(self.core.create_node(model, _preload_content=False))  # type: ignore[arg-type]
+        try:
+            created = _json(self.core.create_node(model, _preload_content=False))  # type: ignore[arg-type]
+        except client.ApiException as error:
+            if error.status != 409:
+                raise
+            # A Node of that name for another instance (a reused address): a real kubelet
+            # would fail to register too; the controller's garbage collection frees it.
+            log.warning("instance %s: node %s exists for another instance", instance_id, name)
+            return None
         self._registered_at[name] = self.clock()
         log.info("kubelet: registered node %s for instance %s", name, instance_id)
         return created
