@@ -61,15 +61,15 @@ def test_launched_node_registers_then_takes_the_pod_that_fits_and_runs_it(
     result = binder.bind_pending()
 
     assert result.bound == (("default/web", name),)
-    ((key, reason),) = result.unschedulable
-    assert key == "default/big"
+    message = "0/1 nodes are available: 1 Insufficient cpu."
+    assert result.unschedulable == (("default/big", message),)
     assert core.read_namespaced_pod("web", "default").spec.node_name == name
     big = core.read_namespaced_pod("big", "default")
     assert not big.spec.node_name and big.status.phase == "Pending"
     condition = scheduled(core, "big")
     assert condition is not None
     assert (condition.status, condition.reason) == ("False", "Unschedulable")
-    assert condition.message == f"0/1 nodes are available: {reason}"
+    assert condition.message == message
 
     assert kubelets.sync().started == ("default/web",)
     listed = json.loads(kubectl(kubeconfig, "get", "pods", "-o", "json").stdout)
@@ -109,11 +109,17 @@ def test_only_ready_nodes_whose_labels_and_taints_the_pod_accepts(core: client.C
         ("default/to-a", "plain"),
         ("default/to-b-tolerating", "tainted"),
     ]
-    assert sorted(k for k, _ in result.unschedulable) == ["default/to-b", "default/to-c"]
-    for name in ("to-b", "to-c"):
+    # As kube-scheduler, a node is refused by its first failing filter: taints before labels.
+    both = (
+        "0/2 nodes are available: 1 node(s) didn't match Pod's node affinity/selector, "
+        "1 node(s) had untolerated taint {dedicated: b}."
+    )
+    messages = {"to-b": both, "to-c": both}
+    assert sorted(result.unschedulable) == [(f"default/{k}", m) for k, m in messages.items()]
+    for name, message in messages.items():
         condition = scheduled(core, name)
         assert condition is not None and condition.reason == "Unschedulable"
-        assert condition.message.startswith("0/2 nodes are available: ")
+        assert condition.message == message
         assert not core.read_namespaced_pod(name, "default").spec.node_name
 
 
@@ -124,7 +130,9 @@ def test_pods_already_on_a_node_use_its_room(core: client.CoreV1Api) -> None:
 
     first = TestBinder(core).bind_pending()
     assert first.bound == ()
-    assert [k for k, _ in first.unschedulable] == ["default/too-big"]
+    assert first.unschedulable == (
+        ("default/too-big", "0/1 nodes are available: 1 Insufficient cpu."),
+    )
 
     core.create_namespaced_pod("default", pod("small", "400m"))
     second = TestBinder(core).bind_pending()

@@ -9,7 +9,7 @@ resources, node selectors and affinity, taints and tolerations, cordons, host po
 
 Each placement is POSTed as a Binding, as kube-scheduler does. A pod that fits nowhere
 stays pending with the condition kube-scheduler writes: PodScheduled False, reason
-Unschedulable, the packer's reason in the message.
+Unschedulable, and a message in its words (`unschedulable_message`).
 
 Only Ready nodes are candidates (kube-scheduler keeps pods off NotReady nodes through the
 ``node.kubernetes.io/not-ready`` taint); only pods for the default scheduler, not being
@@ -18,14 +18,17 @@ deleted, are bound.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import logging
-from collections.abc import Iterable
+from collections import Counter
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from kubernetes import client
 
+from spotwise.decisions.scheduling.constraints import Constraints
 from spotwise.decisions.scheduling.packer import PackInput, pack
 from spotwise.errors import UserError
 from spotwise.kubernetes.manifests.fields import Fields
@@ -34,7 +37,9 @@ from spotwise.kubernetes.manifests.namespaces import Namespaces
 from spotwise.kubernetes.manifests.nodes import bind, parse_node
 from spotwise.kubernetes.manifests.volumes import VolumeIndex
 from spotwise.kubernetes.manifests.workloads import PlacedPod, expand
+from spotwise.model.labels import ZONE
 from spotwise.model.node import Node
+from spotwise.model.pod import PodSpec
 from spotwise.testing.kubeapi.store import now
 
 Obj = dict[str, Any]
@@ -49,7 +54,7 @@ class BindResult:
 
     Attributes:
         bound: ``(namespace/name, node)`` of each pod it bound.
-        unschedulable: ``(namespace/name, reason)`` of each pod that fits no node.
+        unschedulable: ``(namespace/name, message)`` of each pod that fits no node.
     """
 
     bound: tuple[tuple[str, str], ...] = ()
@@ -98,9 +103,8 @@ class TestBinder:
             found = _placed(p, namespaces, volumes)
             if found is not None:
                 waiting[found.pod.key] = found
-        plan = pack(
-            PackInput(tuple(w.pod for w in waiting.values()), bind(nodes, placed), pools=())
-        )
+        bound_nodes = bind(nodes, placed)
+        plan = pack(PackInput(tuple(w.pod for w in waiting.values()), bound_nodes))
         bound: list[tuple[str, str]] = []
         for placement in plan.existing:
             if self._bind(placement.pod, placement.node):
@@ -111,8 +115,9 @@ class TestBinder:
             pod = by_key.get(refused.pod)
             if pod is None:
                 continue
-            self._mark_unschedulable(pod, len(nodes), refused.reason)
-            unschedulable.append((refused.pod, refused.reason))
+            message = unschedulable_message(waiting[refused.pod].pod.spec, bound_nodes)
+            self._mark_unschedulable(pod, message)
+            unschedulable.append((refused.pod, message))
         return BindResult(tuple(bound), tuple(unschedulable))
 
     def _bind(self, key: str, node: str) -> bool:
@@ -132,9 +137,8 @@ class TestBinder:
         log.info("binder: bound %s to %s", key, node)
         return True
 
-    def _mark_unschedulable(self, pod: Obj, node_count: int, reason: str) -> None:
+    def _mark_unschedulable(self, pod: Obj, message: str) -> None:
         meta = pod["metadata"]
-        message = f"0/{node_count} nodes are available: {reason}"
         conditions = (pod.get("status") or {}).get("conditions") or []
         old = next((c for c in conditions if c.get("type") == "PodScheduled"), None)
         if (
@@ -178,6 +182,54 @@ class TestBinder:
                 continue  # not served (the test server may not have them)
             found.extend(_manifest(o, kind) for o in objects)
         return found
+
+
+def unschedulable_message(spec: PodSpec, nodes: Sequence[Node]) -> str:
+    """kube-scheduler's message for a pod no node takes: how many nodes refuse it, and why.
+
+    Each node is judged by spotwise's static predicates in kube-scheduler's order
+    (cordon, taints, node selector and affinity, volume pins, room); a node that passes
+    them all is refused by what depends on other pods (affinity, spread, host ports).
+    """
+    if not nodes:
+        return "no nodes available to schedule pods"
+    cons = dataclasses.replace(
+        Constraints.strict(spec), preferred_node_term=None, avoid_prefer_no_schedule=False
+    )
+    counts: Counter[str] = Counter()
+    for node in nodes:
+        counts.update(_refusals(cons, node))
+    reasons = ", ".join(f"{count} {reason}" for reason, count in sorted(counts.items()))
+    return f"0/{len(nodes)} nodes are available: {reasons}."
+
+
+def _refusals(cons: Constraints, node: Node) -> list[str]:
+    spec = cons.spec
+    if node.unschedulable:
+        return ["node(s) were unschedulable"]
+    taints = cons.untolerated(node.taints)
+    if taints:
+        shown = taints[0].key + (f": {taints[0].value}" if taints[0].value else "")
+        return [f"node(s) had untolerated taint {{{shown}}}"]
+    if not spec.matches_node_affinity(node.labels):
+        return ["node(s) didn't match Pod's node affinity/selector"]
+    if (spec.node is not None and spec.node != node.name) or (
+        spec.zones is not None and node.labels.get(ZONE) not in spec.zones
+    ):
+        return ["node(s) had volume node affinity conflict"]
+    free, wanted = node.free, spec.requests
+    short = [
+        f"Insufficient {name}"
+        for name, need, left in (
+            ("cpu", wanted.cpu_milli, free.cpu_milli),
+            ("memory", wanted.memory_bytes, free.memory_bytes),
+        )
+        if need > left
+    ]
+    if wanted.pods > free.pods:
+        short.insert(0, "Too many pods")
+    short += [f"Insufficient {name}" for name, count in wanted.extended if count > free.get(name)]
+    return short or ["node(s) didn't satisfy the pod's affinity, spread or host-port rules"]
 
 
 def _wants_scheduling(pod: Obj) -> bool:
