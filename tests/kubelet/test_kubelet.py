@@ -241,3 +241,16 @@ def test_node_configs_merge_in_order_and_bad_flags_are_refused() -> None:
         registration_from_user_data(
             node_user_data(JOIN, {}, [], pool_own.replace(":NoSchedule", ""))
         )
+
+
+def test_kubelets_started_again_keep_a_ready_node_ready(
+    nodes: Nodes, ec2: Any, core: client.CoreV1Api, catalog: Catalog, image_id: str
+) -> None:
+    nodes.launch(nodepool(image_id), ("m6i.large",))
+    (name,) = TestKubelets(ec2, core, CLUSTER, catalog).sync().registered
+    assert ready(core.read_node(name)) == "True"
+    # A restarted loop, whose clock is well past the node's creation.
+    later = Clock(core.read_node(name).metadata.creation_timestamp.timestamp() + 60)
+    again = TestKubelets(ec2, core, CLUSTER, catalog, ready_after_seconds=30, clock=later)
+    assert again.sync().heartbeats == (name,)
+    assert ready(core.read_node(name)) == "True"

@@ -28,6 +28,7 @@ from __future__ import annotations
 import argparse
 import base64
 import binascii
+import calendar
 import email
 import hashlib
 import ipaddress
@@ -355,7 +356,11 @@ class TestKubelets:
         """Renew the node's Ready condition and Lease; True if it has just become Ready."""
         name = node["metadata"]["name"]
         now = self.clock()
-        registered = self._registered_at.setdefault(name, now)
+        # A node registered before this object existed (a restarted loop) counts from
+        # its creation, so that a Ready node does not turn NotReady again.
+        registered = self._registered_at.setdefault(
+            name, _seconds(node["metadata"].get("creationTimestamp"), now)
+        )
         is_ready = now - registered >= self.ready_after_seconds
         stamp = _time(now)
         conditions = list((node.get("status") or {}).get("conditions") or [])
@@ -535,6 +540,14 @@ def _items(response: object) -> list[Obj]:
 
 def _time(seconds: float) -> str:
     return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(seconds))
+
+
+def _seconds(stamp: object, default: float) -> float:
+    """Seconds since the epoch of an RFC 3339 time in UTC; ``default`` if unreadable."""
+    try:
+        return calendar.timegm(time.strptime(str(stamp), "%Y-%m-%dT%H:%M:%SZ"))
+    except ValueError:
+        return default
 
 
 def _micro_time(seconds: float) -> str:
