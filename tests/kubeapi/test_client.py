@@ -317,6 +317,6 @@ def test_the_dynamic_client_finds_resources_through_discovery(
     assert patched.to_dict()["metadata"]["labels"] == {"a": "b"}
     assert [n.metadata.name for n in nodes.get().items] == ["n1"]
     pods = dyn.resources.get(api_version="v1", kind="Pod")
-    assert pods.namespaced and set(pods.subresources) == {"status", "eviction"}
+    assert pods.namespaced and set(pods.subresources) == {"status", "eviction", "binding"}
     budgets = dyn.resources.get(api_version="policy/v1", kind="PodDisruptionBudget")
     assert budgets.get(namespace="default").items == []

@@ -1,1 +1,1 @@
-"""Test servers the suite (and anyone) can run on loopback: the Kubernetes API stand-in."""
+"""Stand-ins the suite (and anyone) can run on loopback: the Kubernetes API, kubelets, scheduler."""

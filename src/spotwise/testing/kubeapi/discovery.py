@@ -20,8 +20,20 @@ VERSION: Obj = {
     "platform": "linux/amd64",
 }
 
-_SUBRESOURCE_VERBS = {"status": ["get", "patch", "update"], "eviction": ["create"]}
-_SUBRESOURCE_KINDS = {"eviction": ("policy", "v1", "Eviction")}
+_SUBRESOURCE_VERBS = {
+    "status": ["get", "patch", "update"],
+    "eviction": ["create"],
+    "binding": ["create"],
+}
+# POST /api/v1/namespaces/<ns>/bindings: the Binding names its pod (the scheduler's old way).
+_BINDINGS: Obj = {
+    "name": "bindings",
+    "singularName": "binding",
+    "namespaced": True,
+    "kind": "Binding",
+    "verbs": ["create"],
+}
+_SUBRESOURCE_KINDS = {"eviction": ("policy", "v1", "Eviction"), "binding": ("", "v1", "Binding")}
 
 
 def core_versions(server_address: str) -> Obj:
@@ -83,8 +95,12 @@ def resource_list(group_version: str) -> Obj | None:
             }
             if sub in _SUBRESOURCE_KINDS:
                 sub_group, sub_version, sub_kind = _SUBRESOURCE_KINDS[sub]
-                sub_entry.update(group=sub_group, version=sub_version, kind=sub_kind)
+                sub_entry["kind"] = sub_kind
+                if sub_group:  # another group's kind is named with its group and version
+                    sub_entry.update(group=sub_group, version=sub_version)
             entries.append(sub_entry)
+    if group_version == "v1":  # served by the router itself: a create-only resource
+        entries.append(_BINDINGS)
     if not entries:
         return None
     return {

@@ -62,7 +62,7 @@ RESOURCES: tuple[Resource, ...] = (
         "Pod",
         True,
         ("po",),
-        ("status", "eviction"),
+        ("status", "eviction", "binding"),
         (
             "spec.nodeName",
             "spec.restartPolicy",

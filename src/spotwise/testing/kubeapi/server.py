@@ -23,6 +23,7 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 from spotwise.testing.kubeapi import discovery, patch
+from spotwise.testing.kubeapi.binding import bind
 from spotwise.testing.kubeapi.eviction import evict
 from spotwise.testing.kubeapi.resources import Resource, find
 from spotwise.testing.kubeapi.selectors import Predicate, selector
@@ -227,6 +228,8 @@ class _Handler(BaseHTTPRequestHandler):
             group_version, rest = f"{parts[1]}/{parts[2]}", parts[3:]
         else:
             raise _page_not_found(path)
+        if group_version == "v1" and len(rest) == 3 and rest[::2] == ["namespaces", "bindings"]:
+            return self._bindings(method, rest[1], body)
         namespace = ""
         if rest[0] == "namespaces" and len(rest) >= 3:
             inner = find(group_version, rest[2])
@@ -274,6 +277,9 @@ class _Handler(BaseHTTPRequestHandler):
         elif sub == "eviction":
             if method == "POST":
                 return 201, evict(store, resource, namespace, name, _object(body))
+        elif sub == "binding":
+            if method == "POST":
+                return 201, bind(store, resource, namespace, name, _object(body))
         elif method == "GET":
             return 200, store.get(resource, namespace, name)
         elif method == "PUT":
@@ -303,6 +309,22 @@ class _Handler(BaseHTTPRequestHandler):
             "MethodNotAllowed",
             "the server does not allow this method on the requested resource",
         )
+
+    def _bindings(self, method: str, namespace: str, body: Any) -> tuple[int, Obj]:
+        """``POST .../namespaces/<ns>/bindings``: a Binding naming its pod, as pods/binding."""
+        if method != "POST":
+            raise ApiError(
+                405,
+                "MethodNotAllowed",
+                "the server does not allow this method on the requested resource",
+            )
+        binding = _object(body)
+        name = (binding.get("metadata") or {}).get("name") or ""
+        if not name:
+            raise ApiError.bad_request("name is required in the Binding object")
+        pods = find("v1", "pods")
+        assert pods is not None
+        return 201, bind(self.server.api.store, pods, namespace, name, binding)
 
     # -- watch ---------------------------------------------------------------------------
 

@@ -282,7 +282,7 @@ class Store:
                 status = new.get("status")
                 new = copy.deepcopy(current)
                 new["status"] = status
-            elif resource.has_status:
+            elif resource.has_status and subresource != "binding":  # binding sets both
                 new["status"] = copy.deepcopy(current.get("status"))
                 if new["status"] is None:
                     del new["status"]
