@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 from kubernetes import client
 
 from spotwise.kubernetes.api.client import connect
+from spotwise.kubernetes.api.cluster import KubernetesCluster
 from spotwise.testing.kubeapi import KubeApiServer
+
+from .waiting import until
 
 
 @pytest.fixture
@@ -47,3 +50,25 @@ def apps(api: client.ApiClient) -> client.AppsV1Api:
 @pytest.fixture
 def policy(api: client.ApiClient) -> client.PolicyV1Api:
     return client.PolicyV1Api(api)
+
+
+@pytest.fixture
+def cluster(api: client.ApiClient) -> Iterator[KubernetesCluster]:
+    made = KubernetesCluster(api, reporting_instance="test").start()
+    assert made.wait_synced(10)
+    yield made
+    made.stop()
+
+
+@pytest.fixture
+def caught_up(kubeapi: KubeApiServer, cluster: KubernetesCluster) -> Callable[[], None]:
+    """Wait until every informer has seen every write made so far (bookmarks carry it)."""
+
+    def wait() -> None:
+        target = kubeapi.store.resource_version
+        until(
+            lambda: all(int(i.resource_version or 0) >= target for i in cluster.informers.values()),
+            f"informers at resourceVersion {target}",
+        )
+
+    return wait
