@@ -11,6 +11,7 @@ import pytest
 from kubernetes import client
 
 from spotwise.kubernetes.api.cluster import KubernetesCluster
+from spotwise.kubernetes.api.informer import PODS
 from spotwise.kubernetes.api.provider_id import parse_provider_id, provider_id
 from spotwise.model.instance_type import CapacityType
 from spotwise.model.scheduling_terms import Taint, TaintEffect
@@ -188,6 +189,52 @@ def test_each_object_is_converted_once_per_resource_version(
     assert second["a"] is first["a"]  # unchanged: the same model object
     assert second["b"] is not first["b"]
     assert second["b"].spec.labels.get("tier") == "x"
+
+
+def test_an_unchanged_node_is_not_rebuilt(
+    cluster: KubernetesCluster, core: client.CoreV1Api, caught_up: CaughtUp
+) -> None:
+    core.create_node(ec2_node("n1"))
+    core.create_node(ec2_node("n2"))
+    core.create_namespaced_pod("default", pod("a", "n1"))
+    core.create_namespaced_pod("default", pod("b", "n2"))
+    caught_up()
+    n1, n2 = cluster.snapshot().nodes
+    core.create_namespaced_pod("default", pod("c", "n2"))
+    caught_up()
+    again = cluster.snapshot().nodes
+    assert again[0] is n1
+    assert again[1] is not n2 and [p.name for p in again[1].pods] == ["b", "c"]
+
+
+def test_the_pod_cache_keeps_what_scheduling_reads_and_drops_the_rest(
+    cluster: KubernetesCluster, core: client.CoreV1Api, caught_up: CaughtUp
+) -> None:
+    body = pod("web-0")
+    body["spec"]["terminationGracePeriodSeconds"] = 45
+    body["spec"]["containers"][0].update(
+        env=[{"name": "A", "value": "1" * 1000}],
+        resources={"requests": {"cpu": "250m"}},
+        ports=[{"containerPort": 80, "hostPort": 8080}],
+    )
+    body["spec"]["volumes"] = [
+        {"name": "cfg", "configMap": {"name": "web"}},
+        {"name": "data", "persistentVolumeClaim": {"claimName": "data"}},
+    ]
+    core.create_namespaced_pod("default", body)
+    caught_up()
+    cached = cluster.informers[PODS].get("default/web-0")
+    assert cached is not None
+    container = cached["spec"]["containers"][0]
+    assert "env" not in container and "image" not in container
+    assert container["resources"] == {"requests": {"cpu": "250m"}}
+    assert cached["spec"]["volumes"] == [
+        {"name": "data", "persistentVolumeClaim": {"claimName": "data"}}
+    ]
+    assert cached["spec"]["terminationGracePeriodSeconds"] == 45
+    (web,) = cluster.snapshot().pending
+    assert web.spec.requests.cpu_milli == 250 and web.spec.host_ports[0].port == 8080
+    assert web.volumes == ("data",)
 
 
 def test_node_by_provider_id(

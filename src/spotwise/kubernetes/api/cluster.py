@@ -63,9 +63,18 @@ _CONFLICT_RETRIES = 5
 
 @dataclasses.dataclass(frozen=True, slots=True)
 class _Converted:
-    """One object's model, valid for the resourceVersion and context it was made from."""
+    """One object's model, valid for the resourceVersion and context it was made from.
+
+    Attributes:
+        version: The object's resourceVersion.
+        reads: What of the rest of the cluster its conversion reads (same version, same
+            answer: kept so that it is not worked out again on every snapshot).
+        context: The state of what it reads when it was converted.
+        value: The model; None for an object that could not be converted.
+    """
 
     version: str
+    reads: object
     context: object
     value: Any
 
@@ -95,11 +104,18 @@ class KubernetesCluster:
         self.schedulers = frozenset(schedulers)
         self.reporting_instance = reporting_instance or socket.gethostname()
         self.informers: dict[Kind, Informer] = {
-            kind: Informer(api, kind, **(informer_options or {})) for kind in WATCHED
+            kind: Informer(
+                api,
+                kind,
+                transform=objects.trim_pod if kind is PODS else None,
+                **(informer_options or {}),
+            )
+            for kind in WATCHED
         }
         self._now = now
         self._cache: dict[Kind, dict[str, _Converted]] = {kind: {} for kind in WATCHED}
         self._snapshot_lock = threading.Lock()
+        self._nodes: dict[str, tuple[Node, tuple[Pod, ...], Node]] = {}
         self._events: OrderedDict[tuple[str, ...], tuple[str, str, int]] = OrderedDict()
         self._event_cache_size = event_cache_size
         self._events_lock = threading.Lock()
@@ -155,23 +171,27 @@ class KubernetesCluster:
                     volume_index.append(VolumeIndex(found, hostnames))
                 return volume_index[0]
 
-            def pod_context(obj: Obj) -> object:
-                reads_volumes, reads_names = objects.pod_dependencies(obj)
+            def pod_context(reads: object) -> object:
+                assert isinstance(reads, tuple)
+                reads_volumes, reads_names = reads
                 return (
                     volumes_context if reads_volumes else None,
                     names_context if reads_names else None,
                 )
 
             pods = self._convert(
-                PODS, lambda obj: objects.live_pod(obj, names, volumes()), pod_context
+                PODS,
+                lambda obj: objects.live_pod(obj, names, volumes()),
+                objects.pod_dependencies,
+                pod_context,
             )
             budgets = self._convert(PDBS, lambda obj: parse_pdb(objects.manifest(obj)))
             daemonsets = self._convert(
                 DAEMONSETS,
                 lambda obj: daemonset(objects.manifest(obj), names).spec,
-                lambda _: names_context,
+                context=lambda _: names_context,
             )
-            return _assemble(nodes, pods, budgets, daemonsets, self.schedulers)
+            return self._assemble(nodes, pods, budgets, daemonsets)
 
     def node_by_provider_id(self, provider_id: str) -> Node | None:
         """The node (without its pods) whose ``spec.providerID`` is ``provider_id``."""
@@ -198,7 +218,8 @@ class KubernetesCluster:
         self,
         kind: Kind,
         convert: Callable[[Obj], Any],
-        context: Callable[[Obj], object] = lambda _: None,
+        reads: Callable[[Obj], object] = lambda _: None,
+        context: Callable[[object], object] = lambda _: None,
     ) -> dict[str, Any]:
         """Every object of ``kind`` as the model, converted only when it changed."""
         old = self._cache[kind]
@@ -208,21 +229,61 @@ class KubernetesCluster:
             meta = obj.get("metadata") or {}
             key = f"{meta.get('namespace')}/{meta.get('name')}"
             version = str(meta.get("resourceVersion") or "")
-            wanted = context(obj)
             entry = old.get(key)
+            # What it reads is worked out once per version, not on every snapshot.
+            needs = reads(obj) if entry is None or entry.version != version else entry.reads
+            wanted = context(needs)
             if entry is None or entry.version != version or entry.context != wanted:
                 try:
                     value = convert(obj)
                 except UserError as error:
                     log.warning("skipping a malformed %s: %s", kind.kind, error)
                     value = None  # remembered, so it is reported once per version
-                entry = _Converted(version, wanted, value)
+                entry = _Converted(version, needs, wanted, value)
             new[key] = entry
             if entry.value is not None:
                 result[key] = entry.value
         # Replaced whole: objects deleted since the last snapshot leave the cache.
         self._cache[kind] = new
         return result
+
+    def _assemble(
+        self,
+        nodes: dict[str, Node],
+        pods: dict[str, LivePod],
+        budgets: dict[str, PodDisruptionBudget],
+        daemonsets: dict[str, PodSpec],
+    ) -> ClusterSnapshot:
+        by_name = {node.name: node for node in nodes.values()}
+        bound: dict[str, list[Pod]] = {name: [] for name in by_name}
+        pending: list[LivePod] = []
+        for live in pods.values():
+            if live.node_name:
+                if not live.finished and live.node_name in bound:
+                    bound[live.node_name].append(live.pod)
+            elif live.pending(self.schedulers):
+                pending.append(live)
+        pending.sort(key=lambda p: (p.created, p.pod.key))
+        # A node's totals are summed over its pods when it is made: a node whose object and
+        # pods are the same objects as last time is the same node, not summed again.
+        made: dict[str, tuple[Node, tuple[Pod, ...], Node]] = {}
+        result: list[Node] = []
+        for name in sorted(by_name):
+            node, its_pods = by_name[name], tuple(sorted(bound[name], key=_pod_key))
+            last = self._nodes.get(name)
+            if last is not None and last[0] is node and _same(last[1], its_pods):
+                full = last[2]
+            else:
+                full = dataclasses.replace(node, pods=its_pods)
+            made[name] = (node, its_pods, full)
+            result.append(full)
+        self._nodes = made
+        return ClusterSnapshot(
+            nodes=tuple(result),
+            pending=tuple(p.pod for p in pending),
+            budgets=tuple(budgets[k] for k in sorted(budgets)),
+            daemonsets=tuple(daemonsets[k] for k in sorted(daemonsets)),
+        )
 
     # -- writes --------------------------------------------------------------------------
 
@@ -406,33 +467,10 @@ def _taint(taint: Taint) -> Obj:
     return found
 
 
-def _assemble(
-    nodes: dict[str, Node],
-    pods: dict[str, LivePod],
-    budgets: dict[str, PodDisruptionBudget],
-    daemonsets: dict[str, PodSpec],
-    schedulers: frozenset[str],
-) -> ClusterSnapshot:
-    by_name = {node.name: node for node in nodes.values()}
-    bound: dict[str, list[Pod]] = {name: [] for name in by_name}
-    pending: list[LivePod] = []
-    for live in pods.values():
-        if live.node_name:
-            if not live.finished and live.node_name in bound:
-                bound[live.node_name].append(live.pod)
-        elif live.pending(schedulers):
-            pending.append(live)
-    pending.sort(key=lambda p: (p.created, p.pod.key))
-    return ClusterSnapshot(
-        nodes=tuple(
-            dataclasses.replace(by_name[name], pods=tuple(sorted(bound[name], key=_pod_key)))
-            for name in sorted(by_name)
-        ),
-        pending=tuple(p.pod for p in pending),
-        budgets=tuple(budgets[k] for k in sorted(budgets)),
-        daemonsets=tuple(daemonsets[k] for k in sorted(daemonsets)),
-    )
-
-
 def _pod_key(pod: Pod) -> str:
     return pod.key
+
+
+def _same(a: tuple[Pod, ...], b: tuple[Pod, ...]) -> bool:
+    """The same pod objects in the same order (identity: a converted pod is never rebuilt)."""
+    return len(a) == len(b) and all(x is y for x, y in zip(a, b, strict=True))

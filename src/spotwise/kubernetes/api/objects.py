@@ -104,6 +104,59 @@ def live_pod(obj: Obj, names: Namespaces, volumes: VolumeIndex) -> LivePod:
     )
 
 
+# What scheduling and draining read of a pod; the rest (env, probes, images, container
+# statuses...) is most of a pod's bytes, and 100,000 pods must fit in the controller.
+_POD_SPEC = frozenset(
+    {
+        "affinity",
+        "containers",
+        "hostNetwork",
+        "initContainers",
+        "nodeName",
+        "nodeSelector",
+        "overhead",
+        "preemptionPolicy",
+        "priority",
+        "priorityClassName",
+        "restartPolicy",
+        "runtimeClassName",
+        "schedulerName",
+        "terminationGracePeriodSeconds",
+        "tolerations",
+        "topologySpreadConstraints",
+        "volumes",
+    }
+)
+_CONTAINER = frozenset({"name", "ports", "resources", "restartPolicy"})
+_VOLUME = frozenset({"name", "persistentVolumeClaim", "ephemeral"})
+
+
+def trim_pod(obj: Obj) -> Obj:
+    """A Pod with only the fields scheduling and draining read (the informer's transform)."""
+    spec = obj.get("spec")
+    if isinstance(spec, dict):
+        trimmed = {k: v for k, v in spec.items() if k in _POD_SPEC}
+        for key in ("containers", "initContainers"):
+            if isinstance(trimmed.get(key), list):
+                trimmed[key] = [_only(c, _CONTAINER) for c in trimmed[key]]
+        if isinstance(trimmed.get("volumes"), list):
+            volumes = [_only(v, _VOLUME) for v in trimmed["volumes"]]
+            trimmed["volumes"] = [v for v in volumes if not isinstance(v, dict) or len(v) > 1]
+        obj["spec"] = trimmed
+    status = obj.get("status")
+    if isinstance(status, dict):
+        kept: Obj = {"phase": status.get("phase")} if status.get("phase") else {}
+        conditions = status.get("conditions")
+        if isinstance(conditions, list):
+            kept["conditions"] = [_only(c, frozenset({"type", "status"})) for c in conditions]
+        obj["status"] = kept
+    return obj
+
+
+def _only(value: Any, keys: frozenset[str]) -> Any:
+    return {k: v for k, v in value.items() if k in keys} if isinstance(value, dict) else value
+
+
 def pod_dependencies(obj: Obj) -> tuple[bool, bool]:
     """Whether a pod's conversion reads the cluster's volumes, and its namespaces.
 
