@@ -15,6 +15,8 @@ from kubernetes.client.exceptions import ApiException
 from kubernetes.config import kube_config
 
 from spotwise.kubernetes.api.client import ClientSettings, TokenBucket, connect, retry_after
+from spotwise.kubernetes.api.cluster import KubernetesCluster
+from spotwise.ports.cluster import Eviction
 from spotwise.testing.kubeapi import KubeApiServer
 
 _NODES = {"kind": "NodeList", "apiVersion": "v1", "metadata": {}, "items": []}
@@ -195,3 +197,31 @@ def test_without_a_kubeconfig_outside_a_cluster_the_default_kubeconfig_is_read(
     api = connect(None)
     assert api.configuration.host == kubeapi.url
     assert client.CoreV1Api(api).list_node().items == []
+
+
+@pytest.mark.parametrize(
+    ("status", "verdict"),
+    [
+        (201, Eviction.EVICTED),
+        (429, Eviction.BLOCKED),
+        (404, Eviction.GONE),
+        (403, Eviction.REFUSED),
+    ],
+)
+def test_eviction_statuses_map_to_verdicts(
+    scripted: Scripted, tmp_path: Path, status: int, verdict: Eviction
+) -> None:
+    scripted.answers = [(status, {})]
+    cluster = KubernetesCluster(client_for(scripted, tmp_path, FakeTime()))
+    assert cluster.evict("default/web-0") is verdict
+    assert scripted.seen == [("POST", "/api/v1/namespaces/default/pods/web-0/eviction")]
+
+
+def test_an_eviction_the_server_fails_is_an_error_not_a_verdict(
+    scripted: Scripted, tmp_path: Path
+) -> None:
+    scripted.answers = [(503, {})]
+    cluster = KubernetesCluster(client_for(scripted, tmp_path, FakeTime()))
+    with pytest.raises(ApiException) as error:
+        cluster.evict("default/web-0")
+    assert error.value.status == 503

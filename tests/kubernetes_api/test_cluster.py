@@ -10,6 +10,8 @@ from typing import Any
 import pytest
 from kubernetes import client
 
+from spotwise.kubernetes.api import cluster as cluster_module
+from spotwise.kubernetes.api import raw
 from spotwise.kubernetes.api.cluster import KubernetesCluster
 from spotwise.kubernetes.api.informer import PODS
 from spotwise.kubernetes.api.provider_id import parse_provider_id, provider_id
@@ -372,3 +374,45 @@ def test_emit_never_raises(cluster: KubernetesCluster, core: client.CoreV1Api) -
     # No namespace "nowhere": the API server refuses the Event (404), emit drops it.
     cluster.emit(ClusterEvent("Pod", "nowhere/web-0", "Evicted", "refused by the server"))
     assert events(core, "default") == []
+
+
+def test_a_taint_written_by_someone_else_between_read_and_patch_is_kept(
+    cluster: KubernetesCluster,
+    core: client.CoreV1Api,
+    kubeconfig: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    core.create_node(ec2_node("n1"))
+    real_call = raw.call
+    raced: list[bool] = []
+
+    def call_with_a_writer_in_between(api_: Any, method: str, path: str, **kwargs: Any) -> Any:
+        answer = real_call(api_, method, path, **kwargs)
+        if method == "GET" and not raced:
+            raced.append(True)  # another controller taints the node after our read
+            taint = {"key": "other/taint", "effect": "NoExecute"}
+            core.patch_node("n1", {"spec": {"taints": [taint]}})
+        return answer
+
+    monkeypatch.setattr(cluster_module.raw, "call", call_with_a_writer_in_between)
+    cluster.patch_node(
+        "n1", NodePatch(add_taints=(Taint("spotwise.io/x", "", TaintEffect.NO_SCHEDULE),))
+    )
+    assert raced
+    taints = node_json(kubeconfig, "n1")["spec"]["taints"]
+    assert taints == [
+        {"key": "other/taint", "effect": "NoExecute"},
+        {"key": "spotwise.io/x", "effect": "NoSchedule"},
+    ]
+
+
+def test_an_event_deleted_meanwhile_is_written_again(
+    cluster: KubernetesCluster, core: client.CoreV1Api
+) -> None:
+    event = ClusterEvent("Node", "n1", "Consolidating", "replacing n1 with a cheaper node")
+    cluster.emit(event)
+    (first,) = events(core, "default")
+    core.delete_namespaced_event(first.metadata.name, "default")
+    cluster.emit(event)
+    (second,) = events(core, "default")
+    assert second.count == 1 and second.metadata.name != first.metadata.name

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import threading
 from typing import Any
 
 import pytest
@@ -11,6 +12,8 @@ from kubernetes import client
 from spotwise.kubernetes.api import leader, raw
 from spotwise.kubernetes.api.leader import LeaderElector, micro_time, parse_time
 from spotwise.ports.clock import ManualClock
+
+from .waiting import PATIENCE
 
 MICRO_TIME = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z$")
 START = 1_800_000_000.0
@@ -115,3 +118,18 @@ def test_micro_time_round_trips() -> None:
 def test_renew_must_come_before_the_lease_expires(api: client.ApiClient) -> None:
     with pytest.raises(ValueError):
         LeaderElector(api, "kube-system", "spotwise", "a", lease_seconds=10, renew_seconds=10)
+
+
+def test_run_leads_until_stopped_then_releases(api: client.ApiClient) -> None:
+    a = LeaderElector(
+        api, "kube-system", "spotwise", "a", lease_seconds=15, renew_seconds=10, retry_seconds=0.05
+    )
+    started, stopped, stop = threading.Event(), threading.Event(), threading.Event()
+    thread = threading.Thread(target=a.run, args=(stop, started.set, stopped.set), daemon=True)
+    thread.start()
+    assert started.wait(PATIENCE)
+    assert lease(api).holder_identity == "a"
+    stop.set()
+    thread.join(PATIENCE)
+    assert stopped.is_set() and not thread.is_alive()
+    assert lease(api).holder_identity in ("", None)
