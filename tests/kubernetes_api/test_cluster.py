@@ -416,3 +416,28 @@ def test_an_event_deleted_meanwhile_is_written_again(
     cluster.emit(event)
     (second,) = events(core, "default")
     assert second.count == 1 and second.metadata.name != first.metadata.name
+
+
+def test_attached_volumes_come_from_volume_attachments(
+    cluster: KubernetesCluster, api: client.ApiClient, caught_up: CaughtUp
+) -> None:
+    storage = client.StorageV1Api(api)
+    for name, node_name, attached in (
+        ("va-1", "n1", True),
+        ("va-2", "n1", False),
+        ("va-3", "n2", True),
+    ):
+        storage.create_volume_attachment(
+            {
+                "metadata": {"name": name},
+                "spec": {
+                    "attacher": "ebs.csi.aws.com",
+                    "nodeName": node_name,
+                    "source": {"persistentVolumeName": f"pv-{name}"},
+                },
+                "status": {"attached": attached},
+            }
+        )
+    caught_up()
+    assert cluster.attached_volumes("n1") == ("pv-va-1",)
+    assert cluster.attached_volumes("n3") == ()

@@ -142,3 +142,16 @@ def test_the_storage_resources_are_served_and_watched(
         },
     )
     until(lambda: names(claims) == ["default/data"], "the claim")
+
+
+def test_on_change_names_each_changed_object(
+    api: client.ApiClient, core: client.CoreV1Api, informers: list[Informer]
+) -> None:
+    core.create_node(node("n1"))
+    changed: list[str] = []
+    nodes = Informer(api, NODES, on_change=changed.append).start()
+    informers.append(nodes)
+    assert nodes.wait_synced(10)
+    core.create_node(node("n2"))
+    core.delete_node("n1")
+    until(lambda: changed == ["n1", "n2", "n1"], "the list's n1, then n2 added, n1 deleted")
