@@ -7,7 +7,7 @@ so a snapshot of 100,000 pods costs a walk over the cache, not a parse of every 
 
 A snapshot is as of one moment per resource: the informers are independent watches, so
 a pod may be seen bound to a node the node informer has not seen yet. Such a pod is left
-out until both agree, as kube-scheduler's cache does.
+out until both agree; the next snapshot, a few seconds later, has it.
 """
 
 from __future__ import annotations
@@ -88,6 +88,7 @@ class KubernetesCluster:
         informer_options: Keyword arguments for every `Informer` (page size, watch length).
         reporting_instance: This controller's name in Events (the pod's hostname by default).
         event_cache_size: Distinct Events remembered to count repeats instead of re-creating.
+        now: The wall clock, for Event timestamps.
     """
 
     def __init__(
