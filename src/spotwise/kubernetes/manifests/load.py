@@ -84,16 +84,31 @@ def load_workload(paths: Sequence[Path], nodes_file: Path | None = None) -> Work
     if nodes_file is not None:
         manifests.extend(read_manifests(_unique(expand_paths([nodes_file])), NODES_FILE))
     manifests.extend(read_manifests(_unique(expand_paths(paths)), INPUTS))
+    return workload_from_manifests(manifests)
+
+
+def workload_from_manifests(manifests: Sequence[Manifest]) -> Workload:
+    """The :class:`Workload` of objects already read (files, or a cluster's API).
+
+    Args:
+        manifests: Every object, the nodes file's (source 0) before the inputs' (source 1).
+
+    Returns:
+        Pending pods, DaemonSets, PDBs, existing nodes with their pods, volume pins.
+
+    Raises:
+        UserError: As :func:`load_workload`.
+    """
     # Every namespaced object names a namespace that exists, a Service as well as a Pod.
     namespaces = Namespaces(
         (m.namespace for m in manifests if m.kind not in _CLUSTER_SCOPED),
         {m.name: m.metadata.string_map("labels") for m in manifests if m.kind == "Namespace"},
     )
-    manifests = _deduplicated([m for m in manifests if _ours(m)])
+    ours = _deduplicated([m for m in manifests if _ours(m)])
 
-    nodes = [parse_node(m) for m in manifests if m.kind == "Node"]
-    volumes = VolumeIndex(manifests, {node.hostname: node.name for node in nodes})
-    expansion = expand(manifests, namespaces, volumes)
+    nodes = [parse_node(m) for m in ours if m.kind == "Node"]
+    volumes = VolumeIndex(ours, {node.hostname: node.name for node in nodes})
+    expansion = expand(ours, namespaces, volumes)
     pins: dict[tuple[str, str], VolumePin] = {}
     for placed in expansion.pods:
         for pin in placed.pins:
@@ -102,7 +117,7 @@ def load_workload(paths: Sequence[Path], nodes_file: Path | None = None) -> Work
         pods=tuple(p.pod for p in expansion.pods if not p.node_name),
         daemonsets=tuple(d.spec for d in expansion.daemonsets),
         daemonset_owners=tuple(d.owner for d in expansion.daemonsets),
-        pdbs=tuple(parse_pdb(m) for m in manifests if m.kind == "PodDisruptionBudget"),
+        pdbs=tuple(parse_pdb(m) for m in ours if m.kind == "PodDisruptionBudget"),
         nodes=bind(nodes, expansion.pods),
         volumes=tuple(pins.values()),
     )

@@ -190,6 +190,30 @@ def expand(
     return Expansion(tuple(pods), tuple(daemonsets))
 
 
+def existing_pod(manifest: Manifest, namespaces: Namespaces, volumes: VolumeIndex) -> PlacedPod:
+    """One Pod object as it is, for a reader of a live cluster that converts pods one by one.
+
+    Its owner is named from its controller reference alone (a ReplicaSet's pods by their
+    Deployment), as no other workload is looked at.
+
+    Raises:
+        UserError: Naming the field of the first malformed value.
+    """
+    if not manifest.name:
+        raise manifest.metadata.error("name", "is required", "name the pod")
+    owner = _Owners(()).owner_string(manifest)
+    return _pod(manifest, manifest.name, owner, namespaces, volumes)
+
+
+def daemonset(manifest: Manifest, namespaces: Namespaces) -> DaemonSet:
+    """One DaemonSet's pod spec, with the tolerations its controller adds to every pod.
+
+    Raises:
+        UserError: Naming the field of the first malformed value.
+    """
+    return _daemonset(manifest, namespaces)
+
+
 def _terminal(manifest: Manifest) -> bool:
     status = manifest.fields.mapping("status")
     # kube-scheduler does not see terminated pods: they hold no resources.

@@ -104,6 +104,15 @@ RESOURCES: tuple[Resource, ...] = (
         "policy", "v1", "poddisruptionbudgets", "PodDisruptionBudget", True, ("pdb",), ("status",)
     ),
     Resource("coordination.k8s.io", "v1", "leases", "Lease", True),
+    # Storage: what pins pods to zones and nodes (claims, volumes, classes, attachments).
+    Resource(
+        "", "v1", "persistentvolumeclaims", "PersistentVolumeClaim", True, ("pvc",), ("status",)
+    ),
+    Resource("", "v1", "persistentvolumes", "PersistentVolume", False, ("pv",), ("status",)),
+    Resource("storage.k8s.io", "v1", "storageclasses", "StorageClass", False, ("sc",)),
+    Resource(
+        "storage.k8s.io", "v1", "volumeattachments", "VolumeAttachment", False, (), ("status",)
+    ),
     Resource("events.k8s.io", "v1", "events", "Event", True, ("ev",)),
 )
 

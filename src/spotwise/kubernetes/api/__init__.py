@@ -1,0 +1,1 @@
+"""The Kubernetes world: the Cluster port over a real API server (client, informers, leases)."""
