@@ -90,6 +90,15 @@ def controller(
             metavar="NAME", envvar="POD_NAME", help="This replica's name (default: hostname)."
         ),
     ] = None,
+    lease_seconds: Annotated[
+        int, typer.Option(metavar="SECONDS", help="How long the Lease holds without renewal.")
+    ] = 15,
+    renew_seconds: Annotated[
+        float, typer.Option(metavar="SECONDS", help="The leader stops if not renewed by then.")
+    ] = 10.0,
+    retry_seconds: Annotated[
+        float, typer.Option(metavar="SECONDS", help="How often to renew or try the Lease.")
+    ] = 2.0,
     kube_api_qps: Annotated[
         float, typer.Option(metavar="QPS", help="Kubernetes API requests per second.")
     ] = 50.0,
@@ -121,6 +130,9 @@ def controller(
         leader_elect=leader_elect,
         namespace=namespace,
         identity=identity or socket.gethostname(),
+        lease_seconds=lease_seconds,
+        renew_seconds=renew_seconds,
+        retry_seconds=retry_seconds,
     )
     join = {"endpoint": cluster_endpoint, "ca": cluster_ca, "cidr": service_cidr}
     code = run_controller(
@@ -178,7 +190,8 @@ def run_controller(
     api = connect(kubeconfig, ClientSettings(qps=qps, burst=burst))
     cluster: LiveCluster = KubernetesCluster(api, reporting_instance=settings.identity)
     leadership: Leadership | None = None
-    if settings.leader_elect:
+    # A dry run writes nothing to the cluster, not even a Lease: it runs alone.
+    if settings.leader_elect and not settings.dry_run:
         leadership = LeaderElector(
             api,
             settings.namespace,

@@ -28,6 +28,7 @@ from spotwise.ports.clock import Clock
 from spotwise.ports.cloud import Cloud
 from spotwise.ports.cluster import Cluster
 from spotwise.provisioning.assembly import build_provisioner
+from spotwise.provisioning.events import NullEventSink
 
 log = logging.getLogger(__name__)
 
@@ -35,7 +36,7 @@ log = logging.getLogger(__name__)
 class LiveCluster(Cluster, Protocol):
     """A Cluster port backed by caches that fill after start (the Kubernetes adapter)."""
 
-    def start(self) -> None:
+    def start(self) -> object:
         """Start listing and watching."""
         ...
 
@@ -104,7 +105,8 @@ class Controller:
             catalog,
             clock,
             cluster_name=settings.cluster_name,
-            events=ClusterEventSink(cluster),
+            # A dry run writes nothing to the cluster, Events included.
+            events=NullEventSink() if settings.dry_run else ClusterEventSink(cluster),
             registry=self.registry,
             registration_timeout=settings.registration_timeout_seconds,
             dry_run=settings.dry_run,
