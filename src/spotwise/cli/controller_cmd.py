@@ -18,15 +18,15 @@ if TYPE_CHECKING:
     from spotwise.controller.controller import Leadership, LiveCluster
     from spotwise.controller.settings import ControllerSettings
 
-HELP = """Provision nodes for a cluster's pending pods, as a Kubernetes controller.
-
-Watches pods and nodes through the Kubernetes API, batches pending pods, plans nodes with
-the same packer as `spotwise plan` and launches them with EC2 CreateFleet; terminates
-instances that never register and deletes Nodes whose instance is gone. Replicas elect a
-leader through a Lease. Serves /healthz, /readyz and /metrics on --port. AWS endpoints
-and credentials come from boto3's own configuration (AWS_ENDPOINT_URL, AWS_PROFILE ...).
-See docs/controller.md.
-"""
+HELP = (
+    "Provision nodes for a cluster's pending pods, as a Kubernetes controller.\n\n"
+    "Watches pods and nodes through the Kubernetes API, batches pending pods, plans nodes"
+    " with the packer of `spotwise plan` and launches them with EC2 CreateFleet;"
+    " terminates instances that never register and deletes Nodes whose instance is gone."
+    " Replicas elect a leader through a Lease. Serves /healthz, /readyz and /metrics on"
+    " --port. AWS endpoints and credentials come from boto3's own configuration"
+    " (AWS_ENDPOINT_URL, AWS_PROFILE...). See docs/controller.md."
+)
 
 log = logging.getLogger("spotwise.controller")
 

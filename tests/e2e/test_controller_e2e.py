@@ -1,0 +1,145 @@
+"""End to end: pending pods -> instances in moto -> Nodes registered -> pods Running.
+
+The controller runs as its own process (`spotwise controller`), against a moto server
+for EC2 and the Kubernetes API test server; the test's kubelets and binder stand in for
+the instances' kubelets and for kube-scheduler.
+"""
+
+from __future__ import annotations
+
+import base64
+import signal
+from typing import Any
+
+from kubernetes import client
+
+from aws.conftest import CLUSTER
+
+from .conftest import TYPES, ControllerProcess, wait_for
+
+
+def create_pods(core: client.CoreV1Api, count: int, cpu: str = "500m") -> None:
+    for namespace in ("spotwise", "shop"):
+        core.create_namespace(client.V1Namespace(metadata=client.V1ObjectMeta(name=namespace)))
+    for i in range(count):
+        core.create_namespaced_pod(
+            "shop",
+            client.V1Pod(
+                metadata=client.V1ObjectMeta(name=f"web-{i}", labels={"app": "web"}),
+                spec=client.V1PodSpec(
+                    containers=[
+                        client.V1Container(
+                            name="web",
+                            image="nginx",
+                            resources=client.V1ResourceRequirements(
+                                requests={"cpu": cpu, "memory": "1Gi"}
+                            ),
+                        )
+                    ]
+                ),
+            ),
+        )
+
+
+def instances(ec2: Any) -> list[dict[str, Any]]:
+    found = ec2.describe_instances(
+        Filters=[
+            {"Name": "tag:spotwise.io/cluster", "Values": [CLUSTER]},
+            {"Name": "instance-state-name", "Values": ["pending", "running"]},
+        ]
+    )
+    return [i for r in found["Reservations"] for i in r["Instances"]]
+
+
+def running_pods(core: client.CoreV1Api) -> list[str]:
+    pods = core.list_namespaced_pod("shop").items
+    return sorted(p.metadata.name for p in pods if p.status.phase == "Running")
+
+
+def settle(kubelets: Any, binder: Any) -> bool:
+    kubelets.sync()
+    binder.bind_pending()
+    kubelets.sync()
+    return True
+
+
+def test_pending_pods_launch_register_and_run(
+    start_controller: Any, core: client.CoreV1Api, ec2: Any, kubelets: Any, binder: Any
+) -> None:
+    create_pods(core, 3)
+    controller: ControllerProcess = start_controller()
+    (instance,) = wait_for("an instance", lambda: instances(ec2))
+    tags = {t["Key"]: t["Value"] for t in instance["Tags"]}
+    assert tags["spotwise.io/managed"] == "true"
+    assert tags["spotwise.io/node-pool"] == "general"
+    assert instance["InstanceType"] in TYPES
+    user_data = ec2.describe_instance_attribute(
+        InstanceId=instance["InstanceId"], Attribute="userData"
+    )["UserData"]["Value"]
+    text = base64.b64decode(user_data).decode()
+    assert "spotwise.io/node-pool=general" in text and "team=shop" in text
+
+    def all_running() -> bool:
+        settle(kubelets, binder)
+        return running_pods(core) == ["web-0", "web-1", "web-2"]
+
+    wait_for("the pods to run", all_running)
+    (node,) = core.list_node().items
+    zone = instance["Placement"]["AvailabilityZone"]
+    assert node.spec.provider_id == f"aws:///{zone}/{instance['InstanceId']}"
+    assert node.metadata.labels["team"] == "shop"
+    # More rounds launch nothing more: the pods run on the node they asked for.
+    rounds = controller.rounds()
+    wait_for("more provisioning rounds", lambda: controller.rounds() >= rounds + 10)
+    assert len(instances(ec2)) == 1
+    assert controller.stop() == 0
+    lease = client.CoordinationV1Api(core.api_client).read_namespaced_lease(
+        "spotwise-controller", "spotwise"
+    )
+    assert not lease.spec.holder_identity  # released on SIGTERM
+
+
+def holder(core: client.CoreV1Api) -> str:
+    try:
+        lease = client.CoordinationV1Api(core.api_client).read_namespaced_lease(
+            "spotwise-controller", "spotwise"
+        )
+    except client.ApiException:
+        return ""
+    return lease.spec.holder_identity or ""
+
+
+def test_a_standby_takes_over_without_launching_twice(
+    start_controller: Any, core: client.CoreV1Api, ec2: Any, kubelets: Any, binder: Any
+) -> None:
+    create_pods(core, 3)
+    first = start_controller(identity="spotwise-a")
+    leader = wait_for("a leader", lambda: holder(core))
+    second = start_controller(identity="spotwise-b")
+    wait_for("an instance", lambda: instances(ec2))
+    wait_for("the standby to be ready", lambda: second.said("serving probes"))
+    dying, standby = (first, second) if leader == "spotwise-a" else (second, first)
+    dying.stop(signal.SIGKILL)  # no release: the standby waits for the lease to expire
+    wait_for("the takeover", lambda: holder(core) not in ("", leader))
+    wait_for("the new leader to adopt", lambda: standby.said("adopted 1 instances"))
+    # The new leader plans the same pending pods onto the instance in flight.
+    wait_for("the pods to run", lambda: settle(kubelets, binder) and len(running_pods(core)) == 3)
+    assert len(instances(ec2)) == 1
+    assert standby.stop() == 0
+
+
+def test_a_dry_run_changes_nothing(start_controller: Any, core: client.CoreV1Api, ec2: Any) -> None:
+    create_pods(core, 3)
+    before = core.list_namespaced_pod("shop").items
+    controller = start_controller("--dry-run")
+    wait_for("a decision", lambda: controller.said("would launch"))
+    assert controller.stop() == 0
+    assert instances(ec2) == []
+    assert ec2.describe_launch_templates()["LaunchTemplates"] == []
+    assert core.list_node().items == []
+    assert holder(core) == ""
+    assert client.CoreV1Api(core.api_client).list_event_for_all_namespaces().items == []
+    after = core.list_namespaced_pod("shop").items
+    assert [p.metadata.resource_version for p in after] == [
+        p.metadata.resource_version for p in before
+    ]
