@@ -67,7 +67,7 @@ def controller(lease: Lease | None = None, **settings: object):
         clock,
         leadership=lease,
         registry=CollectorRegistry(),
-        on_leading=lambda: leading.append(1),
+        on_leading=lambda pools: leading.append(len(pools)),
     )
     return c, cluster, cloud, clock, leading
 

@@ -136,8 +136,9 @@ def start_controller(
             "MOTO_EC2_LOAD_DEFAULT_AMIS": "false",
         }
         port = free_port()
+        config = [] if "--no-config" in extra else ["--config", str(pools_file)]
         args = [
-            "--config", str(pools_file),
+            *config,
             "--kubeconfig", str(kubeconfig),
             "--cluster-name", CLUSTER,
             "--cluster-endpoint", JOIN.api_server_endpoint,
@@ -149,7 +150,7 @@ def start_controller(
             "--lease-seconds", "4",
             "--renew-seconds", "3",
             "--retry-seconds", "0.5",
-            *extra,
+            *(e for e in extra if e != "--no-config"),
         ]  # fmt: skip
         process = ControllerProcess(args, env, tmp_path / f"{identity}.log", port)
         started.append(process)

@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import base64
 import signal
+from pathlib import Path
 from typing import Any
 
+import yaml
 from kubernetes import client
 
 from aws.conftest import CLUSTER
@@ -143,3 +145,23 @@ def test_a_dry_run_changes_nothing(start_controller: Any, core: client.CoreV1Api
     assert [p.metadata.resource_version for p in after] == [
         p.metadata.resource_version for p in before
     ]
+
+
+def test_nodepools_come_from_custom_resources_and_a_bad_one_is_left_out(
+    start_controller: Any,
+    core: client.CoreV1Api,
+    ec2: Any,
+    pools_file: Path,
+) -> None:
+    objects = client.CustomObjectsApi(core.api_client)
+    good = yaml.safe_load(pools_file.read_text())
+    bad = {**good, "metadata": {"name": "broken"}, "spec": {**good["spec"], "zones": ["mars-1a"]}}
+    for document in (good, bad):
+        objects.create_cluster_custom_object("spotwise.io", "v1alpha1", "nodepools", document)
+    create_pods(core, 2)
+    controller = start_controller("--no-config")
+    (instance,) = wait_for("an instance", lambda: instances(ec2))
+    tags = {t["Key"]: t["Value"] for t in instance["Tags"]}
+    assert tags["spotwise.io/node-pool"] == "general"
+    assert controller.said("NodePool broken: spec.zones[0]")
+    assert controller.stop() == 0

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import signal
 import socket
+from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -32,14 +33,6 @@ log = logging.getLogger("spotwise.controller")
 
 
 def controller(
-    config: Annotated[
-        Path,
-        typer.Option(
-            "--config",
-            metavar="FILE",
-            help="NodePools: spotwise's, or Karpenter's NodePool and EC2NodeClass manifests.",
-        ),
-    ],
     cluster_name: Annotated[
         str,
         typer.Option(
@@ -49,6 +42,15 @@ def controller(
             help="The cluster's name: instance tags, discovery tags, launch templates.",
         ),
     ],
+    config: Annotated[
+        Path | None,
+        typer.Option(
+            "--config",
+            metavar="FILE",
+            help="NodePools: spotwise's, or Karpenter's NodePool and EC2NodeClass manifests."
+            " Without it, the cluster's NodePool custom resources (nodepools.spotwise.io).",
+        ),
+    ] = None,
     kubeconfig: Annotated[
         Path | None,
         typer.Option(metavar="FILE", help="A kubeconfig; default: in-cluster, then $KUBECONFIG."),
@@ -119,9 +121,11 @@ def controller(
     from spotwise.controller.settings import ControllerSettings
 
     logs.configure(log_level)
-    pools = load_nodepools(config)
     catalog = load_catalog(region, catalog_file)
-    refuse_broken_pools(pools, catalog, dry_run)
+    pools = None
+    if config is not None:
+        pools = load_nodepools(config)
+        refuse_broken_pools(pools, catalog, dry_run)
     settings = ControllerSettings(
         cluster_name=cluster_name,
         region=catalog.region,
@@ -167,7 +171,7 @@ def refuse_broken_pools(pools: list[NodePool], catalog: Catalog, dry_run: bool) 
 
 def run_controller(
     settings: ControllerSettings,
-    pools: list[NodePool],
+    pools: list[NodePool] | None,
     catalog: Catalog,
     kubeconfig: Path | None,
     join: dict[str, str | None],
@@ -175,7 +179,10 @@ def run_controller(
     qps: float = 50.0,
     burst: int = 100,
 ) -> int:
-    """Assemble the Kubernetes and AWS worlds and run until SIGTERM; returns the exit code."""
+    """Assemble the Kubernetes and AWS worlds and run until SIGTERM; returns the exit code.
+
+    With ``pools`` None, the NodePools are the cluster's custom resources, watched.
+    """
     import boto3
 
     from spotwise.aws import Ec2Cloud, LaunchTemplateRef
@@ -185,6 +192,7 @@ def run_controller(
     from spotwise.kubernetes.api.client import ClientSettings, connect
     from spotwise.kubernetes.api.cluster import KubernetesCluster
     from spotwise.kubernetes.api.leader import LeaderElector
+    from spotwise.kubernetes.api.nodepools import NodePoolSource
     from spotwise.ports.clock import WallClock
 
     api = connect(kubeconfig, ClientSettings(qps=qps, burst=burst))
@@ -209,7 +217,18 @@ def run_controller(
         launch_template=LaunchTemplateRef.per_pool(settings.cluster_name),
     )
 
-    def keep_templates() -> None:
+    source = None
+    if pools is None:
+        source = NodePoolSource(api, check=lambda pool: pool_problem(pool, catalog, settings))
+        if not source.start().wait_synced(settings.sync_timeout_seconds):
+            source.stop()
+            raise UserError(
+                "nodepools.spotwise.io",
+                "cannot be listed: is the CRD installed (deploy/crd/)?",
+                "install it, or pass --config FILE",
+            )
+
+    def keep_templates(pools: Sequence[NodePool]) -> None:
         # Launch templates hold each pool's user data: kept in step on taking the lease.
         if settings.dry_run:
             return
@@ -232,11 +251,12 @@ def run_controller(
         settings,
         cluster,
         cloud,
-        pools,
+        pools or [],
         catalog,
         WallClock(),
         leadership=leadership,
         on_leading=keep_templates,
+        nodepool_source=source,
     )
 
     def stop(signum: int, frame: Any) -> None:
@@ -245,4 +265,17 @@ def run_controller(
 
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
-    return controller.run()
+    try:
+        return controller.run()
+    finally:
+        if source is not None:
+            source.stop()
+
+
+def pool_problem(pool: NodePool, catalog: Catalog, settings: ControllerSettings) -> str | None:
+    """Why a NodePool custom resource cannot be used, in one line; None if it can."""
+    try:
+        refuse_broken_pools([pool], catalog, settings.dry_run)
+    except UserError as error:
+        return str(error)
+    return None

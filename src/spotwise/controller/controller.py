@@ -27,7 +27,7 @@ from spotwise.controller.settings import ControllerSettings
 from spotwise.ports.clock import Clock
 from spotwise.ports.cloud import Cloud
 from spotwise.ports.cluster import Cluster
-from spotwise.provisioning.assembly import build_provisioner
+from spotwise.provisioning.assembly import build_provisioner, pool_config
 from spotwise.provisioning.events import NullEventSink
 
 log = logging.getLogger(__name__)
@@ -61,6 +61,23 @@ class Leadership(Protocol):
         ...
 
 
+class NodePoolsUpdate(Protocol):
+    """NodePools as read (`spotwise.kubernetes.api.nodepools.NodePoolsRead`)."""
+
+    @property
+    def nodepools(self) -> tuple[NodePool, ...]:
+        """The valid NodePools."""
+        ...
+
+
+class NodePoolsChanged(Protocol):
+    """NodePools that may change while the controller runs (custom resources)."""
+
+    def changed(self) -> NodePoolsUpdate | None:
+        """The NodePools if they changed since the last call; None if not."""
+        ...
+
+
 class Controller:
     """Runs the provisioning and garbage-collection loops while this replica leads.
 
@@ -73,8 +90,11 @@ class Controller:
         clock: Time.
         leadership: The lease; None acts without election (one replica only).
         registry: The Prometheus registry served at /metrics.
-        on_leading: Called once each time this replica starts to lead, before any loop
-            acts (the EC2 world keeps the launch templates in step there).
+        on_leading: Called with the NodePools each time this replica starts to lead,
+            before any loop acts, and when the NodePools change while it leads (the EC2
+            world keeps the launch templates in step there).
+        nodepool_source: Where changed NodePools come from (custom resources); None:
+            ``nodepools`` for good.
     """
 
     def __init__(
@@ -88,7 +108,8 @@ class Controller:
         *,
         leadership: Leadership | None = None,
         registry: CollectorRegistry | None = None,
-        on_leading: Callable[[], None] | None = None,
+        on_leading: Callable[[Sequence[NodePool]], None] | None = None,
+        nodepool_source: NodePoolsChanged | None = None,
     ) -> None:
         self.settings = settings
         self.cluster = cluster
@@ -96,6 +117,9 @@ class Controller:
         self.clock = clock
         self.leadership = leadership
         self.on_leading = on_leading
+        self.catalog = catalog
+        self.nodepools = tuple(nodepools)
+        self.nodepool_source = nodepool_source
         self.registry = registry if registry is not None else CollectorRegistry()
         self.metrics = ControllerMetrics(self.registry)
         self.provisioner = build_provisioner(
@@ -133,7 +157,7 @@ class Controller:
         self.runner = LoopRunner(
             [
                 Loop("leader-election", settings.retry_seconds, self.elect, leader_only=False),
-                Loop("provisioning", settings.provisioning_interval_seconds, self.provisioning.run),
+                Loop("provisioning", settings.provisioning_interval_seconds, self.provision),
                 Loop("garbage-collection", settings.garbage_interval_seconds, self.garbage.run),
             ],
             self.metrics,
@@ -141,6 +165,22 @@ class Controller:
             self.stop,
         )
         self.server = HealthServer(settings.port, self.registry, self.healthy, self.ready)
+
+    def provision(self) -> None:
+        """Take up edited NodePools, then run the provisioning loop once."""
+        found = self.nodepool_source.changed() if self.nodepool_source is not None else None
+        if found is not None and found.nodepools != self.nodepools:
+            self.nodepools = found.nodepools
+            unavailable = self.provisioner.launcher.unavailable
+            self.provisioner.reconfigure(*pool_config(self.nodepools, self.catalog, unavailable))
+            log.info(
+                "node pools: %s",
+                ", ".join(p.name for p in self.nodepools) or "none",
+                extra={"fields": {"nodepools": [p.name for p in self.nodepools]}},
+            )
+            if self.on_leading is not None and self._started_leading:
+                self.on_leading(self.nodepools)
+        self.provisioning.run()
 
     def is_acting(self) -> bool:
         """Whether this replica leads and has taken up the capacity in flight."""
@@ -166,7 +206,7 @@ class Controller:
         if not self._started_leading and self.synced:
             log.info("leading", extra={"fields": {"identity": self.settings.identity}})
             if self.on_leading is not None:
-                self.on_leading()
+                self.on_leading(self.nodepools)
             # Instances the last leader launched are capacity, not a reason to launch.
             adopted = self.provisioner.adopt(
                 self.cloud.owned_instances(self.settings.cluster_name),

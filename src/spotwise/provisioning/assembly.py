@@ -13,7 +13,7 @@ from spotwise.ports.cloud import Cloud
 from spotwise.ports.cluster import Cluster
 from spotwise.provisioning.available_pools import AvailablePools
 from spotwise.provisioning.events import EventSink
-from spotwise.provisioning.launcher import Launcher, settings_for
+from spotwise.provisioning.launcher import Launcher, LaunchSettings, settings_for
 from spotwise.provisioning.pools import build_pools
 from spotwise.provisioning.provisioner import REGISTRATION_TIMEOUT_SECONDS, Provisioner
 from spotwise.provisioning.unavailable import UnavailableOfferings
@@ -58,13 +58,27 @@ def build_provisioner(
         subnets=subnets,
         registry=registry,
     )
-    settings = {p.name: settings_for(p, catalog) for p in nodepools}
+    pools, settings = pool_config(nodepools, catalog, unavailable)
     return Provisioner(
         cluster,
         launcher,
-        AvailablePools(build_pools(nodepools, catalog), unavailable),
+        pools,
         settings,
         clock,
         registration_timeout=registration_timeout,
         dry_run=dry_run,
     )
+
+
+def pool_config(
+    nodepools: Sequence[NodePool], catalog: Catalog, unavailable: UnavailableOfferings
+) -> tuple[AvailablePools, dict[str, LaunchSettings]]:
+    """The packer's pools and each pool's launch settings, for these NodePools.
+
+    Args:
+        nodepools: The NodePool documents.
+        catalog: Instance types, offerings and prices.
+        unavailable: The memory of refused offerings (kept across reconfigurations).
+    """
+    pools = AvailablePools(build_pools(nodepools, catalog), unavailable)
+    return pools, {p.name: settings_for(p, catalog) for p in nodepools}

@@ -192,6 +192,15 @@ class Provisioner:
             plans,
         )
 
+    def reconfigure(self, pools: AvailablePools, settings: Mapping[str, LaunchSettings]) -> None:
+        """Plan with other pools from the next round on (NodePools edited).
+
+        In-flight nodes and the memory of refused offerings are kept; a node in flight
+        from a pool that is gone still counts as capacity until it registers.
+        """
+        self.pools = pools
+        self.settings = settings
+
     def adopt(self, instances: Sequence[Instance], registered: Sequence[Node]) -> int:
         """Take up instances launched earlier (by this replica or another) as in-flight.
 

@@ -104,6 +104,8 @@ RESOURCES: tuple[Resource, ...] = (
         "policy", "v1", "poddisruptionbudgets", "PodDisruptionBudget", True, ("pdb",), ("status",)
     ),
     Resource("coordination.k8s.io", "v1", "leases", "Lease", True),
+    # spotwise's own custom resource, as if its CRD (deploy/crd/) were installed.
+    Resource("spotwise.io", "v1alpha1", "nodepools", "NodePool", False, ("np",), ("status",)),
     # Storage: what pins pods to zones and nodes (claims, volumes, classes, attachments).
     Resource(
         "", "v1", "persistentvolumeclaims", "PersistentVolumeClaim", True, ("pvc",), ("status",)
