@@ -278,6 +278,7 @@ def test_patch_node_changes_only_what_it_names(
         "n1",
         NodePatch(
             labels={"spotwise.io/state": "draining", "old": None},
+            annotations={"spotwise.io/interruption-deadline": "2026-12-04T17:00:00Z"},
             add_taints=(Taint("spotwise.io/draining", "new", TaintEffect.NO_SCHEDULE),),
             remove_taints=(Taint("spotwise.io/draining", "", TaintEffect.NO_EXECUTE),),
             unschedulable=True,
@@ -287,6 +288,9 @@ def test_patch_node_changes_only_what_it_names(
     labels = got["metadata"]["labels"]
     assert labels["spotwise.io/state"] == "draining" and labels["team"] == "a"
     assert "old" not in labels
+    assert got["metadata"]["annotations"] == {
+        "spotwise.io/interruption-deadline": "2026-12-04T17:00:00Z"
+    }
     assert got["spec"]["unschedulable"] is True
     assert got["spec"]["taints"] == [
         {"key": "someone.else/taint", "value": "keep", "effect": "NoSchedule"},
@@ -294,9 +298,13 @@ def test_patch_node_changes_only_what_it_names(
     ]
     assert got["spec"]["providerID"] == "aws:///us-east-1a/i-n1"
 
-    cluster.patch_node("n1", NodePatch(unschedulable=False))
+    cluster.patch_node(
+        "n1",
+        NodePatch(unschedulable=False, annotations={"spotwise.io/interruption-deadline": None}),
+    )
     got = node_json(kubeconfig, "n1")
     assert not got["spec"].get("unschedulable")
+    assert not got["metadata"].get("annotations")
     assert len(got["spec"]["taints"]) == 2  # a cordon-only patch leaves the taints alone
     cluster.patch_node("gone", NodePatch(unschedulable=True))  # a missing node is no error
 

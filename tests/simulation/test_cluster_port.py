@@ -84,15 +84,29 @@ def test_patches_cordon_taint_and_label_a_node(sim: Simulation) -> None:
     sim.port.patch_node(name, NodePatch(add_taints=(foreign, old)))
     taint = Taint("spotwise.io/disrupting", "", TaintEffect.NO_SCHEDULE)
     sim.port.patch_node(
-        name, NodePatch(labels={"drain": "yes"}, add_taints=(taint,), unschedulable=True)
+        name,
+        NodePatch(
+            labels={"drain": "yes"},
+            annotations={"why": "test"},
+            add_taints=(taint,),
+            unschedulable=True,
+        ),
     )
     (node,) = [n for n in sim.port.snapshot().nodes if n.name == name]
     assert node.unschedulable and node.labels["drain"] == "yes"
+    assert node.annotations == {"why": "test"}
     assert node.taints == (foreign, taint)  # replaced by key and effect; others kept
     sim.port.patch_node(
-        name, NodePatch(labels={"drain": None}, remove_taints=(taint,), unschedulable=False)
+        name,
+        NodePatch(
+            labels={"drain": None},
+            annotations={"why": None},
+            remove_taints=(taint,),
+            unschedulable=False,
+        ),
     )
     (node,) = [n for n in sim.port.snapshot().nodes if n.name == name]
+    assert node.annotations == {}
     assert not node.unschedulable and node.taints == (foreign,) and "drain" not in node.labels
     assert isinstance(node.labels, LabelSet)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from spotwise.model.instance_type import CapacityType
@@ -27,6 +28,7 @@ class Node:
         unschedulable: Cordoned (``spec.unschedulable``).
         provider_id: ``spec.providerID`` (``aws:///<zone>/<instance-id>`` on EC2); empty
             when unknown. It ties the node to its instance.
+        annotations: Node annotations (where handlers keep what is in progress).
     """
 
     name: str
@@ -38,6 +40,7 @@ class Node:
     price: float | None = None
     unschedulable: bool = False
     provider_id: str = ""
+    annotations: Mapping[str, str] = field(default_factory=dict)
     _requested: Resources = field(default=Resources(), init=False, repr=False, compare=False)
     _specs: tuple[tuple[PodSpec, int], ...] = field(
         default=(), init=False, repr=False, compare=False

@@ -41,12 +41,14 @@ class NodePatch:
 
     Attributes:
         labels: Labels to set; a value of None removes the label.
+        annotations: Annotations to set; a value of None removes the annotation.
         add_taints: Taints to add (a taint with the same key and effect is replaced).
         remove_taints: Taints to remove, matched by key and effect.
         unschedulable: Cordon (True) or uncordon (False).
     """
 
     labels: Mapping[str, str | None] = field(default_factory=dict)
+    annotations: Mapping[str, str | None] = field(default_factory=dict)
     add_taints: tuple[Taint, ...] = ()
     remove_taints: tuple[Taint, ...] = ()
     unschedulable: bool | None = None

@@ -70,6 +70,7 @@ class SimNode:
     empty_since: float | None = None
     warned_at: float | None = None
     rebalance_at: float | None = None
+    annotations: dict[str, str] = field(default_factory=dict)
 
     def is_registered(self, now: float) -> bool:
         """Whether the kubelet has registered the Node: before, the API knows nothing of it."""
@@ -260,6 +261,7 @@ class SimCluster:
                 node.price,
                 node.unschedulable,
                 f"aws:///{node.zone}/{node.instance_id}",
+                dict(node.annotations),
             )
             self._node_values[node.name] = value
         return value

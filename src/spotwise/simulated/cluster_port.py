@@ -96,6 +96,11 @@ class SimulatedCluster:
                 labels.pop(key, None)
             else:
                 labels[key] = value
+        for key, value in patch.annotations.items():
+            if value is None:
+                node.annotations.pop(key, None)
+            else:
+                node.annotations[key] = value
         removed = {(t.key, t.effect) for t in (*patch.remove_taints, *patch.add_taints)}
         taints: tuple[Taint, ...] = (
             *(t for t in node.taints if (t.key, t.effect) not in removed),

@@ -289,9 +289,9 @@ class KubernetesCluster:
     # -- writes --------------------------------------------------------------------------
 
     def patch_node(self, name: str, patch: NodePatch) -> None:
-        """Change a node's labels, taints or cordon; other fields and taints stay.
+        """Change a node's labels, annotations, taints or cordon; other fields and taints stay.
 
-        Labels and the cordon go in a merge patch. Taints are a list the API replaces
+        Labels, annotations and the cordon go in a merge patch. Taints are a list the API replaces
         whole, so the node is read, the taints edited by key and effect, and the patch
         names the resourceVersion read: a concurrent writer makes it fail (409) and it
         is done again from a fresh read. A node that is gone is ignored.
@@ -301,6 +301,8 @@ class KubernetesCluster:
             body: Obj = {}
             if patch.labels:
                 body["metadata"] = {"labels": dict(patch.labels)}
+            if patch.annotations:
+                body.setdefault("metadata", {})["annotations"] = dict(patch.annotations)
             spec: Obj = {}
             if patch.unschedulable is not None:
                 spec["unschedulable"] = patch.unschedulable

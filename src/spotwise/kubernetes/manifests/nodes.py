@@ -69,6 +69,7 @@ def parse_node(manifest: Manifest) -> Node:
         price=None,
         unschedulable=manifest.spec.boolean("unschedulable"),
         provider_id=manifest.spec.string("providerID"),
+        annotations=manifest.metadata.string_map("annotations"),
     )
 
 
