@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import socket
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -128,6 +129,8 @@ def test_pending_pods_fill_existing_nodes_before_new_ones(
     assert placed_new(doc) == {"default/big"}  # too big for n1: a new node
     assert doc["unschedulable"] == []
     assert doc["cost_per_hour"] > 0
+    # The informers are stopped once the cluster has been read.
+    assert not [t for t in threading.enumerate() if t.name.startswith("informer-")]
 
 
 def test_pods_bound_to_a_node_count_against_it(
@@ -194,6 +197,16 @@ def test_daemonsets_take_room_on_new_nodes(
     # 1 CPU of pods and 1.5 of the agent do not fit the 2 vCPUs of an m7g.large.
     (new,) = plan_json(capsys, kubeconfig, "--pool", str(pools))["nodes"]
     assert new["expected_instance_type"] == "m7g.xlarge"
+
+    # The same DaemonSet in -f is the one running: its overhead counts once.
+    applied = tmp_path / "agent.yaml"
+    applied.write_text(
+        yaml.safe_dump({"apiVersion": "apps/v1", "kind": "DaemonSet", **agent}).replace(
+            "name: agent\n", "name: agent\n  namespace: kube-system\n", 1
+        )
+    )
+    doc = plan_json(capsys, kubeconfig, "--pool", str(pools), "-f", str(applied))
+    assert [n["expected_instance_type"] for n in doc["nodes"]] == ["m7g.xlarge"]
 
 
 def test_manifests_are_planned_as_if_applied_to_the_cluster(
