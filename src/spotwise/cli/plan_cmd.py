@@ -1,4 +1,4 @@
-"""`spotwise plan`: which capacity to launch for the pods in some manifests, at what cost."""
+"""`spotwise plan`: which capacity to launch for the pods in some manifests or a cluster."""
 
 from __future__ import annotations
 
@@ -11,12 +11,17 @@ import typer
 import yaml
 
 from spotwise.cli.console import stdout
+from spotwise.errors import UserError
 
 HELP = """Plan the nodes to launch for the pods in Kubernetes manifests.
 
 Reads Pods, Deployments, StatefulSets, ReplicaSets, Jobs, CronJobs (one run), DaemonSets
 (per-node overhead), PodDisruptionBudgets and PVCs/PVs from files or folders; places the
 pods on --nodes first, then on the cheapest new nodes the pools (--pool) allow.
+
+With --kubeconfig, plans for a live cluster's pending pods over its existing nodes (their
+bound pods, cordons and taints) and DaemonSets; -f then adds the manifests' pods to the
+cluster's, as if they were applied.
 """
 
 
@@ -30,11 +35,22 @@ class PlanFormat(enum.StrEnum):
 
 def plan(
     files: Annotated[
-        list[Path], typer.Option("--file", "-f", help="A manifest file or folder (repeatable).")
-    ],
+        list[Path] | None,
+        typer.Option("--file", "-f", help="A manifest file or folder (repeatable)."),
+    ] = None,
     nodes: Annotated[
         Path | None, typer.Option(help="Existing nodes and their pods (kubectl get -o yaml).")
     ] = None,
+    kubeconfig: Annotated[
+        Path | None,
+        typer.Option(metavar="FILE", help="Plan for this cluster's pending pods and nodes."),
+    ] = None,
+    context: Annotated[
+        str | None, typer.Option(metavar="NAME", help="The kubeconfig context (default: current).")
+    ] = None,
+    timeout: Annotated[
+        float, typer.Option(min=0.1, help="Seconds to wait for the cluster's objects.")
+    ] = 30.0,
     pool: Annotated[
         Path | None, typer.Option(help="NodePool documents (default: one pool of every type).")
     ] = None,
@@ -55,11 +71,28 @@ def plan(
     from spotwise.kubernetes.manifests import load_workload
     from spotwise.provisioning.pools import build_pools, default_nodepool
 
-    workload = load_workload(files, nodes)
+    if kubeconfig is None:
+        if context is not None:
+            raise UserError("--context", "needs --kubeconfig", "add --kubeconfig FILE")
+        if not files:
+            raise UserError("plan", "no input", "pass -f FILE (manifests) or --kubeconfig FILE")
+        workload = load_workload(files, nodes)
+        pods, existing, daemonsets = workload.pods, workload.nodes, workload.daemonsets
+    else:
+        if nodes is not None:
+            raise UserError(
+                "--nodes", "cannot be used with --kubeconfig", "the cluster's nodes are read live"
+            )
+        from spotwise.cli.plan_live import combine, read_cluster
+
+        # Manifests first: a malformed file fails before the cluster is contacted.
+        extra = load_workload(files) if files else None
+        live = combine(read_cluster(kubeconfig, context, timeout), extra)
+        pods, existing, daemonsets = live.pods, live.nodes, live.daemonsets
     catalog = load_catalog(region, catalog_file)
     nodepools = load_nodepools(pool) if pool else [default_nodepool()]
     pools = build_pools(nodepools, catalog)
-    result = pack(PackInput(workload.pods, workload.nodes, pools, workload.daemonsets))
+    result = pack(PackInput(pods, existing, pools, daemonsets))
     console = stdout()
     if output is PlanFormat.JSON:
         console.file.write(json.dumps(document(result), indent=2) + "\n")

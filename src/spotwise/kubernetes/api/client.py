@@ -191,6 +191,7 @@ def connect(
     kubeconfig: Path | None,
     settings: ClientSettings | None = None,
     *,
+    context: str | None = None,
     clock: Callable[[], float] = time.monotonic,
     sleep: Callable[[float], None] = time.sleep,
 ) -> client.ApiClient:
@@ -202,6 +203,7 @@ def connect(
     Args:
         kubeconfig: A kubeconfig file, or None to find the credentials.
         settings: Rate limit, timeouts and retries; the defaults when None.
+        context: The kubeconfig's context to use; its current context when None.
         clock: Monotonic seconds, for the rate limiter.
         sleep: Waits of the rate limiter and of retries.
 
@@ -212,7 +214,7 @@ def connect(
     configuration = client.Configuration()
     if kubeconfig is not None:
         config.load_kube_config(  # type: ignore[no-untyped-call]  # no hints upstream
-            config_file=str(kubeconfig), client_configuration=configuration
+            config_file=str(kubeconfig), context=context, client_configuration=configuration
         )
     else:
         try:
