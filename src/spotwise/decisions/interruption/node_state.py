@@ -1,0 +1,106 @@
+"""What an interruption in progress looks like on its node, so any replica can carry it on.
+
+State lives in the cluster: the handler taints the node ``spotwise.io/interruption=<kind>``
+(NoSchedule), cordons it, labels it out of external load balancers, and writes the
+deadline and the interruption's id in annotations. A controller that restarts, or a
+standby that takes the lease, reads them back (`in_progress`) and resumes the drain; a
+canceled event takes them off again (`unmark`), leaving what others put there.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from spotwise.model.node import Node
+from spotwise.model.scheduling_terms import Taint, TaintEffect
+from spotwise.ports.cluster import NodePatch
+
+TAINT_KEY = "spotwise.io/interruption"
+DEADLINE_ANNOTATION = "spotwise.io/interruption-deadline"
+ID_ANNOTATION = "spotwise.io/interruption-id"
+# Kubernetes' own label: service controllers take the node out of load balancers, so new
+# connections stop before its pods do.
+EXCLUDE_LB_LABEL = "node.kubernetes.io/exclude-from-external-load-balancers"
+# Set when spotwise added the label (not the user), so that undoing removes only ours.
+EXCLUDED_BY_US = "spotwise.io/excluded-from-load-balancers"
+# Set when spotwise cordoned the node, so that undoing does not uncordon a user's cordon.
+CORDONED_BY_US = "spotwise.io/cordoned"
+
+
+@dataclass(frozen=True, slots=True)
+class InProgress:
+    """An interruption being handled on a node, as read back from the node.
+
+    Attributes:
+        kind: The interruption's kind (the taint's value).
+        interruption_id: Its de-duplication id.
+        deadline: When the instance goes away, seconds since the epoch; None if it does not.
+    """
+
+    kind: str
+    interruption_id: str
+    deadline: float | None
+
+
+def taint(kind: str) -> Taint:
+    """The taint an interrupted node carries."""
+    return Taint(TAINT_KEY, kind, TaintEffect.NO_SCHEDULE)
+
+
+def mark(node: Node, kind: str, interruption_id: str, deadline: float | None) -> NodePatch:
+    """The patch that marks ``node`` as interrupted: taint, label, cordon, annotations."""
+    annotations: dict[str, str | None] = {
+        ID_ANNOTATION: interruption_id,
+        DEADLINE_ANNOTATION: "" if deadline is None else iso(deadline),
+    }
+    labels: dict[str, str | None] = {}
+    if EXCLUDE_LB_LABEL not in node.labels:
+        labels[EXCLUDE_LB_LABEL] = "true"
+        annotations[EXCLUDED_BY_US] = "true"
+    if not node.unschedulable:
+        annotations[CORDONED_BY_US] = "true"
+    return NodePatch(
+        labels=labels, annotations=annotations, add_taints=(taint(kind),), unschedulable=True
+    )
+
+
+def unmark(node: Node) -> NodePatch:
+    """The patch that undoes `mark`, leaving the label and cordon others set."""
+    ours = [t for t in node.taints if t.key == TAINT_KEY]
+    labels: dict[str, str | None] = {}
+    if node.annotations.get(EXCLUDED_BY_US):
+        labels[EXCLUDE_LB_LABEL] = None
+    cordoned_by_us = bool(node.annotations.get(CORDONED_BY_US))
+    return NodePatch(
+        labels=labels,
+        annotations=dict.fromkeys(
+            (ID_ANNOTATION, DEADLINE_ANNOTATION, EXCLUDED_BY_US, CORDONED_BY_US)
+        ),
+        remove_taints=tuple(ours),
+        unschedulable=False if cordoned_by_us else None,
+    )
+
+
+def in_progress(node: Node) -> InProgress | None:
+    """The interruption being handled on ``node``, or None."""
+    found = next((t for t in node.taints if t.key == TAINT_KEY), None)
+    if found is None:
+        return None
+    text = node.annotations.get(DEADLINE_ANNOTATION, "")
+    return InProgress(found.value, node.annotations.get(ID_ANNOTATION, ""), parse_iso(text))
+
+
+def iso(seconds: float) -> str:
+    """Seconds since the epoch as ISO 8601 UTC (``2026-12-04T17:00:00Z``)."""
+    return datetime.fromtimestamp(seconds, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def parse_iso(text: str) -> float | None:
+    """`iso`'s inverse; None for an empty or unreadable value."""
+    if not text:
+        return None
+    try:
+        return datetime.fromisoformat(text.replace("Z", "+00:00")).timestamp()
+    except ValueError:
+        return None
