@@ -109,6 +109,33 @@ def test_snapshot_binds_running_pods_and_lists_only_pods_waiting_for_a_node(
     assert "node.kubernetes.io/unschedulable" in {t.key for t in daemon.tolerations}
 
 
+def test_pods_carry_what_a_drain_reads(
+    cluster: KubernetesCluster, core: client.CoreV1Api, caught_up: CaughtUp
+) -> None:
+    core.create_node(ec2_node("n1"))
+    slow = pod("db-0", "n1")
+    slow["spec"]["terminationGracePeriodSeconds"] = 90
+    core.create_namespaced_pod("default", slow)
+    agent = pod("fluent-bit", "n1")
+    agent["spec"]["priorityClassName"] = "system-node-critical"
+    core.create_namespaced_pod("kube-system", agent)
+    static = pod("kube-proxy-n1", "n1")
+    static["metadata"]["annotations"] = {"kubernetes.io/config.mirror": "abc"}
+    core.create_namespaced_pod("kube-system", static)
+    held = pod("web-0", "n1")
+    held["metadata"]["finalizers"] = ["example.com/hold"]
+    core.create_namespaced_pod("default", held)
+    core.delete_namespaced_pod("web-0", "default")
+    caught_up()
+    (n1,) = cluster.snapshot().nodes
+    pods = {p.key: p for p in n1.pods}
+    assert pods["default/db-0"].grace_seconds == 90.0
+    assert not pods["default/db-0"].critical and not pods["default/db-0"].per_node
+    assert pods["kube-system/fluent-bit"].critical
+    assert pods["kube-system/kube-proxy-n1"].per_node
+    assert pods["default/web-0"].terminating and pods["default/web-0"].grace_seconds == 30.0
+
+
 def test_more_schedulers_can_be_served(
     api: client.ApiClient, core: client.CoreV1Api, kubeapi: KubeApiServer
 ) -> None:

@@ -85,12 +85,21 @@ class Pod:
         spec: What decides where it runs; shared between the replicas of a workload.
         owner: ``Kind/name`` of the workload that owns it, if any.
         volumes: Names of the PVCs it mounts, for explanations.
+        grace_seconds: ``terminationGracePeriodSeconds``: how long it takes to stop.
+        critical: Its priority class is ``system-cluster-critical`` or
+            ``system-node-critical``: drains move it last.
+        per_node: A DaemonSet or mirror (static) pod: it lives and dies with its node.
+        terminating: Being deleted (``deletionTimestamp`` set).
     """
 
     name: str
     spec: PodSpec
     owner: str = ""
     volumes: tuple[str, ...] = ()
+    grace_seconds: float = 30.0
+    critical: bool = False
+    per_node: bool = False
+    terminating: bool = False
 
     @property
     def namespace(self) -> str:

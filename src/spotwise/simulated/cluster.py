@@ -8,6 +8,7 @@ not made here: the binder and the provisioner are the packer, called by the engi
 
 from __future__ import annotations
 
+import dataclasses
 import enum
 import heapq
 from collections import Counter
@@ -18,7 +19,9 @@ from spotwise.model.labelset import LabelSet
 from spotwise.model.node import Node
 from spotwise.model.pod import Pod
 from spotwise.model.resources import Resources
-from spotwise.model.scheduling_terms import Taint
+from spotwise.model.scheduling_terms import Taint, TaintEffect
+
+NOT_READY = Taint("node.kubernetes.io/not-ready", "", TaintEffect.NO_SCHEDULE)
 
 
 class Phase(enum.Enum):
@@ -181,6 +184,9 @@ class SimCluster:
         if pod.phase is Phase.RUNNING:
             self.running[pod.owner] -= 1
         pod.phase, pod.ends_at = Phase.TERMINATING, until
+        pod.pod = dataclasses.replace(pod.pod, terminating=True)
+        if pod.node is not None:
+            self._node_values.pop(pod.node, None)
         self.active.get(pod.owner, set()).discard(key)
         self.at(until, key, Phase.TERMINATING)
 
@@ -234,8 +240,9 @@ class SimCluster:
         if self._by_name is None:
             self._by_name = [self.nodes[name] for name in sorted(self.nodes)]
         ready = [self._node_value(n) for n in self._by_name if n.is_ready(now)]
+        # The node lifecycle controller taints a registered node until its kubelet is Ready.
         joining = [
-            self._node_value(n)
+            dataclasses.replace(self._node_value(n), taints=(*n.taints, NOT_READY))
             for n in self._by_name
             if n.is_registered(now) and not n.is_ready(now)
         ]

@@ -14,6 +14,7 @@ are recreated by their controllers, which is the baseline the handler will beat.
 
 from __future__ import annotations
 
+import dataclasses
 import heapq
 import json
 import math
@@ -216,6 +217,7 @@ class Simulation:
             self._create(pod, pod.owner or f"Pod/{pod.name}", self.clock.now())
 
     def _create(self, pod: Pod, owner: str, now: float, work: float | None = None) -> None:
+        pod = dataclasses.replace(pod, grace_seconds=self.grace_seconds(owner))
         self.cluster.add_pod(SimPod(pod, now, owner, work_seconds=work))
         self.totals.pods_created += 1
 

@@ -7,6 +7,7 @@ alike: an object from the API is a :class:`Manifest` whose ``where`` names it
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -79,6 +80,12 @@ class LivePod:
         )
 
 
+# Priority classes Kubernetes reserves for what a node or the cluster cannot run without.
+CRITICAL_PRIORITY_CLASSES = frozenset({"system-cluster-critical", "system-node-critical"})
+# The annotation the kubelet puts on the API's mirror of a static pod.
+MIRROR_ANNOTATION = "kubernetes.io/config.mirror"
+
+
 def live_pod(obj: Obj, names: Namespaces, volumes: VolumeIndex) -> LivePod:
     """Convert one Pod object.
 
@@ -93,8 +100,18 @@ def live_pod(obj: Obj, names: Namespaces, volumes: VolumeIndex) -> LivePod:
         ref.get("controller") and ref.get("kind") == "DaemonSet"
         for ref in meta.get("ownerReferences") or ()
     )
+    critical = spec.get("priorityClassName") in CRITICAL_PRIORITY_CLASSES
+    mirror = MIRROR_ANNOTATION in (meta.get("annotations") or {})
+    grace = spec.get("terminationGracePeriodSeconds")
+    pod = dataclasses.replace(
+        placed.pod,
+        grace_seconds=float(grace) if isinstance(grace, int | float) else 30.0,
+        critical=critical,
+        per_node=daemon or mirror,
+        terminating=bool(meta.get("deletionTimestamp")),
+    )
     return LivePod(
-        pod=placed.pod,
+        pod=pod,
         node_name=str(spec.get("nodeName") or ""),
         phase=str(status.get("phase") or ""),
         deleting=bool(meta.get("deletionTimestamp")),
