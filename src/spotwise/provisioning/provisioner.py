@@ -17,6 +17,7 @@ import hashlib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
+from spotwise.decisions.interruption.node_state import in_progress
 from spotwise.decisions.scheduling.bins import minus
 from spotwise.decisions.scheduling.daemons import daemonset_overhead
 from spotwise.decisions.scheduling.packer import PackInput, pack
@@ -90,6 +91,7 @@ class Round:
         timed_out: In-flight nodes that did not register in time (their instances
             were terminated and their offerings marked).
         plans: How many times the packer ran.
+        displaced: Pods of nodes going away (interrupted), planned as if pending.
     """
 
     pending: int = 0
@@ -99,6 +101,7 @@ class Round:
     registered: tuple[InFlightNode, ...] = ()
     timed_out: tuple[InFlightNode, ...] = ()
     plans: int = 0
+    displaced: int = 0
 
 
 class Provisioner:
@@ -150,6 +153,9 @@ class Provisioner:
         now = self.clock.now()
         snapshot = snapshot if snapshot is not None else self.cluster.snapshot()
         pending = {p.key: p for p in snapshot.pending}
+        # Replacement first: the pods of a node going away need capacity from now on.
+        displaced = [p for p in displaced_pods(snapshot.nodes) if p.key not in pending]
+        pending.update((p.key, p) for p in displaced)
         self._registered = {instance_id(n.provider_id) for n in snapshot.nodes if n.provider_id}
         registered = self.inflight.settle(self._registered, pending)
         self._forget_lost()
@@ -183,13 +189,14 @@ class Provisioner:
             if not refused:
                 break
         return Round(
-            len(pending),
+            len(pending) - len(displaced),
             planned,
             tuple(launches),
             unschedulable,
             registered,
             timed_out,
             plans,
+            len(displaced),
         )
 
     def reconfigure(self, pools: AvailablePools, settings: Mapping[str, LaunchSettings]) -> None:
@@ -358,6 +365,17 @@ def planned_name(node: NewNode) -> str:
     """
     text = "\n".join((node.pool, node.capacity_type.value, node.name, *sorted(node.pods)))
     return f"{node.pool}-{hashlib.sha256(text.encode()).hexdigest()[:12]}"
+
+
+def displaced_pods(nodes: Sequence[Node]) -> list[Pod]:
+    """The pods that must leave nodes marked as interrupted (DaemonSet pods stay)."""
+    return [
+        p
+        for n in nodes
+        if in_progress(n) is not None
+        for p in n.pods
+        if not p.per_node and not p.terminating
+    ]
 
 
 def _settled(node: Node) -> Node:

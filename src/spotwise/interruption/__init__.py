@@ -1,0 +1,1 @@
+"""Interruption handling over the ports (reconcile code, in no world): intake and drains."""

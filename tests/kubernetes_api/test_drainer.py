@@ -1,0 +1,107 @@
+"""The drain loop against the API test server: replacement first, budgets, the deadline."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from kubernetes import client
+
+from spotwise.decisions.interruption.node_state import mark
+from spotwise.interruption.drainer import Drainer
+from spotwise.kubernetes.api.cluster import KubernetesCluster
+from spotwise.ports.clock import ManualClock
+from spotwise.ports.cloud import Instance
+from spotwise.provisioning.provisioner import displaced_pods
+
+from kubeapi.helpers import pod, run_pod  # isort: skip
+from .test_cluster import ec2_node, pdb  # isort: skip
+
+CaughtUp = Callable[[], None]
+
+
+class TerminatingCloud:
+    """A Cloud port that only records terminations (the drain makes no other call)."""
+
+    def __init__(self) -> None:
+        self.terminated: list[str] = []
+
+    def terminate(self, instance_ids: Sequence[str]) -> None:
+        self.terminated.extend(instance_ids)
+
+    def launch(self, request: Any) -> Any:
+        raise AssertionError("a drain launches nothing")
+
+    def describe(self, instance_ids: Sequence[str]) -> tuple[Instance, ...]:
+        return ()
+
+    def owned_instances(self, cluster: str) -> tuple[Instance, ...]:
+        return ()
+
+
+def setup(core: client.CoreV1Api, policy: client.PolicyV1Api, room: bool) -> None:
+    core.create_node(ec2_node("doomed", **{"spotwise.io/node-pool": "general"}))
+    spare = ec2_node("spare")
+    spare["spec"]["unschedulable"] = not room
+    core.create_node(spare)
+    for i in range(3):
+        core.create_namespaced_pod("default", pod(f"web-{i}", "doomed", {"app": "web"}))
+        run_pod(core, f"web-{i}")
+    policy.create_namespaced_pod_disruption_budget("default", pdb("web", {"app": "web"}, 2))
+
+
+def marked(cluster: KubernetesCluster, deadline: float | None, caught_up: CaughtUp) -> None:
+    (node,) = [n for n in cluster.snapshot().nodes if n.name == "doomed"]
+    cluster.patch_node("doomed", mark(node, "spot-interruption", "id-1", deadline))
+    caught_up()
+
+
+def test_pods_wait_for_room_then_leave_as_their_budget_allows(
+    cluster: KubernetesCluster,
+    core: client.CoreV1Api,
+    policy: client.PolicyV1Api,
+    caught_up: CaughtUp,
+) -> None:
+    setup(core, policy, room=False)
+    caught_up()
+    clock = ManualClock(time.time())
+    marked(cluster, clock.now() + 3600, caught_up)
+    assert len(displaced_pods(cluster.snapshot().nodes)) == 3  # the provisioner's pending
+    drainer = Drainer(cluster, TerminatingCloud(), clock)
+    report = drainer.run()
+    assert report.evicted == [] and "replacement" in report.waiting["doomed"]
+    core.patch_node("spare", {"spec": {"unschedulable": False}})  # the replacement is Ready
+    caught_up()
+    report = drainer.run()
+    # minAvailable 2 of 3: one goes, the others are refused and backed off.
+    assert len(report.evicted) == 1 and report.evicted[0][1] is True
+    assert len(report.blocked) == 2
+    again = drainer.run()
+    assert again.evicted == [] and again.blocked == []  # within the backoff: no hot loop
+
+
+def test_the_deadline_deletes_what_the_budget_holds_and_the_node_goes(
+    cluster: KubernetesCluster,
+    core: client.CoreV1Api,
+    policy: client.PolicyV1Api,
+    caught_up: CaughtUp,
+) -> None:
+    setup(core, policy, room=False)
+    caught_up()
+    clock = ManualClock(time.time())
+    marked(cluster, clock.now() + 20, caught_up)  # less than a grace period away
+    cloud = TerminatingCloud()
+    drainer = Drainer(cluster, cloud, clock)
+    report = drainer.run()
+    assert sorted(report.deleted) == ["default/web-0", "default/web-1", "default/web-2"]
+    caught_up()
+    for _ in range(50):
+        done = drainer.run().finished
+        if done:
+            break
+        time.sleep(0.05)  # the server's kubelet stand-in removes the deleted pods
+        caught_up()
+    assert done == ["doomed"]
+    assert cloud.terminated == ["i-doomed"]
+    assert [n.metadata.name for n in core.list_node().items] == ["spare"]
