@@ -384,6 +384,13 @@ def edited(name, edit):
             "instance-id 7 is not an EC2 instance id",
         ),
         (
+            edited(
+                "spot_warning.json", lambda e: e["detail"].update({"instance-id": "[instance-id]"})
+            ),
+            MalformedMessage,
+            "instance-id '[instance-id]' is not an EC2 instance id (i-...)",
+        ),
+        (
             edited("spot_warning.json", lambda e: e["detail"].update({"instance-action": "x"})),
             MalformedMessage,
             "instance-action 'x' in the event's detail is not one of terminate, stop, hibernate",
