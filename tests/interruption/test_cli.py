@@ -46,6 +46,7 @@ def test_json_lists_every_interruption_with_the_documented_fields(capsys):
         "source": "file",
     }
     assert (spot["asg"], spot["hook"], spot["token"]) == (None, None, None)
+    assert (spot["time"], lifecycle["time"]) == ("2026-12-04T16:00:00Z", "2026-12-04T16:05:00.190Z")
     assert (health["not_before"], health["code"]) == ("2026-12-04T16:00:00Z", "instance-retirement")
     assert {k: lifecycle[k] for k in ("deadline", "asg", "hook", "token", "actionable")} == {
         "deadline": None,

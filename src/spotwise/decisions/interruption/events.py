@@ -29,7 +29,7 @@ the same whichever path brought the notice, and however often it was received:
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from enum import StrEnum
 
 
@@ -105,11 +105,15 @@ def interruption_id(kind: InterruptionKind, instance_id: str | None, *parts: str
     return "/".join([kind.value, instance_id or "-", *parts])
 
 
+def utc_text(value: datetime) -> str:
+    """ISO 8601 in UTC with a ``Z``: seconds, or milliseconds when the time has them."""
+    value = value.astimezone(UTC)
+    spec = "milliseconds" if value.microsecond % 1000 == 0 else "microseconds"
+    return value.isoformat(timespec=spec if value.microsecond else "seconds").replace("+00:00", "Z")
+
+
 def _time_text(value: datetime | None) -> str | None:
-    """ISO 8601 in UTC with a ``Z``, or None."""
-    if value is None:
-        return None
-    return value.isoformat().replace("+00:00", "Z")
+    return None if value is None else utc_text(value)
 
 
 def to_json(interruption: Interruption) -> dict[str, object]:

@@ -25,6 +25,7 @@ from spotwise.decisions.interruption.events import (
     Interruption,
     InterruptionKind,
     interruption_id,
+    utc_text,
 )
 
 Kind = InterruptionKind
@@ -680,7 +681,7 @@ def _add(time: datetime, delta: timedelta) -> datetime:
 
 
 def _stamp(value: datetime) -> str:
-    return value.isoformat().replace("+00:00", "Z")
+    return utc_text(value)
 
 
 def _when(value: datetime | None) -> str:
