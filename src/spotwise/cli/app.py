@@ -15,6 +15,7 @@ from spotwise.cli import (
     catalog_cmd,
     config_cmd,
     controller_cmd,
+    events_cmd,
     plan_cmd,
     select_cmd,
     simulate_cmd,
@@ -36,6 +37,7 @@ app.command("simulate", help=simulate_cmd.HELP)(simulate_cmd.simulate)
 app.command("controller", help=controller_cmd.HELP)(controller_cmd.controller)
 app.add_typer(catalog_cmd.app, name="catalog")
 app.add_typer(config_cmd.app, name="config")
+app.add_typer(events_cmd.app, name="events")
 
 
 @app.callback()

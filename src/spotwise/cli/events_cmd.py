@@ -1,0 +1,117 @@
+"""`spotwise events`: what spotwise makes of raw interruption notices."""
+
+from __future__ import annotations
+
+import enum
+import json
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from spotwise.cli.console import stdout
+from spotwise.decisions.interruption.events import Interruption, to_json
+from spotwise.decisions.interruption.parse import (
+    MessageError,
+    imds_path_of,
+    parse_imds,
+    parse_message,
+)
+
+app = typer.Typer(
+    help="Interruption notices: see what spotwise makes of them.", no_args_is_help=True
+)
+
+PARSE_HELP = """Print the normalized form of raw interruption notices.
+
+Each FILE holds one notice: an SQS message body (an EventBridge event, an Auto Scaling
+lifecycle notification, possibly wrapped in {"Message": ...}) or an instance metadata
+answer (spot/instance-action, events/recommendations/rebalance,
+events/maintenance/scheduled, autoscaling/target-lifecycle-state), recognised by its
+shape. '-' reads standard input. A file that cannot be read or parsed gets one line on
+standard error and exit code 2; the others still print. See docs/interruptions.md.
+"""
+
+
+class EventsFormat(enum.StrEnum):
+    """Values of ``-o``."""
+
+    TABLE = "table"
+    JSON = "json"
+
+
+def _read(name: str) -> str:
+    if name == "-":
+        return sys.stdin.read()
+    try:
+        return Path(name).read_text(encoding="utf-8")
+    except UnicodeDecodeError:
+        raise MessageError("is not UTF-8 text") from None
+    except OSError as error:
+        raise MessageError(f"cannot be read ({error.strerror or error})") from None
+
+
+def parse_notice(body: str, instance_id: str, source: str = "file") -> list[Interruption]:
+    """Parse one notice of either kind, told apart by its shape.
+
+    Raises:
+        MessageError: The notice is not one spotwise knows, or is malformed.
+    """
+    path = imds_path_of(body)
+    if path is not None:
+        return parse_imds(path, body, instance_id, source)
+    return parse_message(body, source)
+
+
+def _table(rows: list[tuple[str, Interruption]]) -> Table:
+    table = Table(box=None, pad_edge=False)
+    for column in ("file", "kind", "instance", "deadline", "actionable", "detail"):
+        table.add_column(column.upper(), overflow="fold")
+    for name, i in rows:
+        deadline = to_json(i)["deadline"]
+        table.add_row(
+            name,
+            i.kind.value,
+            i.instance_id or "-",
+            str(deadline) if deadline is not None else "-",
+            "yes" if i.actionable else "no",
+            i.detail,
+        )
+    return table
+
+
+@app.command("parse", help=PARSE_HELP)
+def parse(
+    files: Annotated[
+        list[str], typer.Argument(metavar="FILE...", help="Notices, one per file; - for stdin.")
+    ],
+    output: Annotated[
+        EventsFormat, typer.Option("--output", "-o", case_sensitive=False)
+    ] = EventsFormat.TABLE,
+    instance_id: Annotated[
+        str,
+        typer.Option(help="The instance a metadata answer is about (they do not name it)."),
+    ] = "i-unknown",
+) -> None:
+    """Parse notices (see PARSE_HELP)."""
+    rows: list[tuple[str, Interruption]] = []
+    failed = False
+    for name in files:
+        try:
+            found = parse_notice(_read(name), instance_id)
+        except MessageError as error:
+            sys.stderr.write(f"{name}: {error}\n")
+            failed = True
+            continue
+        rows.extend((name, i) for i in found)
+    console = stdout()
+    if output is EventsFormat.JSON:
+        console.file.write(json.dumps([to_json(i) for _, i in rows], indent=2) + "\n")
+    elif rows:
+        console.print(_table(rows))
+    else:
+        console.print("No interruptions.")
+    if failed:
+        raise typer.Exit(2)
