@@ -30,6 +30,8 @@ STRATEGIES = [
     "on-demand",
     "node-groups",
     "spotwise",
+    "spotwise-rebalance-ignore",
+    "spotwise-no-handler",
     "spotwise-narrow",
     "spotwise-capacity-optimized",
     "spotwise-capacity-optimized-prioritized",
@@ -65,8 +67,10 @@ def test_json_has_every_documented_field(capsys: pytest.CaptureFixture[str]) -> 
     # Without --compare there is no on-demand run: the headline does not apply.
     assert figures["savings_vs_on_demand_strategy_percent"] is None
     assert figures["cost_ratio_to_on_demand"] is None
-    # Nothing measures replacements yet (no interruption handler): n/a, not 0 or 100.
-    assert figures["replacement_ready_percent"] is None
+    # The handler drained what the market interrupted: a share of the pods it moved.
+    assert figures["interruption_handler"] is True
+    moved = figures["pods_evicted"] + figures["pods_deleted_at_deadline"]
+    assert moved > 0 and 0 <= figures["replacement_ready_percent"] <= 100
     assert sum(figures["end_states"].values()) == figures["pods_created"]
 
 
@@ -106,7 +110,7 @@ def test_summary_table_without_json(capsys: pytest.CaptureFixture[str]) -> None:
     assert "savings vs its own nodes at on-demand price" in out
     # One strategy: nothing to compare with, and no replacement measured.
     assert "savings vs the on-demand strategy" in out and "n/a" in out
-    assert "No interruption handler runs yet" in out
+    assert "Every strategy runs the interruption handler" in out
 
 
 def test_trace_is_json_lines_of_events(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
@@ -126,7 +130,7 @@ def test_trace_is_json_lines_of_events(capsys: pytest.CaptureFixture[str], tmp_p
     times = [r["t"] for r in records]
     assert times == sorted(times)
     kinds = {r["event"] for r in records}
-    assert {"launch", "interruption-warning", "termination", "node-lost"} <= kinds
+    assert {"launch", "interruption-warning", "interruption-handled", "node-drained"} <= kinds
 
 
 def test_report_is_html_with_plots(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:

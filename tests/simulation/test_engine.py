@@ -27,7 +27,13 @@ from spotwise.simulated.cluster import Phase
 from spotwise.simulator.engine import TICK_SECONDS, Simulation
 from spotwise.simulator.results import RunResult
 from spotwise.simulator.scenario import Scenario, default_scenario, load_scenario
-from spotwise.simulator.strategies import Strategy, node_groups, on_demand, spotwise
+from spotwise.simulator.strategies import (
+    Strategy,
+    node_groups,
+    on_demand,
+    spotwise,
+    without_handler,
+)
 
 HERE = Path(__file__).parent
 SMALL = HERE / "small.yaml"
@@ -88,7 +94,9 @@ def observe(scenario: Scenario, strategy: Strategy, catalog: Catalog) -> Observe
         now = sim.clock.now()
         fresh = trace[cursor:]
         cursor = len(trace)
-        lost_now = any(e["event"] == "node-lost" for e in fresh)
+        # Pods killed with a node, or moved off one by the handler, after the controllers
+        # ran in this tick: their owners replace them in the next.
+        lost_now = any(e["event"] in ("node-lost", "pods-moved") for e in fresh)
         seen.ticks += 1
         seen.ticks_with_losses += lost_now
         seen.lost_in_last_tick = lost_now
@@ -121,7 +129,8 @@ def observe(scenario: Scenario, strategy: Strategy, catalog: Catalog) -> Observe
 
 @pytest.fixture(scope="module")
 def run(small: Scenario, catalog: Catalog) -> Observed:
-    return observe(small, spotwise(small.nodepools), catalog)
+    """The baseline without an interruption handler: interrupted instances just vanish."""
+    return observe(small, without_handler(spotwise(small.nodepools)), catalog)
 
 
 @pytest.fixture(scope="module")
@@ -139,7 +148,8 @@ def run_node_groups(small: Scenario, catalog: Catalog) -> Observed:
 
 def _plain(scenario: Scenario, catalog: Catalog) -> tuple[RunResult, list[dict[str, Any]]]:
     trace: list[dict[str, Any]] = []
-    result = Simulation(scenario, spotwise(scenario.nodepools), catalog, trace.append).run()
+    strategy = without_handler(spotwise(scenario.nodepools))
+    result = Simulation(scenario, strategy, catalog, trace.append).run()
     return result, trace
 
 
@@ -461,3 +471,29 @@ def _write(folder: Path, text: str) -> Path:
     path = folder / "scenario.yaml"
     path.write_text(text)
     return path
+
+
+# -- the interruption handler, in the simulator --------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def run_handled(small: Scenario, catalog: Catalog) -> Observed:
+    return observe(small, spotwise(small.nodepools), catalog)
+
+
+def test_the_handler_drains_interrupted_nodes_before_they_go(
+    run_handled: Observed, run: Observed
+) -> None:
+    """The market's warnings reach the controller's handler as queue messages."""
+    summary = run_handled.summary
+    handled = run_handled.events("interruption-handled")
+    drained = {e["node"] for e in run_handled.events("node-drained")}
+    assert handled and drained
+    assert summary["pods_evicted"] > 0
+    # Fewer pods die with their instance than without a handler.
+    assert summary["pods_lost"] < run.summary["pods_lost"]
+    assert summary["replacement_ready_percent"] is not None
+    assert run_handled.replica_gaps == []
+    # A drained node's pods were evicted, not killed with it.
+    lost = {e["node"] for e in run_handled.events("node-lost")}
+    assert not drained & lost

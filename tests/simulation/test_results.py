@@ -39,6 +39,7 @@ def test_every_figure_of_a_run() -> None:
     run = RunResult("spotwise", totals(), [], [], {"running": 26, "gone": 4}, 2.0)
     assert run.summary() == {
         "name": "spotwise",
+        "interruption_handler": True,
         "cost": 12.3457,
         "on_demand_cost": 40.0,
         "savings_vs_own_on_demand_price_percent": 69.14,
@@ -55,6 +56,7 @@ def test_every_figure_of_a_run() -> None:
         },
         "pods_created": 30,
         "pods_evicted": 0,
+        "pods_deleted_at_deadline": 0,
         "pods_force_deleted": 4,
         "pods_lost": 3,
         "pending_pod_seconds": 123.5,
@@ -69,9 +71,12 @@ def test_every_figure_of_a_run() -> None:
 
 
 def test_replacements_are_a_share_of_the_pods_disrupted_once_measured() -> None:
-    measured = totals(pods_evicted=4, pods_force_deleted=4, replaced_ready=6)
+    measured = totals(
+        pods_evicted=4, pods_deleted_at_deadline=4, pods_force_deleted=9, replaced_ready=6
+    )
     assert RunResult("s", measured, [], [], {}, 1.0).summary()["replacement_ready_percent"] == 75.0
-    calm = totals(pods_evicted=0, pods_force_deleted=0, replaced_ready=0)
+    # Pods that vanished with their instance were not moved: they do not count.
+    calm = totals(pods_evicted=0, pods_force_deleted=7, replaced_ready=0)
     assert RunResult("s", calm, [], [], {}, 1.0).summary()["replacement_ready_percent"] is None
 
 

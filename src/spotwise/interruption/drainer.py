@@ -37,14 +37,15 @@ class DrainReport:
 
     Attributes:
         evicted: Pods evicted, with whether their replacement capacity was Ready.
-        deleted: Pods deleted at the deadline, budgets aside.
+        deleted: Pods deleted at the deadline, budgets aside, with whether their
+            replacement capacity was Ready.
         blocked: Evictions a budget refused (tried again after a backoff).
         finished: Nodes drained and removed (spotwise's: instance terminated too).
         waiting: Nodes still waiting, with why.
     """
 
     evicted: list[tuple[str, bool]] = field(default_factory=list)
-    deleted: list[str] = field(default_factory=list)
+    deleted: list[tuple[str, bool]] = field(default_factory=list)
     blocked: list[str] = field(default_factory=list)
     finished: list[str] = field(default_factory=list)
     waiting: dict[str, str] = field(default_factory=dict)
@@ -99,7 +100,7 @@ class Drainer:
         now = self.clock.now()
         for key in step.delete:
             self.cluster.delete_pod(key)
-            report.deleted.append(key)
+            report.deleted.append((key, ready))
             log.warning(
                 "deleted pod %s on %s: its grace period would outlast the deadline",
                 key,

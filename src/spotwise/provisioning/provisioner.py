@@ -63,6 +63,9 @@ EPHEMERAL_TAINTS = frozenset(
     }
 )
 _GONE = frozenset({InstanceState.SHUTTING_DOWN, InstanceState.TERMINATED})
+# Planned node names whose attempts are remembered; older ones are forgotten (their pods
+# are long placed).
+MAX_REMEMBERED_NAMES = 10_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -273,11 +276,15 @@ class Provisioner:
                     self._attempts[node.name] = attempt + 1
                     continue
                 case Launched() | FellBack():
-                    self._attempts.pop(node.name, None)
+                    # The same pods planned again by this replica need a node of their
+                    # own: the one launched did not serve them (taken, or too small).
+                    self._attempts[node.name] = attempt + 1
                 case Retry():
                     self._attempts[node.name] = outcome.next_attempt
                 case Failed():
                     self._attempts[node.name] = attempt + 1
+            while len(self._attempts) > MAX_REMEMBERED_NAMES:
+                del self._attempts[next(iter(self._attempts))]  # the oldest first
             return outcome
 
     def _forget_lost(self) -> None:

@@ -27,6 +27,8 @@ from prometheus_client import CollectorRegistry
 from spotwise.catalog.catalog import Catalog
 from spotwise.decisions.scheduling.bins import minus
 from spotwise.decisions.scheduling.overhead import allocatable
+from spotwise.interruption.drainer import Drainer
+from spotwise.interruption.handler import Handler
 from spotwise.model.instance_type import CapacityType
 from spotwise.model.labels import HOSTNAME
 from spotwise.model.pod import Pod, PodSpec
@@ -47,6 +49,7 @@ from spotwise.simulated.cloud import SimulatedCloud
 from spotwise.simulated.cluster import Phase, SimCluster, SimNode, SimPod
 from spotwise.simulated.cluster_port import SimulatedCluster
 from spotwise.simulated.market import MarketParameters, NoticeKind, SpotMarket
+from spotwise.simulated.queue import SimulatedQueue, rebalance_recommendation, spot_warning
 from spotwise.simulated.scheduler import SimScheduler
 from spotwise.simulator.results import RunResult, Sample, TimelineEvent, Totals
 from spotwise.simulator.scenario import Scenario
@@ -124,6 +127,21 @@ class Simulation:
             registry=CollectorRegistry(),
         )
         self.scheduler = SimScheduler(self.cluster, self._startup_seconds)
+        # The interruption handler and the drain loop the controller runs: the market's
+        # notices reach them as the queue messages EC2 would send.
+        self.queue = SimulatedQueue()
+        self.handler = (
+            Handler(
+                self.port,
+                self.queue,
+                self.provisioner.launcher.unavailable,
+                self.clock,
+                rebalance_policy=lambda _: strategy.rebalance,
+            )
+            if strategy.handler
+            else None
+        )
+        self.drainer = Drainer(self.port, self.cloud, self.clock)
 
     # -- what the cluster port asks of the engine (simulation.cluster_port.Workloads) --------
 
@@ -175,6 +193,7 @@ class Simulation:
             self.timeline,
             {k: v for k, v in ends.items() if v},
             self.scenario.hours,
+            self.handler is not None,
         )
 
     def _warm_up(self) -> None:
@@ -202,6 +221,7 @@ class Simulation:
         self._advance_pods(now)
         self._workloads(now)
         self._market(now)
+        self._handle_interruptions(now)
         self._provision(now)
         self._remove_empty_nodes(now)
         self._account(now)
@@ -287,18 +307,45 @@ class Simulation:
                 if notice.kind is NoticeKind.WARNING:
                     self._node_by_instance(notice.instance_id).warned_at = notice.at
         while self.notices and self.notices[0][0] <= now:
-            _, _, kind, instance_id = heapq.heappop(self.notices)
-            self._notice(now, NoticeKind(kind), instance_id)
+            at, _, kind, instance_id = heapq.heappop(self.notices)
+            self._notice(now, NoticeKind(kind), instance_id, at)
+
+    def _handle_interruptions(self, now: float) -> None:
+        """The controller's interruption loops: intake, then one drain pass."""
+        if self.handler is None:
+            return
+        if len(self.queue):
+            for interruption_id, action, node in self.handler.run().actions:
+                self._trace(
+                    now, "interruption-handled", id=interruption_id, action=action, node=node
+                )
+        report = self.drainer.run()
+        t = self.totals
+        t.pods_evicted += len(report.evicted)
+        t.pods_deleted_at_deadline += len(report.deleted)
+        moved = (*report.evicted, *report.deleted)
+        t.replaced_ready = (t.replaced_ready or 0) + sum(1 for _, ready in moved if ready)
+        if moved:
+            self._trace(now, "pods-moved", evicted=len(report.evicted), deleted=len(report.deleted))
+        for name in report.finished:
+            self._trace(now, "node-drained", node=name)
 
     def _node_by_instance(self, instance_id: str) -> SimNode:
         return self.cluster.nodes[_node_name(instance_id)]
 
-    def _notice(self, now: float, kind: NoticeKind, instance_id: str) -> None:
+    def _notice(self, now: float, kind: NoticeKind, instance_id: str, at: float) -> None:
         name = _node_name(instance_id)
         node = self.cluster.nodes.get(name)
         if node is None:
+            if kind is NoticeKind.TERMINATION and self.handler is not None:
+                # Drained and terminated before EC2 took it: the interruption still was.
+                self.totals.interruptions[kind.value] += 1
             return
         self.totals.interruptions[kind.value] += 1
+        if self.handler is not None and kind is not NoticeKind.TERMINATION:
+            message = rebalance_recommendation if kind is NoticeKind.REBALANCE else spot_warning
+            # Sent when EC2 issued it: the deadline counts from then, not from this tick.
+            self.queue.put(message(instance_id, node.zone, self.catalog.region, at))
         self.timeline.append(TimelineEvent(now / 3600, kind.value, name, node.instance_type))
         self._trace(now, kind.value, node=name, instance_type=node.instance_type, zone=node.zone)
         if kind is NoticeKind.TERMINATION:

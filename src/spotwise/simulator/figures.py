@@ -44,6 +44,7 @@ ROWS: tuple[Row, ...] = (
     ("interruption warnings", lambda f: str(f["interruptions"]["interruption-warning"])),
     ("instances reclaimed", lambda f: str(f["interruptions"]["termination"])),
     ("pods evicted", lambda f: str(f["pods_evicted"])),
+    ("pods deleted at the deadline", lambda f: str(f["pods_deleted_at_deadline"])),
     ("pods force-deleted", lambda f: str(f["pods_force_deleted"])),
     ("pods lost (killed running)", lambda f: str(f["pods_lost"])),
     ("pod-seconds pending", lambda f: f"{f['pending_pod_seconds']:,.0f}"),

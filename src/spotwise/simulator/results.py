@@ -48,6 +48,8 @@ class Totals:
     pods_evicted: int = 0
     pods_force_deleted: int = 0
     pods_lost: int = 0
+    # Pods the handler deleted because their grace period would outlast the deadline.
+    pods_deleted_at_deadline: int = 0
     # Pods whose replacement was Ready before they went; None until something measures
     # it (the interruption handler will), so that no constant passes for a figure.
     replaced_ready: int | None = None
@@ -85,11 +87,12 @@ class RunResult:
     events: list[TimelineEvent]
     end_states: dict[str, int]
     simulated_hours: float
+    handler: bool = True
 
     def summary(self) -> dict[str, Any]:
         """The figures of ``--json`` for this strategy."""
         t = self.totals
-        disrupted = t.pods_evicted + t.pods_force_deleted
+        disrupted = t.pods_evicted + t.pods_deleted_at_deadline
         savings = 100 * (1 - t.cost / t.on_demand_cost) if t.on_demand_cost else None
         pools, largest_pool, largest_type = t.concentration()
         ready = None
@@ -97,6 +100,7 @@ class RunResult:
             ready = round(100 * t.replaced_ready / disrupted, 1)
         return {
             "name": self.strategy,
+            "interruption_handler": self.handler,
             "cost": round(t.cost, 4),
             "on_demand_cost": round(t.on_demand_cost, 4),
             "savings_vs_own_on_demand_price_percent": None
@@ -110,6 +114,7 @@ class RunResult:
             "interruptions": dict(t.interruptions),
             "pods_created": t.pods_created,
             "pods_evicted": t.pods_evicted,
+            "pods_deleted_at_deadline": t.pods_deleted_at_deadline,
             "pods_force_deleted": t.pods_force_deleted,
             "pods_lost": t.pods_lost,
             "pending_pod_seconds": round(t.pending_pod_seconds, 1),

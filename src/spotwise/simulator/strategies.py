@@ -14,12 +14,14 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from spotwise.catalog.catalog import Catalog
 from spotwise.config.nodepool import NodePool
+from spotwise.decisions.interruption.response import RebalancePolicy
 from spotwise.model.allocation import SpotAllocationStrategy
 from spotwise.model.instance_type import CapacityType, InstanceType
 from spotwise.provisioning.pools import build_pool
@@ -39,6 +41,8 @@ class Strategy:
     name: str
     nodepools: tuple[NodePool, ...]
     description: str
+    handler: bool = True
+    rebalance: RebalancePolicy = RebalancePolicy.REPLACE
 
 
 def _pool(name: str, **spec: Any) -> NodePool:
@@ -67,6 +71,16 @@ def spotwise(
     default = strategy is SpotAllocationStrategy.PRICE_CAPACITY_OPTIMIZED
     name = SPOTWISE if default else f"{SPOTWISE}-{strategy.value}"
     return Strategy(name, pools, f"spotwise, spot {strategy.value}")
+
+
+def without_handler(strategy: Strategy) -> Strategy:
+    """The same strategy with no interruption handler: instances vanish at their deadline."""
+    return dataclasses.replace(
+        strategy,
+        name=f"{strategy.name}-no-handler",
+        description=f"{strategy.description}, without an interruption handler",
+        handler=False,
+    )
 
 
 def narrow(nodepools: Sequence[NodePool] = ()) -> Strategy:
@@ -137,7 +151,9 @@ def node_groups(catalog: Catalog, nodepools: Sequence[NodePool] = ()) -> Strateg
     return Strategy(
         NODE_GROUPS,
         tuple(groups),
-        "cluster-autoscaler node groups of one size from the same pools, capacity-optimized",
+        "cluster-autoscaler node groups of one size from the same pools, capacity-optimized;"
+        " interruption warnings drained, rebalance recommendations ignored (NTH's defaults)",
+        rebalance=RebalancePolicy.IGNORE,
     )
 
 
@@ -178,10 +194,18 @@ def strategies(catalog: Catalog, nodepools: Sequence[NodePool], compare: bool) -
         for s in SpotAllocationStrategy
         if s is not SpotAllocationStrategy.PRICE_CAPACITY_OPTIMIZED
     ]
+    base = spotwise(nodepools)
     return [
         on_demand(nodepools),
         node_groups(catalog, nodepools),
-        spotwise(nodepools),
+        base,
+        dataclasses.replace(
+            base,
+            name=f"{SPOTWISE}-rebalance-ignore",
+            description="spotwise, rebalance recommendations ignored",
+            rebalance=RebalancePolicy.IGNORE,
+        ),
+        without_handler(base),
         narrow(nodepools),
         *variants,
     ]

@@ -23,7 +23,12 @@ def render_summary(comparison: Comparison, console: Console) -> None:
     for label, show in ROWS:
         table.add_row(label, *(show(f) for f in figures))
     console.print(table)
-    console.print(
-        "No interruption handler runs yet: interrupted instances vanish at their deadline and "
-        "their pods are recreated (the baseline without a handler)."
+    without = [r.strategy for r in comparison.runs if not r.handler]
+    note = (
+        "Every strategy runs the interruption handler (warnings drained, replacement first)"
+        if not without
+        else f"Every strategy but {', '.join(without)} runs the interruption handler"
+        " (warnings drained, replacement first); without it, interrupted instances vanish at"
+        " their deadline and their pods are recreated"
     )
+    console.print(note + "; 'evicted with a ready replacement' is n/a where nothing was evicted.")
