@@ -189,7 +189,7 @@ def test_a_timeout_is_an_imds_error(silent_port: int) -> None:
 def test_an_instance_without_identity_is_an_imds_error(
     imds: ImdsServer, client: ImdsClient
 ) -> None:
-    imds.state._static.pop("/latest/meta-data/instance-id")
+    imds.fail_metadata_requests(1, 404)  # the instance-id path, as off EC2
     with pytest.raises(ImdsError, match="no instance-id"):
         client.instance_identity()
 

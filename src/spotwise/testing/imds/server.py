@@ -34,11 +34,30 @@ CONTROL = "/spotwise/"
 class ImdsServer:
     """The IMDS test server on a loopback port (0 picks a free one); a context manager.
 
-    Keyword arguments are those of :class:`ImdsState`; the control methods here act on it.
+    The keyword arguments are those of :class:`ImdsState`, which holds what is served;
+    the control methods here act on it.
     """
 
-    def __init__(self, host: str = "127.0.0.1", port: int = 0, **state: Any) -> None:
-        self.state = ImdsState(**state)
+    def __init__(
+        self,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        *,
+        instance_id: str = "i-0123456789abcdef0",
+        zone: str = "us-east-1a",
+        instance_type: str = "m5.large",
+        local_hostname: str = "ip-10-0-0-1.ec2.internal",
+        clock: Clock | None = None,
+        allow_imdsv1: bool = False,
+    ) -> None:
+        self.state = ImdsState(
+            instance_id=instance_id,
+            zone=zone,
+            instance_type=instance_type,
+            local_hostname=local_hostname,
+            clock=clock,
+            allow_imdsv1=allow_imdsv1,
+        )
         self._httpd = _HTTPServer((host, port), _Handler, self.state)
         self._thread: threading.Thread | None = None
         self._serving = False
