@@ -8,7 +8,13 @@ import pytest
 import requests
 
 from spotwise.ports.clock import ManualClock
-from spotwise.testing.imds import EVENT_PATHS, ImdsServer
+from spotwise.testing.imds import (
+    EVENT_PATHS,
+    ImdsServer,
+    rebalance,
+    scheduled_event,
+    spot_action,
+)
 
 from .conftest import START
 
@@ -215,3 +221,17 @@ def test_bad_control_requests_are_a_400_with_a_reason(
     answer = requests.put(f"{imds.url}/spotwise/{path}", json=body, timeout=5)
     assert answer.status_code == 400
     assert error in answer.json()["error"]
+
+
+def test_the_answer_builders_write_ec2s_time_formats() -> None:
+    assert spot_action("stop", START + 120.9) == {"action": "stop", "time": "2026-12-04T16:02:00Z"}
+    assert rebalance(START) == {"noticeTime": "2026-12-04T16:00:00Z"}
+    event = scheduled_event(START + 3, START + 1003, code="instance-stop", state="canceled")
+    assert event == {
+        "NotBefore": "04 Dec 2026 16:00:03 GMT",
+        "Code": "instance-stop",
+        "Description": "scheduled reboot",
+        "EventId": "instance-event-0d59937288b749b32",
+        "NotAfter": "04 Dec 2026 16:16:43 GMT",
+        "State": "canceled",
+    }

@@ -55,7 +55,7 @@ class ImdsClient:
     Args:
         base_url: where IMDS answers (a test server's URL in tests).
         token_ttl: seconds a session token lives, 1 to 21600.
-        timeout: seconds to wait for each HTTP call.
+        timeout: seconds to wait on the socket (to connect, then for each read) per call.
         clock: measures token age; the wall clock by default.
     """
 
@@ -100,7 +100,10 @@ class ImdsClient:
         """The raw answer of each event path that has one now: path -> body.
 
         An empty maintenance list (``[]``, what IMDS serves when nothing is scheduled)
-        counts as no answer.
+        counts as no answer. The bodies are left for the event parsers to judge.
+
+        Raises:
+            ImdsError: any of the four reads failed (the caller polls again soon).
         """
         found: dict[str, str] = {}
         for path in EVENT_PATHS:
@@ -153,7 +156,7 @@ class ImdsClient:
         request = urllib.request.Request(url, method=method, headers=headers)
         try:
             with self._opener.open(request, timeout=self.timeout) as response:
-                return response.status, response.read().decode()
+                return response.status, response.read().decode(errors="replace")
         except urllib.error.HTTPError as e:
             with e:
                 return e.code, e.read().decode(errors="replace")
