@@ -9,12 +9,15 @@ from __future__ import annotations
 
 import copy
 import json
+from fnmatch import fnmatchcase
+from pathlib import Path
 from typing import Any
 
 import yaml
 from cfnlint.api import lint
 from queue_stack import TEMPLATE, load_template
 
+POLICY = Path(__file__).resolve().parents[2] / "deploy" / "iam-policy.json"
 QUEUE_ARN = {"Fn::GetAtt": ["InterruptionQueue", "Arn"]}
 # (source, detail-type) of each event kind spotwise handles, and nothing else.
 KINDS = {
@@ -99,3 +102,18 @@ def test_the_queue_is_encrypted_short_lived_and_redriven_after_five_receipts() -
     # SQS keeps the first enqueue time on a redrive: a short retention would drop it at once.
     assert dead["MessageRetentionPeriod"] == 14 * 24 * 3600
     assert set(template["Outputs"]) >= {"QueueUrl", "QueueArn", "QueueName"}
+
+
+def test_the_iam_policy_grants_the_queue_the_template_names_and_not_its_dead_letters() -> None:
+    template = load_template()
+
+    def arn(logical_id: str) -> str:
+        name = template["Resources"][logical_id]["Properties"]["QueueName"]["Fn::Sub"]
+        return "arn:aws:sqs:us-east-1:123456789012:" + name.replace("${ClusterName}", "prod")
+
+    statements = json.loads(POLICY.read_text())["Statement"]
+    (granted,) = [s for s in statements if s["Sid"] == "ReadTheClustersInterruptionQueue"]
+    pattern = granted["Resource"].replace("${CLUSTER_NAME}", "prod")
+    assert fnmatchcase(arn("InterruptionQueue"), pattern)
+    assert not fnmatchcase(arn("DeadLetterQueue"), pattern)
+    assert not fnmatchcase(arn("InterruptionQueue").replace("prod", "staging"), pattern)
