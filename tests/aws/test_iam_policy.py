@@ -54,8 +54,24 @@ def test_the_policy_grants_exactly_the_calls_spotwise_makes(
 ) -> None:
     granted = {action for s in statements for action in actions(s)}
     assert granted == NEEDED
-    # Not granted on purpose: these come with their own issues.
-    assert not any(a.startswith(("sqs:", "autoscaling:")) for a in granted)
+    # Not granted on purpose: Auto Scaling lifecycle actions come with their own issue.
+    assert not any(a.startswith("autoscaling:") for a in granted)
+
+
+def test_sqs_is_granted_only_to_read_the_clusters_interruption_queue(
+    statements: list[dict[str, Any]],
+) -> None:
+    # The interruption queue (deploy/interruption-queue.yaml names it spotwise-<cluster>):
+    # receive, delete, extend and look up its URL; never send, purge or touch another queue.
+    sqs = [s for s in statements if any(a.startswith("sqs:") for a in actions(s))]
+    assert [s["Sid"] for s in sqs] == ["ReadTheClustersInterruptionQueue"]
+    assert set(actions(sqs[0])) == {
+        "sqs:GetQueueUrl",
+        "sqs:ReceiveMessage",
+        "sqs:DeleteMessage",
+        "sqs:ChangeMessageVisibility",
+    }
+    assert sqs[0]["Resource"] == "arn:aws:sqs:*:*:spotwise-${CLUSTER_NAME}"
 
 
 def test_writes_are_scoped_by_tag_or_condition(statements: list[dict[str, Any]]) -> None:

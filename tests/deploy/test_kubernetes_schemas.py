@@ -32,12 +32,22 @@ def validate(manifest: Manifest) -> None:
 
 
 def kubernetes_files() -> list[Path]:
-    """Every YAML file under deploy/ but kustomize's own files."""
-    return sorted(p for p in DEPLOY.rglob("*.yaml") if p.name != "kustomization.yaml")
+    """Every YAML file under deploy/ but kustomize's own files and CloudFormation templates."""
+    return sorted(
+        p
+        for p in DEPLOY.rglob("*.yaml")
+        if p.name != "kustomization.yaml" and "AWSTemplateFormatVersion" not in p.read_text()
+    )
 
 
 def test_the_schemas_are_those_of_1_32() -> None:
     assert schema_version() == "1.32.0"
+
+
+def test_only_the_cloudformation_template_is_left_out() -> None:
+    every = {p for p in DEPLOY.rglob("*.yaml") if p.name != "kustomization.yaml"}
+    left_out = every - set(kubernetes_files())
+    assert {p.relative_to(DEPLOY).as_posix() for p in left_out} == {"interruption-queue.yaml"}
 
 
 @pytest.mark.parametrize("path", kubernetes_files(), ids=lambda p: str(p.relative_to(DEPLOY)))

@@ -13,6 +13,7 @@ from spotwise.decisions.interruption.parse import (
     imds_path_of,
     parse_imds,
     parse_message,
+    parse_notice,
 )
 
 from .samples import body, utc
@@ -264,3 +265,12 @@ def test_bad_answers_raise_one_clear_error(path, text, error, words):
     with pytest.raises(error) as caught:
         parse_imds(path, text, INSTANCE)
     assert words in str(caught.value)
+
+
+def test_parse_notice_tells_metadata_answers_from_queue_messages():
+    [polled] = parse_notice(body("imds_spot_instance_action.json"), INSTANCE, "file")
+    [queued] = parse_notice(body("spot_warning.json"), "i-ignored", "file")
+    assert (
+        polled == parse_imds(IMDS_SPOT, body("imds_spot_instance_action.json"), INSTANCE, "file")[0]
+    )
+    assert queued == parse_message(body("spot_warning.json"), "file")[0]

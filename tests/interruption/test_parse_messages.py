@@ -1,6 +1,7 @@
 """Each sample message, parsed: every field of the result is checked."""
 
 import json
+from datetime import UTC
 
 import pytest
 
@@ -329,6 +330,23 @@ def test_capacity_reservation_warning_uses_its_termination_time():
             action="terminate",
         )
     ]
+
+
+def test_capacity_reservation_deadline_is_the_termination_time_it_gives():
+    event = json.loads(body("capacity_reservation.json"))
+    event["detail"]["instance-termination-time"] = "2026-12-04T16:03:30Z"
+    [got] = parse_message(json.dumps(event))
+    assert got.deadline == utc(2026, 12, 4, 16, 3, 30)
+
+
+def test_times_without_a_zone_are_utc_and_other_zones_become_utc():
+    event = json.loads(body("spot_warning.json"))
+    event["time"] = "2026-12-04T16:00:00"
+    [naive] = parse_message(json.dumps(event))
+    event["time"] = "2026-12-04T17:00:00+01:00"
+    [shifted] = parse_message(json.dumps(event))
+    assert naive.deadline == shifted.deadline == utc(2026, 12, 4, 16, 2)
+    assert naive.deadline.tzinfo is shifted.deadline.tzinfo is UTC
 
 
 def test_capacity_reservation_without_a_termination_time_gets_two_minutes():

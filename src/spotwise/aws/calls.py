@@ -31,6 +31,11 @@ AWS_CALLS: frozenset[str] = frozenset(
         "ec2:DeleteLaunchTemplate",
         "ssm:GetParameter",
         "eks:DescribeCluster",
+        # The interruption queue (spotwise.aws.queue).
+        "sqs:GetQueueUrl",
+        "sqs:ReceiveMessage",
+        "sqs:DeleteMessage",
+        "sqs:ChangeMessageVisibility",
     }
 )
 # Calls made by spotwise.catalog.refresh (the live catalog the controller reads).

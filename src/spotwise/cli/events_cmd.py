@@ -13,12 +13,7 @@ from rich.table import Table
 
 from spotwise.cli.console import stdout
 from spotwise.decisions.interruption.events import Interruption, to_json
-from spotwise.decisions.interruption.parse import (
-    MessageError,
-    imds_path_of,
-    parse_imds,
-    parse_message,
-)
+from spotwise.decisions.interruption.parse import MessageError, parse_notice
 
 app = typer.Typer(
     help="Interruption notices: see what spotwise makes of them.", no_args_is_help=True
@@ -26,12 +21,15 @@ app = typer.Typer(
 
 PARSE_HELP = """Print the normalized form of raw interruption notices.
 
-Each FILE holds one notice: an SQS message body (an EventBridge event, an Auto Scaling
-lifecycle notification, possibly wrapped in {"Message": ...}) or an instance metadata
-answer (spot/instance-action, events/recommendations/rebalance,
-events/maintenance/scheduled, autoscaling/target-lifecycle-state), recognised by its
-shape. '-' reads standard input. A file that cannot be read or parsed gets one line on
-standard error and exit code 2; the others still print. See docs/interruptions.md.
+Each FILE holds one notice, recognised by its shape: an SQS message body or a metadata answer.
+
+Message bodies: EventBridge events, Auto Scaling notifications (bare or wrapped by SNS).
+
+Metadata answers need --instance-id; '-' reads standard input.
+
+A file that fails gets one line on stderr and exit code 2; the others still print.
+
+See docs/interruptions.md.
 """
 
 
@@ -51,18 +49,6 @@ def _read(name: str) -> str:
         raise MessageError("is not UTF-8 text") from None
     except OSError as error:
         raise MessageError(f"cannot be read ({error.strerror or error})") from None
-
-
-def parse_notice(body: str, instance_id: str, source: str = "file") -> list[Interruption]:
-    """Parse one notice of either kind, told apart by its shape.
-
-    Raises:
-        MessageError: The notice is not one spotwise knows, or is malformed.
-    """
-    path = imds_path_of(body)
-    if path is not None:
-        return parse_imds(path, body, instance_id, source)
-    return parse_message(body, source)
 
 
 def _table(rows: list[tuple[str, Interruption]]) -> Table:
@@ -85,7 +71,7 @@ def _table(rows: list[tuple[str, Interruption]]) -> Table:
 @app.command("parse", help=PARSE_HELP)
 def parse(
     files: Annotated[
-        list[str], typer.Argument(metavar="FILE...", help="Notices, one per file; - for stdin.")
+        list[str], typer.Argument(metavar="FILE", help="Notices, one per file; - for stdin.")
     ],
     output: Annotated[
         EventsFormat, typer.Option("--output", "-o", case_sensitive=False)
@@ -100,7 +86,7 @@ def parse(
     failed = False
     for name in files:
         try:
-            found = parse_notice(_read(name), instance_id)
+            found = parse_notice(_read(name), instance_id, source="file")
         except MessageError as error:
             sys.stderr.write(f"{name}: {error}\n")
             failed = True

@@ -8,6 +8,8 @@ Two inputs:
 - ``parse_imds``: the answer of one instance metadata path (spot/instance-action,
   events/recommendations/rebalance, events/maintenance/scheduled,
   autoscaling/target-lifecycle-state) for an instance named by the caller.
+- ``parse_notice``: either, told apart by shape (``imds_path_of``), as
+  ``spotwise events parse`` reads files.
 
 Anything else raises a ``MessageError`` whose text is one sentence naming what is wrong;
 no other exception escapes (the fuzz tests hold the parsers to that).
@@ -135,6 +137,21 @@ def parse_imds(path: str, body: str, instance_id: str, source: str = "imds") -> 
         return [_imds_rebalance(_object(data, f"the {key} answer"), instance_id, source)]
     entries = data if isinstance(data, list) else [data]
     return [_imds_maintenance(entry, instance_id, source) for entry in entries]
+
+
+def parse_notice(body: str, instance_id: str, source: str) -> list[Interruption]:
+    """Parse a queue message or a metadata answer, told apart by its shape.
+
+    ``instance_id`` names the instance of a metadata answer (they do not say);
+    queue messages name their own.
+
+    Raises:
+        MessageError: The notice is not one spotwise knows, or is malformed.
+    """
+    path = imds_path_of(body)
+    if path is not None:
+        return parse_imds(path, body, instance_id, source)
+    return parse_message(body, source)
 
 
 def imds_path_of(body: str) -> str | None:
