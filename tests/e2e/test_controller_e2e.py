@@ -9,13 +9,16 @@ from __future__ import annotations
 
 import base64
 import signal
+import time
 from pathlib import Path
 from typing import Any
 
+import boto3
 import yaml
 from kubernetes import client
 
 from aws.conftest import CLUSTER
+from spotwise.simulated.queue import spot_warning
 
 from .conftest import TYPES, ControllerProcess, wait_for
 
@@ -164,4 +167,43 @@ def test_nodepools_come_from_custom_resources_and_a_bad_one_is_left_out(
     tags = {t["Key"]: t["Value"] for t in instance["Tags"]}
     assert tags["spotwise.io/node-pool"] == "general"
     assert controller.said("NodePool broken: spec.zones[0]")
+    assert controller.stop() == 0
+
+
+def test_a_spot_warning_replaces_the_node_before_its_pods_move(
+    start_controller: Any,
+    core: client.CoreV1Api,
+    ec2: Any,
+    kubelets: Any,
+    binder: Any,
+    aws_endpoint: str,
+) -> None:
+    sqs = boto3.client("sqs", region_name="us-east-1", endpoint_url=aws_endpoint)
+    url = sqs.create_queue(QueueName=f"spotwise-{CLUSTER}")["QueueUrl"]
+    create_pods(core, 3)
+    controller = start_controller("--interruption-queue", f"spotwise-{CLUSTER}")
+    wait_for("the pods to run", lambda: settle(kubelets, binder) and len(running_pods(core)) == 3)
+    (doomed,) = instances(ec2)
+    zone = doomed["Placement"]["AvailabilityZone"]
+    sqs.send_message(
+        QueueUrl=url, MessageBody=spot_warning(doomed["InstanceId"], zone, "us-east-1", time.time())
+    )
+
+    def replaced() -> bool:
+        settle(kubelets, binder)
+        return doomed["InstanceId"] not in {i["InstanceId"] for i in instances(ec2)}
+
+    wait_for("the interrupted instance to be drained and terminated", replaced)
+    (replacement,) = instances(ec2)
+    assert replacement["InstanceId"] != doomed["InstanceId"]
+    names = {n.metadata.name for n in core.list_node().items}
+    assert doomed["PrivateDnsName"] not in names  # its Node deleted
+    assert controller.said("drain ")  # the handler's action, logged
+    evictions = [e for e in controller.logs() if str(e.get("message", "")).startswith("evicted")]
+    # Replacement first: every pod left once its new capacity was Ready.
+    assert len(evictions) == 3 and all(e["replacement_ready"] for e in evictions)
+    # The message was deleted once the node was marked: nothing left in the queue.
+    attributes = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["All"])["Attributes"]
+    assert attributes["ApproximateNumberOfMessages"] == "0"
+    assert attributes["ApproximateNumberOfMessagesNotVisible"] == "0"
     assert controller.stop() == 0

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from spotwise.aws.calls import aws_call, make_client
 from spotwise.ports.cloud import CloudError
+from spotwise.ports.interruptions import RawMessage
 
 if TYPE_CHECKING:
     import boto3
@@ -259,3 +260,35 @@ def _message(raw: dict[str, Any]) -> QueueMessage:
         body=str(raw.get("Body", "")),
         receive_count=int(attributes.get("ApproximateReceiveCount", "1")),
     )
+
+
+class SqsInterruptionSource:
+    """`spotwise.ports.interruptions.InterruptionSource` over the cluster's SQS queue.
+
+    ``receive`` long-polls (up to ``wait_seconds``), so the controller's intake loop needs
+    no pause of its own; ``ack`` deletes the message.
+
+    Args:
+        queue: The queue.
+        wait_seconds: Long-polling wait (SQS allows 0 to 20).
+    """
+
+    def __init__(self, queue: InterruptionQueue, wait_seconds: int = 20) -> None:
+        self.queue = queue
+        self.wait_seconds = wait_seconds
+        self._received: dict[str, QueueMessage] = {}
+
+    def receive(self) -> list[RawMessage]:
+        """The messages SQS delivers now (up to 10)."""
+        messages = self.queue.receive(wait_seconds=self.wait_seconds)
+        self._received = {m.message_id: m for m in messages}
+        return [
+            RawMessage(m.message_id, m.body, m.receive_count, m.receipt_handle) for m in messages
+        ]
+
+    def ack(self, message: RawMessage) -> None:
+        """Delete the message: its handling is complete."""
+        found = self._received.get(message.message_id)
+        if found is None:
+            found = QueueMessage(message.message_id, message.handle, message.body, 0)
+        self.queue.delete(found)

@@ -51,6 +51,15 @@ def controller(
             " Without it, the cluster's NodePool custom resources (nodepools.spotwise.io).",
         ),
     ] = None,
+    interruption_queue: Annotated[
+        str | None,
+        typer.Option(
+            metavar="NAME_OR_URL",
+            envvar="INTERRUPTION_QUEUE",
+            help="The cluster's SQS interruption queue (deploy/interruption-queue.yaml);"
+            " without it, no notices are read.",
+        ),
+    ] = None,
     kubeconfig: Annotated[
         Path | None,
         typer.Option(metavar="FILE", help="A kubeconfig; default: in-cluster, then $KUBECONFIG."),
@@ -140,7 +149,14 @@ def controller(
     )
     join = {"endpoint": cluster_endpoint, "ca": cluster_ca, "cidr": service_cidr}
     code = run_controller(
-        settings, pools, catalog, kubeconfig, join, qps=kube_api_qps, burst=kube_api_burst
+        settings,
+        pools,
+        catalog,
+        kubeconfig,
+        join,
+        qps=kube_api_qps,
+        burst=kube_api_burst,
+        queue=interruption_queue,
     )
     raise typer.Exit(code)
 
@@ -178,6 +194,7 @@ def run_controller(
     *,
     qps: float = 50.0,
     burst: int = 100,
+    queue: str | None = None,
 ) -> int:
     """Assemble the Kubernetes and AWS worlds and run until SIGTERM; returns the exit code.
 
@@ -228,6 +245,20 @@ def run_controller(
                 "install it, or pass --config FILE",
             )
 
+    interruptions = None
+    if queue is not None:
+        from spotwise.aws.queue import InterruptionQueue, SqsInterruptionSource
+
+        by_url = queue.startswith(("https://", "http://"))
+        interruptions = SqsInterruptionSource(
+            InterruptionQueue(
+                session,
+                region=settings.region,
+                queue_url=queue if by_url else None,
+                queue_name=None if by_url else queue,
+            )
+        )
+
     def keep_templates(pools: Sequence[NodePool]) -> None:
         # Launch templates hold each pool's user data: kept in step on taking the lease.
         if settings.dry_run:
@@ -257,6 +288,7 @@ def run_controller(
         leadership=leadership,
         on_leading=keep_templates,
         nodepool_source=source,
+        interruptions=interruptions,
     )
 
     def stop(signum: int, frame: Any) -> None:

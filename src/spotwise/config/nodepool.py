@@ -44,6 +44,7 @@ from spotwise.errors import UserError
 from spotwise.model.allocation import OnDemandAllocationStrategy, SpotAllocationStrategy
 from spotwise.model.instance_type import Architecture, CapacityType
 from spotwise.model.quantity import parse_bytes, parse_cpu_millicores
+from spotwise.model.rebalance import RebalancePolicy
 from spotwise.model.scheduling_terms import Operator, TaintEffect
 
 __all__ = [
@@ -211,6 +212,7 @@ class NodePoolSpec(DocumentModel):
     min_instance_types: StrictInt = Field(default=10, ge=1, le=60)
     min_families: StrictInt = Field(default=1, ge=1, le=60)
     max_type_share: StrictInt = Field(default=25, ge=1, le=100)
+    rebalance_policy: RebalancePolicy = RebalancePolicy.REPLACE
     launch: Launch | None = None
 
     @model_validator(mode="after")

@@ -24,9 +24,13 @@ from spotwise.controller.loops import Loop, LoopRunner
 from spotwise.controller.metrics import ControllerMetrics
 from spotwise.controller.provisioning_loop import ProvisioningLoop
 from spotwise.controller.settings import ControllerSettings
+from spotwise.decisions.interruption.response import RebalancePolicy
+from spotwise.interruption.drainer import Drainer
+from spotwise.interruption.handler import Handler, pool_policies
 from spotwise.ports.clock import Clock
 from spotwise.ports.cloud import Cloud
 from spotwise.ports.cluster import Cluster
+from spotwise.ports.interruptions import InterruptionSource
 from spotwise.provisioning.assembly import build_provisioner, pool_config
 from spotwise.provisioning.events import NullEventSink
 
@@ -95,6 +99,9 @@ class Controller:
             world keeps the launch templates in step there).
         nodepool_source: Where changed NodePools come from (custom resources); None:
             ``nodepools`` for good.
+        interruptions: Where interruption notices come from (the cluster's SQS queue);
+            None runs no intake (the drain loop still carries on marked nodes, such as
+            those the node agent marked).
     """
 
     def __init__(
@@ -110,6 +117,7 @@ class Controller:
         registry: CollectorRegistry | None = None,
         on_leading: Callable[[Sequence[NodePool]], None] | None = None,
         nodepool_source: NodePoolsChanged | None = None,
+        interruptions: InterruptionSource | None = None,
     ) -> None:
         self.settings = settings
         self.cluster = cluster
@@ -150,6 +158,19 @@ class Controller:
             metrics=self.metrics,
             dry_run=settings.dry_run,
         )
+        self.handler = (
+            Handler(
+                cluster,
+                interruptions,
+                self.provisioner.launcher.unavailable,
+                clock,
+                rebalance_policy=self._rebalance_policy,
+                dry_run=settings.dry_run,
+            )
+            if interruptions is not None
+            else None
+        )
+        self.drainer = Drainer(cluster, cloud, clock, dry_run=settings.dry_run)
         self.stop = threading.Event()
         self.synced = False
         self._acting = leadership is None
@@ -159,12 +180,23 @@ class Controller:
                 Loop("leader-election", settings.retry_seconds, self.elect, leader_only=False),
                 Loop("provisioning", settings.provisioning_interval_seconds, self.provision),
                 Loop("garbage-collection", settings.garbage_interval_seconds, self.garbage.run),
+                Loop("drain", settings.drain_interval_seconds, self.drainer.run),
+                *(
+                    # The queue's long poll paces the intake: no pause of its own.
+                    [Loop("interruption-intake", 0.0, self.handler.run)]
+                    if self.handler is not None
+                    else []
+                ),
             ],
             self.metrics,
             self.is_acting,
             self.stop,
         )
         self.server = HealthServer(settings.port, self.registry, self.healthy, self.ready)
+
+    def _rebalance_policy(self, pool: str) -> RebalancePolicy:
+        # The pools may change while running (custom resources): read them each time.
+        return pool_policies(self.nodepools)(pool)
 
     def provision(self) -> None:
         """Take up edited NodePools, then run the provisioning loop once."""

@@ -10,7 +10,7 @@ from spotwise.controller.cost import cost_per_hour
 from spotwise.controller.metrics import ControllerMetrics
 from spotwise.ports.clock import Clock
 from spotwise.provisioning.launcher import FellBack, Launched
-from spotwise.provisioning.provisioner import Provisioner, Round
+from spotwise.provisioning.provisioner import Provisioner, Round, displaced_pods
 
 log = logging.getLogger(__name__)
 
@@ -49,7 +49,11 @@ class ProvisioningLoop:
         self.metrics.cost_per_hour.clear()
         for (pool, capacity_type), dollars in cost_per_hour(snapshot.nodes, self.catalog).items():
             self.metrics.cost_per_hour.labels(pool, capacity_type.value).set(dollars)
-        if not self.batcher.observe(now, [p.key for p in snapshot.pending]):
+        # Pods of a node marked as interrupted wait for capacity as pending pods do; a pod
+        # that was pending a moment ago and is displaced now is new to the batch.
+        waiting = [p.key for p in snapshot.pending]
+        waiting += [f"displaced:{p.key}" for p in displaced_pods(snapshot.nodes)]
+        if not self.batcher.observe(now, waiting):
             return None
         round_ = self.provisioner.reconcile(snapshot)
         self.batcher.ran(now)

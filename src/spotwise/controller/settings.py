@@ -28,6 +28,7 @@ class ControllerSettings:
         resync_seconds: A provisioning round runs at least this often while pods pend.
         provisioning_interval_seconds: How often the provisioning loop reads the cluster.
         garbage_interval_seconds: How often garbage collection runs.
+        drain_interval_seconds: How often the drain loop looks at interrupted nodes.
         registration_timeout_seconds: How long an instance has to register its Node.
         sync_timeout_seconds: How long to wait for the caches to fill at start.
     """
@@ -48,5 +49,6 @@ class ControllerSettings:
     resync_seconds: float = 30.0
     provisioning_interval_seconds: float = 0.5
     garbage_interval_seconds: float = 60.0
+    drain_interval_seconds: float = 1.0
     registration_timeout_seconds: float = REGISTRATION_TIMEOUT_SECONDS
     sync_timeout_seconds: float = 120.0

@@ -116,6 +116,12 @@ class Drainer:
             self.backoff.forget(key)
             if verdict is Eviction.EVICTED:
                 report.evicted.append((key, ready))
+                log.info(
+                    "evicted pod %s from %s",
+                    key,
+                    node.name,
+                    extra={"fields": {"pod": key, "node": node.name, "replacement_ready": ready}},
+                )
         if step.done:
             self._finish(node, progress, report)
 

@@ -14,10 +14,11 @@ maxReceiveCount it moves to the dead-letter queue.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
+from spotwise.config.nodepool import NodePool
 from spotwise.decisions.interruption.events import Interruption, InterruptionKind
 from spotwise.decisions.interruption.node_state import in_progress, mark, unmark
 from spotwise.decisions.interruption.parse import MessageError, parse_message
@@ -56,6 +57,12 @@ class IntakeReport:
     malformed: int = 0
     actions: list[tuple[str, str, str]] = field(default_factory=list)
     skipped: list[str] = field(default_factory=list)
+
+
+def pool_policies(nodepools: Sequence[NodePool]) -> Callable[[str], RebalancePolicy]:
+    """Each pool's rebalance policy by name (``replace`` for a node of no known pool)."""
+    policies = {p.name: p.spec.rebalance_policy for p in nodepools}
+    return lambda pool: policies.get(pool, RebalancePolicy.REPLACE)
 
 
 class Handler:

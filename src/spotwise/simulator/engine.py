@@ -28,7 +28,7 @@ from spotwise.catalog.catalog import Catalog
 from spotwise.decisions.scheduling.bins import minus
 from spotwise.decisions.scheduling.overhead import allocatable
 from spotwise.interruption.drainer import Drainer
-from spotwise.interruption.handler import Handler
+from spotwise.interruption.handler import Handler, pool_policies
 from spotwise.model.instance_type import CapacityType
 from spotwise.model.labels import HOSTNAME
 from spotwise.model.pod import Pod, PodSpec
@@ -136,7 +136,7 @@ class Simulation:
                 self.queue,
                 self.provisioner.launcher.unavailable,
                 self.clock,
-                rebalance_policy=lambda _: strategy.rebalance,
+                rebalance_policy=pool_policies(strategy.nodepools),
             )
             if strategy.handler
             else None

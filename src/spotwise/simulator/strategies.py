@@ -21,9 +21,9 @@ from typing import Any
 
 from spotwise.catalog.catalog import Catalog
 from spotwise.config.nodepool import NodePool
-from spotwise.decisions.interruption.response import RebalancePolicy
 from spotwise.model.allocation import SpotAllocationStrategy
 from spotwise.model.instance_type import CapacityType, InstanceType
+from spotwise.model.rebalance import RebalancePolicy
 from spotwise.provisioning.pools import build_pool
 
 SPOTWISE = "spotwise"
@@ -42,7 +42,6 @@ class Strategy:
     nodepools: tuple[NodePool, ...]
     description: str
     handler: bool = True
-    rebalance: RebalancePolicy = RebalancePolicy.REPLACE
 
 
 def _pool(name: str, **spec: Any) -> NodePool:
@@ -71,6 +70,13 @@ def spotwise(
     default = strategy is SpotAllocationStrategy.PRICE_CAPACITY_OPTIMIZED
     name = SPOTWISE if default else f"{SPOTWISE}-{strategy.value}"
     return Strategy(name, pools, f"spotwise, spot {strategy.value}")
+
+
+def _with_spec(nodepools: Sequence[NodePool], **changes: Any) -> tuple[NodePool, ...]:
+    """The pools with some spec fields changed (snake_case names)."""
+    return tuple(
+        p.model_copy(update={"spec": p.spec.model_copy(update=changes)}) for p in nodepools
+    )
 
 
 def without_handler(strategy: Strategy) -> Strategy:
@@ -144,6 +150,7 @@ def node_groups(catalog: Catalog, nodepools: Sequence[NodePool] = ()) -> Strateg
             update={
                 "instance_types": tuple(members),
                 "spot_allocation_strategy": SpotAllocationStrategy.CAPACITY_OPTIMIZED,
+                "rebalance_policy": RebalancePolicy.IGNORE,
                 **NO_DIVERSITY,
             }
         )
@@ -153,7 +160,6 @@ def node_groups(catalog: Catalog, nodepools: Sequence[NodePool] = ()) -> Strateg
         tuple(groups),
         "cluster-autoscaler node groups of one size from the same pools, capacity-optimized;"
         " interruption warnings drained, rebalance recommendations ignored (NTH's defaults)",
-        rebalance=RebalancePolicy.IGNORE,
     )
 
 
@@ -203,7 +209,7 @@ def strategies(catalog: Catalog, nodepools: Sequence[NodePool], compare: bool) -
             base,
             name=f"{SPOTWISE}-rebalance-ignore",
             description="spotwise, rebalance recommendations ignored",
-            rebalance=RebalancePolicy.IGNORE,
+            nodepools=_with_spec(base.nodepools, rebalance_policy=RebalancePolicy.IGNORE),
         ),
         without_handler(base),
         narrow(nodepools),

@@ -375,9 +375,14 @@ class TestKubelets:
             ready["lastTransitionTime"] = old.get("lastTransitionTime", stamp)
         for condition in kept:
             condition["lastHeartbeatTime"] = stamp
-        self.core.patch_node_status(
-            name, {"status": {"conditions": [*kept, ready]}}, _preload_content=False
-        )
+        try:
+            self.core.patch_node_status(
+                name, {"status": {"conditions": [*kept, ready]}}, _preload_content=False
+            )
+        except client.ApiException as error:
+            if error.status != 404:
+                raise
+            return False  # deleted since it was listed (a drained node): nothing to renew
         self._renew_lease(name, node["metadata"].get("uid", ""), now)
         return is_ready and not was_ready
 

@@ -22,16 +22,11 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from spotwise.decisions.interruption.events import Interruption, InterruptionKind
+from spotwise.model.rebalance import RebalancePolicy
+
+__all__ = ["Action", "RebalancePolicy", "Response", "respond"]
 
 GOING_STATES = frozenset({"stopping", "stopped", "shutting-down", "terminated"})
-
-
-class RebalancePolicy(enum.StrEnum):
-    """What a pool does on a rebalance recommendation."""
-
-    IGNORE = "ignore"
-    CORDON = "cordon"
-    REPLACE = "replace"
 
 
 class Action(enum.Enum):
