@@ -29,7 +29,8 @@ def cluster_objects() -> list[dict[str, Any]]:
         "metadata": {"name": "web", "namespace": "shop"},
         "spec": {"minAvailable": 1, "selector": {"matchLabels": {"app": "web"}}},
     }
-    return [node("n1"), node("n2"), node("n3"), running, budget]
+    system = {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "kube-system"}}
+    return [system, node("n1"), node("n2"), node("n3"), running, budget]
 
 
 def test_loaded_objects_are_served_with_resource_versions(tmp_path: Path) -> None:
@@ -44,7 +45,9 @@ def test_loaded_objects_are_served_with_resource_versions(tmp_path: Path) -> Non
         assert [n.metadata.name for n in [*nodes.items, *rest.items]] == ["n1", "n2", "n3"]
         assert nodes.metadata.remaining_item_count == 1
         assert rest.metadata._continue is None
-        web = core.read_namespaced_pod("web-0", "shop")  # its namespace made for it
+        namespaces = {n.metadata.name for n in core.list_namespace().items}
+        assert {"default", "kube-system", "shop"} <= namespaces  # shop made for its pod
+        web = core.read_namespaced_pod("web-0", "shop")
         assert web.status.phase == "Running"  # the status as loaded, not Pending
         assert web.spec.node_name == "n1"
         assert web.metadata.uid and web.metadata.creation_timestamp

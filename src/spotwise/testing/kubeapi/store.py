@@ -283,8 +283,9 @@ class Store:
 
         Each object names its ``apiVersion`` and ``kind``; its ``status`` is kept (a pod
         can be loaded Running and bound), the server sets the rest as on create. Missing
-        namespaces are created. No watch sees these writes: the event log is compacted to
-        the last of them, as if they were old. The objects are kept, not copied.
+        namespaces are created; a default one in ``objects`` replaces the server's. No
+        watch sees these writes: the event log is compacted to the last of them, as if
+        they were old. The objects are kept, not copied.
 
         Raises:
             ApiError: For an object of no served kind, or whose name is taken.
@@ -306,6 +307,8 @@ class Store:
                 key = _key(resource, namespace, name)
                 if not name:
                     raise ApiError.invalid(resource, "", "metadata.name: Required value")
+                if resource == namespaces and name in DEFAULT_NAMESPACES:
+                    self._objects.pop(key, None)  # the file's own replaces the server's
                 if key in self._objects:
                     raise ApiError.already_exists(resource, name)
                 status = obj.get("status")
