@@ -477,7 +477,7 @@ def cluster_objects(nodes: int, pods: int, seed: int) -> list[Obj]:
             objects.append(
                 pod_object(
                     ns,
-                    f"{name}-{rng.getrandbits(24):06x}",
+                    f"{name}-{rng.getrandbits(20):05x}{len(objects):x}",
                     {"k8s-app": name},
                     owner,
                     cpu,

@@ -193,6 +193,39 @@ def test_each_object_is_converted_once_per_resource_version(
     assert second["b"].spec.labels.get("tier") == "x"
 
 
+def test_a_snapshot_reads_only_what_changed_since_the_last(
+    cluster: KubernetesCluster,
+    core: client.CoreV1Api,
+    caught_up: CaughtUp,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    core.create_namespaced_pod("default", pod("a"))
+    core.create_namespaced_pod("default", pod("b"))
+    caught_up()
+    first = {p.name: p for p in cluster.snapshot().pending}
+    converted: list[str] = []
+    live_pod = cluster_module.objects.live_pod
+
+    def counted(obj: Obj, *args: Any) -> Any:
+        converted.append(obj["metadata"]["name"])
+        return live_pod(obj, *args)
+
+    monkeypatch.setattr(cluster_module.objects, "live_pod", counted)
+    items = cluster.informers[PODS].items
+    monkeypatch.setattr(cluster.informers[PODS], "items", lambda: pytest.fail("walked"))
+    core.delete_namespaced_pod("a", "default")
+    core.create_namespaced_pod("default", pod("c"))
+    caught_up()
+    second = {p.name: p for p in cluster.snapshot().pending}
+    assert sorted(second) == ["b", "c"] and second["b"] is first["b"]
+    assert converted == ["c"]
+    # A namespace's labels are read by pods' selectors: every pod is looked at again.
+    monkeypatch.setattr(cluster.informers[PODS], "items", items)
+    core.patch_namespace("default", {"metadata": {"labels": {"team": "x"}}})
+    caught_up()
+    assert sorted(p.name for p in cluster.snapshot().pending) == ["b", "c"]
+
+
 def test_an_unchanged_node_is_not_rebuilt(
     cluster: KubernetesCluster, core: client.CoreV1Api, caught_up: CaughtUp
 ) -> None:
