@@ -474,3 +474,19 @@ def test_attached_volumes_come_from_volume_attachments(
     caught_up()
     assert cluster.attached_volumes("n1") == ("pv-va-1",)
     assert cluster.attached_volumes("n3") == ()
+
+
+def test_the_pod_cache_keeps_one_copy_of_repeated_strings() -> None:
+    def parsed(name: str) -> Obj:
+        body = pod(name, "node-1", {"app": "web"})
+        body["metadata"]["namespace"] = "shop"
+        body["spec"]["containers"][0]["resources"] = {"requests": {"cpu": "250m"}}
+        return dict(json.loads(json.dumps(body)))  # parsed apart, as two list pages are
+
+    a, b = (cluster_module.objects.trim_pod(parsed(n)) for n in ("a", "b"))
+    assert a["metadata"]["labels"]["app"] is b["metadata"]["labels"]["app"]
+    assert a["metadata"]["namespace"] is b["metadata"]["namespace"]
+    assert a["spec"]["nodeName"] is b["spec"]["nodeName"]
+    cpu = [p["spec"]["containers"][0]["resources"]["requests"]["cpu"] for p in (a, b)]
+    assert cpu[0] is cpu[1] and cpu[0] == "250m"
+    assert a == {**b, "metadata": {**b["metadata"], "name": "a"}}
