@@ -220,6 +220,39 @@ def test_each_object_is_converted_once_per_resource_version(
     assert second["b"].spec.labels.get("tier") == "x"
 
 
+def test_a_snapshot_reads_only_what_changed_since_the_last(
+    cluster: KubernetesCluster,
+    core: client.CoreV1Api,
+    caught_up: CaughtUp,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    core.create_namespaced_pod("default", pod("a"))
+    core.create_namespaced_pod("default", pod("b"))
+    caught_up()
+    first = {p.name: p for p in cluster.snapshot().pending}
+    converted: list[str] = []
+    live_pod = cluster_module.objects.live_pod
+
+    def counted(obj: Obj, *args: Any) -> Any:
+        converted.append(obj["metadata"]["name"])
+        return live_pod(obj, *args)
+
+    monkeypatch.setattr(cluster_module.objects, "live_pod", counted)
+    items = cluster.informers[PODS].items
+    monkeypatch.setattr(cluster.informers[PODS], "items", lambda: pytest.fail("walked"))
+    core.delete_namespaced_pod("a", "default")
+    core.create_namespaced_pod("default", pod("c"))
+    caught_up()
+    second = {p.name: p for p in cluster.snapshot().pending}
+    assert sorted(second) == ["b", "c"] and second["b"] is first["b"]
+    assert converted == ["c"]
+    # A namespace's labels are read by pods' selectors: every pod is looked at again.
+    monkeypatch.setattr(cluster.informers[PODS], "items", items)
+    core.patch_namespace("default", {"metadata": {"labels": {"team": "x"}}})
+    caught_up()
+    assert sorted(p.name for p in cluster.snapshot().pending) == ["b", "c"]
+
+
 def test_an_unchanged_node_is_not_rebuilt(
     cluster: KubernetesCluster, core: client.CoreV1Api, caught_up: CaughtUp
 ) -> None:
@@ -476,3 +509,19 @@ def test_attached_volumes_come_from_volume_attachments(
     caught_up()
     assert cluster.attached_volumes("n1") == ("pv-va-1",)
     assert cluster.attached_volumes("n3") == ()
+
+
+def test_the_pod_cache_keeps_one_copy_of_repeated_strings() -> None:
+    def parsed(name: str) -> Obj:
+        body = pod(name, "node-1", {"app": "web"})
+        body["metadata"]["namespace"] = "shop"
+        body["spec"]["containers"][0]["resources"] = {"requests": {"cpu": "250m"}}
+        return dict(json.loads(json.dumps(body)))  # parsed apart, as two list pages are
+
+    a, b = (cluster_module.objects.trim_pod(parsed(n)) for n in ("a", "b"))
+    assert a["metadata"]["labels"]["app"] is b["metadata"]["labels"]["app"]
+    assert a["metadata"]["namespace"] is b["metadata"]["namespace"]
+    assert a["spec"]["nodeName"] is b["spec"]["nodeName"]
+    cpu = [p["spec"]["containers"][0]["resources"]["requests"]["cpu"] for p in (a, b)]
+    assert cpu[0] is cpu[1] and cpu[0] == "250m"
+    assert a == {**b, "metadata": {**b["metadata"], "name": "a"}}

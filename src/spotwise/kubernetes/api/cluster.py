@@ -2,8 +2,10 @@
 
 Reads come from informers (list and watch caches), never from a request per decision;
 writes go straight to the API server. Each object is converted to the model once per
-``resourceVersion`` (a pod also once per change of the volumes or namespaces it reads),
-so a snapshot of 100,000 pods costs a walk over the cache, not a parse of every pod.
+``resourceVersion`` (a pod also once per change of the volumes or namespaces it reads).
+The informers name the objects that changed, so a snapshot converts those only, and
+walks a whole cache only when what its objects read (namespaces, volumes) changed: a
+snapshot of 100,000 pods costs the changes since the last one and the assembly of nodes.
 
 A snapshot is as of one moment per resource: the informers are independent watches, so
 a pod may be seen bound to a node the node informer has not seen yet. Such a pod is left
@@ -13,6 +15,7 @@ out until both agree; the next snapshot, a few seconds later, has it.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import logging
 import socket
 import threading
@@ -41,6 +44,7 @@ from spotwise.kubernetes.api.informer import (
     WATCHED,
     Informer,
     Kind,
+    object_key,
 )
 from spotwise.kubernetes.api.objects import LivePod, Obj
 from spotwise.kubernetes.manifests.nodes import parse_node
@@ -109,12 +113,18 @@ class KubernetesCluster:
                 api,
                 kind,
                 transform=objects.trim_pod if kind is PODS else None,
+                on_change=functools.partial(self._changed, kind),
                 **(informer_options or {}),
             )
             for kind in WATCHED
         }
         self._now = now
         self._cache: dict[Kind, dict[str, _Converted]] = {kind: {} for kind in WATCHED}
+        # The keys each informer changed since the last snapshot took them.
+        self._dirty: dict[Kind, set[str]] = {kind: set() for kind in WATCHED}
+        self._dirty_lock = threading.Lock()
+        # The last snapshot's models per kind, and the state of what they read then.
+        self._results: dict[Kind, tuple[object, dict[str, Any]]] = {}
         self._snapshot_lock = threading.Lock()
         self._nodes: dict[str, tuple[Node, tuple[Pod, ...], Node]] = {}
         self._events: OrderedDict[tuple[str, ...], tuple[str, str, int]] = OrderedDict()
@@ -185,12 +195,14 @@ class KubernetesCluster:
                 lambda obj: objects.live_pod(obj, names, volumes()),
                 objects.pod_dependencies,
                 pod_context,
+                state=(volumes_context, names_context),
             )
             budgets = self._convert(PDBS, lambda obj: parse_pdb(objects.manifest(obj)))
             daemonsets = self._convert(
                 DAEMONSETS,
                 lambda obj: daemonset(objects.manifest(obj), names).spec,
                 context=lambda _: names_context,
+                state=names_context,
             )
             return self._assemble(nodes, pods, budgets, daemonsets)
 
@@ -215,38 +227,79 @@ class KubernetesCluster:
                     found.append(str(volume))
         return tuple(sorted(found))
 
+    def _changed(self, kind: Kind, key: str) -> None:
+        """An informer's object changed (its thread calls this): the next snapshot reads it."""
+        with self._dirty_lock:
+            self._dirty[kind].add(key)
+
     def _convert(
         self,
         kind: Kind,
         convert: Callable[[Obj], Any],
         reads: Callable[[Obj], object] = lambda _: None,
         context: Callable[[object], object] = lambda _: None,
+        state: object = None,
     ) -> dict[str, Any]:
-        """Every object of ``kind`` as the model, converted only when it changed."""
-        old = self._cache[kind]
+        """Every object of ``kind`` as the model, converted only when it changed.
+
+        ``state`` is what ``context`` answers from: while it is the same as at the last
+        snapshot, only the objects the informer changed since are looked at.
+        """
+        with self._dirty_lock:
+            dirty, self._dirty[kind] = self._dirty[kind], set()
+        informer = self.informers[kind]
+        cache = self._cache[kind]
+        last = self._results.get(kind)
+        if last is not None and last[0] == state:
+            result = last[1]
+            for key in dirty:
+                obj = informer.get(key)
+                if obj is None:  # deleted
+                    cache.pop(key, None)
+                    result.pop(key, None)
+                    continue
+                entry = self._converted(kind, obj, cache.get(key), convert, reads, context)
+                cache[key] = entry
+                if entry.value is not None:
+                    result[key] = entry.value
+                else:
+                    result.pop(key, None)
+            return result
         new: dict[str, _Converted] = {}
-        result: dict[str, Any] = {}
-        for obj in self.informers[kind].items():
-            meta = obj.get("metadata") or {}
-            key = f"{meta.get('namespace')}/{meta.get('name')}"
-            version = str(meta.get("resourceVersion") or "")
-            entry = old.get(key)
-            # What it reads is worked out once per version, not on every snapshot.
-            needs = reads(obj) if entry is None or entry.version != version else entry.reads
-            wanted = context(needs)
-            if entry is None or entry.version != version or entry.context != wanted:
-                try:
-                    value = convert(obj)
-                except UserError as error:
-                    log.warning("skipping a malformed %s: %s", kind.kind, error)
-                    value = None  # remembered, so it is reported once per version
-                entry = _Converted(version, needs, wanted, value)
+        result = {}
+        for obj in informer.items():
+            key = object_key(obj)
+            entry = self._converted(kind, obj, cache.get(key), convert, reads, context)
             new[key] = entry
             if entry.value is not None:
                 result[key] = entry.value
         # Replaced whole: objects deleted since the last snapshot leave the cache.
         self._cache[kind] = new
+        self._results[kind] = (state, result)
         return result
+
+    @staticmethod
+    def _converted(
+        kind: Kind,
+        obj: Obj,
+        entry: _Converted | None,
+        convert: Callable[[Obj], Any],
+        reads: Callable[[Obj], object],
+        context: Callable[[object], object],
+    ) -> _Converted:
+        """``obj``'s cache entry: ``entry`` if still valid, else a new conversion."""
+        version = str((obj.get("metadata") or {}).get("resourceVersion") or "")
+        # What it reads is worked out once per version, not on every snapshot.
+        needs = reads(obj) if entry is None or entry.version != version else entry.reads
+        wanted = context(needs)
+        if entry is not None and entry.version == version and entry.context == wanted:
+            return entry
+        try:
+            value = convert(obj)
+        except UserError as error:
+            log.warning("skipping a malformed %s: %s", kind.kind, error)
+            value = None  # remembered, so it is reported once per version
+        return _Converted(version, needs, wanted, value)
 
     def _assemble(
         self,
@@ -270,12 +323,13 @@ class KubernetesCluster:
         made: dict[str, tuple[Node, tuple[Pod, ...], Node]] = {}
         result: list[Node] = []
         for name in sorted(by_name):
-            node, its_pods = by_name[name], tuple(sorted(bound[name], key=_pod_key))
+            # Compared as found (the caches keep their order), sorted only when changed.
+            node, its_pods = by_name[name], tuple(bound[name])
             last = self._nodes.get(name)
             if last is not None and last[0] is node and _same(last[1], its_pods):
                 full = last[2]
             else:
-                full = dataclasses.replace(node, pods=its_pods)
+                full = dataclasses.replace(node, pods=tuple(sorted(its_pods, key=_pod_key)))
             made[name] = (node, its_pods, full)
             result.append(full)
         self._nodes = made

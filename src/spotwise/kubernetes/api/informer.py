@@ -237,12 +237,13 @@ class Informer:
             changed = set(self._objects) | set(objects)
             self._objects = objects
             self.version += 1
-        self.resource_version = str(meta.get("resourceVersion") or "")
-        self.lists += 1
-        self._synced.set()
+        # Before the resourceVersion moves: whoever waits for it finds the change told.
         if self.on_change is not None:
             for key in changed:
                 self.on_change(key)
+        self.resource_version = str(meta.get("resourceVersion") or "")
+        self.lists += 1
+        self._synced.set()
 
     def _watch(self) -> None:
         """Watch from the last resourceVersion until the server ends the watch."""
@@ -291,9 +292,9 @@ class Informer:
             else:
                 self._objects[key] = obj
             self.version += 1
-        self.resource_version = version or self.resource_version
         if self.on_change is not None:
             self.on_change(key)
+        self.resource_version = version or self.resource_version
 
     def _trimmed(self, obj: Obj) -> Obj:
         meta = obj.get("metadata") or {}

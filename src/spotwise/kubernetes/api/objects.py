@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import sys
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
@@ -166,8 +167,31 @@ def trim_pod(obj: Obj) -> Obj:
         conditions = status.get("conditions")
         if isinstance(conditions, list):
             kept["conditions"] = [_only(c, frozenset({"type", "status"})) for c in conditions]
-        obj["status"] = kept
+        obj["status"] = _shared(kept)
+    if isinstance(spec, dict):
+        obj["spec"] = _shared(obj["spec"])
+    meta = obj.get("metadata")
+    if isinstance(meta, dict):
+        for key in ("namespace", "labels", "ownerReferences"):
+            if key in meta:
+                meta[key] = _shared(meta[key])
     return obj
+
+
+def _shared(value: Any) -> Any:
+    """``value`` with its strings interned (``sys.intern``).
+
+    Label values, quantities, node names, owners and the like repeat over thousands of
+    pods, each parsed into its own string: one copy of each keeps 100,000 pods smaller.
+    Unique strings (name, uid, resourceVersion) are left alone.
+    """
+    if isinstance(value, str):
+        return sys.intern(value)
+    if isinstance(value, dict):
+        return {sys.intern(k) if isinstance(k, str) else k: _shared(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_shared(v) for v in value]
+    return value
 
 
 def _only(value: Any, keys: frozenset[str]) -> Any:

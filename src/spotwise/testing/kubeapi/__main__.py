@@ -1,4 +1,4 @@
-"""``python -m spotwise.testing.kubeapi --port PORT --kubeconfig FILE``: serve until stopped."""
+"""``python -m spotwise.testing.kubeapi --port PORT --kubeconfig FILE [--load FILE]``: serve."""
 
 from __future__ import annotations
 
@@ -31,12 +31,18 @@ def main(argv: list[str] | None = None) -> int:
         help="how long a deleted pod on a node takes to stop, at most its grace period "
         "(default 0: at once)",
     )
+    parser.add_argument(
+        "--load",
+        type=Path,
+        help="objects to start with: a JSON or YAML list (or List) of them, status kept",
+    )
     args = parser.parse_args(argv)
     server = KubeApiServer(
         args.host,
         args.port,
         log_size=args.log_size,
         pod_termination=args.pod_termination_seconds,
+        load=args.load,
     )
     if args.kubeconfig is not None:
         server.write_kubeconfig(args.kubeconfig)

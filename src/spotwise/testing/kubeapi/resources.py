@@ -127,6 +127,14 @@ def find(group_version: str, plural: str) -> Resource | None:
     return None
 
 
+def of_kind(api_version: str, kind: str) -> Resource | None:
+    """The resource whose objects have this ``apiVersion`` and ``kind``, if any."""
+    for resource in RESOURCES:
+        if resource.group_version == api_version and resource.kind == kind:
+            return resource
+    return None
+
+
 def groups() -> dict[str, list[str]]:
     """Every named group (not the core one) and its versions, in table order."""
     result: dict[str, list[str]] = {}

@@ -22,6 +22,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
+import yaml
+
 from spotwise.testing.kubeapi import discovery, patch
 from spotwise.testing.kubeapi.binding import bind
 from spotwise.testing.kubeapi.eviction import evict
@@ -48,8 +50,11 @@ class KubeApiServer:
         bookmark_interval: float = 1.0,
         watch_timeout: float = 1800.0,
         pod_termination: float = 0.0,
+        load: Path | None = None,
     ) -> None:
         self.store = Store(log_size, pod_termination)
+        if load is not None:
+            self.store.load(read_objects(load))
         self.bookmark_interval = bookmark_interval
         self.watch_timeout = watch_timeout
         self._httpd = _HTTPServer((host, port), _Handler, self)
@@ -110,6 +115,26 @@ class KubeApiServer:
 
     def __exit__(self, *_: object) -> None:
         self.stop()
+
+
+def read_objects(path: Path) -> list[Obj]:
+    """The objects of a JSON or YAML file: a list of them, or a ``List`` with ``items``.
+
+    YAML (``.yaml``, ``.yml``) may also hold one object per document.
+    """
+    text = path.read_text()
+    if path.suffix in (".yaml", ".yml"):
+        documents = [d for d in yaml.safe_load_all(text) if d is not None]
+        data: Any = documents[0] if len(documents) == 1 else documents
+    else:
+        data = json.loads(text)
+    if isinstance(data, dict) and isinstance(data.get("items"), list):
+        data = data["items"]
+    if isinstance(data, dict):
+        data = [data]
+    if not isinstance(data, list) or not all(isinstance(o, dict) for o in data):
+        raise ValueError(f"{path}: expected a list of objects or a List with items")
+    return data
 
 
 class _HTTPServer(ThreadingHTTPServer):
@@ -425,25 +450,31 @@ def _resource_version(text: str) -> int:
 def _list(
     store: Store, resource: Resource, namespace: str, matches: Predicate, query: dict[str, str]
 ) -> Obj:
-    items, rv = store.list_objects(resource, namespace, matches)
+    """A list answer; with ``limit``, one page of it and a ``continue`` token for the next.
+
+    As from the API server, ``remainingItemCount`` comes only with lists without selectors.
+    """
     meta: Obj = {}
+    after: tuple[str, str] | None = None
     token = query.get("continue")
     if token:
         try:
             state = json.loads(base64.b64decode(token))
-            list_rv, after = int(state["rv"]), tuple(state["start"])
-        except (ValueError, KeyError, TypeError, binascii.Error) as e:
+            list_rv, start = int(state["rv"]), state["start"]
+            after = (str(start[0]), str(start[1]))
+        except (ValueError, KeyError, TypeError, IndexError, binascii.Error) as e:
             raise ApiError.bad_request("invalid continue token") from e
         store.check_not_expired(list_rv)
-        items = [i for i in items if _order(i) > after]
     limit = int(query.get("limit") or 0)
-    if limit and len(items) > limit:
-        items = items[:limit]
-        state = {"rv": rv, "start": list(_order(items[-1]))}
-        meta["continue"] = base64.b64encode(json.dumps(state).encode()).decode()
-        meta["remainingItemCount"] = (
-            len(store.list_objects(resource, namespace, matches)[0]) - limit
-        )
+    items, rv, rest = store.list_page(resource, namespace, matches, after, limit)
+    if limit and len(items) == limit and rest:
+        last = _order(items[-1])
+        more = store.list_page(resource, namespace, matches, last, 1)[0]
+        if more:
+            state = {"rv": rv, "start": list(last)}
+            meta["continue"] = base64.b64encode(json.dumps(state).encode()).decode()
+            if not query.get("labelSelector") and not query.get("fieldSelector"):
+                meta["remainingItemCount"] = rest
     meta["resourceVersion"] = str(rv)
     for item in items:
         item.pop("kind", None)

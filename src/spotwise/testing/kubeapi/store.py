@@ -10,17 +10,18 @@ resourceVersion is told 410 Expired, as the API server does after compaction.
 
 from __future__ import annotations
 
+import bisect
 import copy
 import datetime
 import secrets
 import threading
 import uuid
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from spotwise.testing.kubeapi.resources import Resource, find
+from spotwise.testing.kubeapi.resources import Resource, find, of_kind
 
 Obj = dict[str, Any]
 Key = tuple[str, str, str, str]  # group/version, plural, namespace ('' if cluster-wide), name
@@ -142,6 +143,9 @@ class Store:
         self._terminating: dict[Key, threading.Timer] = {}  # pods their kubelet is stopping
         self._rv = 0
         self._objects: dict[Key, Obj] = {}
+        # Each resource's keys in list order, made when a list needs them after a create or
+        # a delete: a paged list of 100,000 pods then costs a page per request, not a sort.
+        self._sorted: dict[tuple[str, str], list[Key]] = {}
         self._log: deque[Event] = deque()
         self._log_size = log_size
         self._compacted = 0  # events at or below this resourceVersion may be gone
@@ -170,16 +174,40 @@ class Store:
 
         ``namespace`` '' lists every namespace.
         """
+        items, rv, _ = self.list_page(resource, namespace, matches)
+        return items, rv
+
+    def list_page(
+        self,
+        resource: Resource,
+        namespace: str,
+        matches: Callable[[Obj], bool],
+        after: tuple[str, str] | None = None,
+        limit: int = 0,
+    ) -> tuple[list[Obj], int, int]:
+        """A page of :meth:`list_objects`: at most ``limit`` (0: all) matching objects.
+
+        Starts after the (namespace, name) ``after``; only the page's objects are copied.
+        Also returns how many objects of the resource (in ``namespace``, whether they
+        match or not) come after the page.
+        """
         with self._cond:
-            items = [
-                copy.deepcopy(obj)
-                for (gv, plural, ns, _), obj in sorted(self._objects.items())
-                if gv == resource.group_version
-                and plural == resource.plural
-                and (not namespace or ns == namespace)
-                and matches(obj)
-            ]
-            return items, self._rv
+            keys = self._keys(resource)
+            gv, plural = resource.group_version, resource.plural
+            low = (gv, plural, namespace) if namespace else (gv, plural)
+            high = (gv, plural, namespace + "\0") if namespace else (gv, plural + "\0")
+            start = bisect.bisect_left(keys, low)
+            if after is not None:
+                start = max(start, bisect.bisect_right(keys, (gv, plural, *after)))
+            end = bisect.bisect_left(keys, high)
+            items: list[Obj] = []
+            index = start
+            while index < end and not (limit and len(items) >= limit):
+                obj = self._objects[keys[index]]
+                index += 1
+                if matches(obj):
+                    items.append(copy.deepcopy(obj))
+            return items, self._rv, end - index
 
     def events_after(self, cursor: int, timeout: float) -> tuple[list[Event], int]:
         """The events after ``cursor``, waiting up to ``timeout`` s for one; 410 if too old.
@@ -246,8 +274,59 @@ class Store:
             _on_create(resource, obj)
             meta["resourceVersion"] = str(self._bump())
             self._objects[key] = obj
+            self._sorted.pop((resource.group_version, resource.plural), None)
             self._record(resource, "ADDED", obj, None)
             return copy.deepcopy(obj)
+
+    def load(self, objects: Iterable[Obj]) -> int:
+        """Store objects as a cluster that already exists has them; returns how many.
+
+        Each object names its ``apiVersion`` and ``kind``; its ``status`` is kept (a pod
+        can be loaded Running and bound), the server sets the rest as on create. Missing
+        namespaces are created; a default one in ``objects`` replaces the server's. No
+        watch sees these writes: the event log is compacted to the last of them, as if
+        they were old. The objects are kept, not copied.
+
+        Raises:
+            ApiError: For an object of no served kind, or whose name is taken.
+        """
+        namespaces = _resource("v1", "namespaces")
+        count = 0
+        with self._cond:
+            for obj in objects:
+                resource = of_kind(str(obj.get("apiVersion")), str(obj.get("kind")))
+                if resource is None:
+                    raise ApiError.bad_request(
+                        f"no resource of kind {obj.get('kind')} in {obj.get('apiVersion')}"
+                    )
+                meta = obj.setdefault("metadata", {})
+                name = str(meta.get("name") or "")
+                namespace = str(meta.get("namespace") or "default") if resource.namespaced else ""
+                if namespace and _key(namespaces, "", namespace) not in self._objects:
+                    self.create(namespaces, "", {"metadata": {"name": namespace}})
+                key = _key(resource, namespace, name)
+                if not name:
+                    raise ApiError.invalid(resource, "", "metadata.name: Required value")
+                if resource == namespaces and name in DEFAULT_NAMESPACES:
+                    self._objects.pop(key, None)  # the file's own replaces the server's
+                if key in self._objects:
+                    raise ApiError.already_exists(resource, name)
+                status = obj.get("status")
+                for field in SERVER_OWNED:
+                    meta.pop(field, None)
+                meta.update(name=name, uid=str(uuid.uuid4()), creationTimestamp=now(), generation=1)
+                if resource.namespaced:
+                    meta["namespace"] = namespace
+                _on_create(resource, obj)
+                if status is not None:
+                    obj["status"] = status
+                meta["resourceVersion"] = str(self._bump())
+                self._objects[key] = obj
+                self._sorted.pop((resource.group_version, resource.plural), None)
+                count += 1
+            self._log.clear()
+            self._compacted = self._rv
+        return count
 
     def update(
         self,
@@ -407,6 +486,14 @@ class Store:
             raise ApiError.not_found(resource, name)
         return obj
 
+    def _keys(self, resource: Resource) -> list[Key]:
+        """The resource's keys, sorted (namespace, then name)."""
+        which = (resource.group_version, resource.plural)
+        keys = self._sorted.get(which)
+        if keys is None:
+            keys = self._sorted[which] = sorted(k for k in self._objects if k[:2] == which)
+        return keys
+
     def _check_not_expired(self, cursor: int) -> None:
         if cursor < self._compacted:
             oldest = self._log[0].rv if self._log else self._rv + 1
@@ -420,6 +507,7 @@ class Store:
         """Remove an object, recording its final state; returns a copy of that state."""
         final["metadata"]["resourceVersion"] = str(self._bump())
         del self._objects[_key(resource, namespace, name)]
+        self._sorted.pop((resource.group_version, resource.plural), None)
         self._record(resource, "DELETED", final, old)
         return copy.deepcopy(final)
 
