@@ -155,7 +155,7 @@ def test_the_service_and_the_budget_select_the_controller_pods(rendered: list[Ma
     assert budget["spec"]["selector"]["matchLabels"].items() <= labels.items()
 
 
-def test_the_agent_renders_apart_and_waits_for_its_command(rendered_agent: list[Manifest]) -> None:
+def test_the_agent_renders_apart_and_runs_spotwise_agent(rendered_agent: list[Manifest]) -> None:
     assert {m["kind"] for m in rendered_agent} == {
         "ServiceAccount",
         "ClusterRole",
@@ -168,8 +168,10 @@ def test_the_agent_renders_apart_and_waits_for_its_command(rendered_agent: list[
     assert spec["containers"][0]["args"] == ["agent"]
     assert spec["securityContext"]["runAsNonRoot"] is True
     assert spec["containers"][0]["securityContext"]["capabilities"] == {"drop": ["ALL"]}
+    env = {e["name"] for e in spec["containers"][0]["env"]}
+    assert "NODE_NAME" in env  # `spotwise agent` reads its node's name from it
     readme = (AGENT / "README.md").read_text()
-    assert "`spotwise agent`" in readme and "issue 12" in readme
+    assert "`spotwise agent`" in readme
 
 
 def test_the_default_kustomization_lists_neither_agent_nor_servicemonitor() -> None:

@@ -12,6 +12,7 @@ from typer._click.exceptions import ClickException, NoArgsIsHelpError
 
 from spotwise import __version__
 from spotwise.cli import (
+    agent_cmd,
     catalog_cmd,
     config_cmd,
     controller_cmd,
@@ -35,6 +36,7 @@ app.command("plan", help=plan_cmd.HELP)(plan_cmd.plan)
 app.command("validate", help=validate_cmd.HELP)(validate_cmd.validate)
 app.command("simulate", help=simulate_cmd.HELP)(simulate_cmd.simulate)
 app.command("controller", help=controller_cmd.HELP)(controller_cmd.controller)
+app.command("agent", help=agent_cmd.HELP)(agent_cmd.agent)
 app.add_typer(catalog_cmd.app, name="catalog")
 app.add_typer(config_cmd.app, name="config")
 app.add_typer(events_cmd.app, name="events")

@@ -76,6 +76,8 @@ class Handler:
         clock: Time.
         rebalance_policy: A pool's rebalance policy, by pool name.
         dry_run: Decide and log, change and acknowledge nothing.
+        parse: Turns a message body into interruptions (queue messages by default; the
+            node agent reads metadata answers).
     """
 
     def __init__(
@@ -87,8 +89,10 @@ class Handler:
         *,
         rebalance_policy: Callable[[str], RebalancePolicy] = lambda _: RebalancePolicy.REPLACE,
         dry_run: bool = False,
+        parse: Callable[[str], list[Interruption]] = parse_message,
     ) -> None:
         self.cluster = cluster
+        self.parse = parse
         self.source = source
         self.unavailable = unavailable
         self.clock = clock
@@ -115,7 +119,7 @@ class Handler:
     def _handle(self, message: RawMessage, nodes: dict[str, Node], report: IntakeReport) -> bool:
         """Handle one message; True when it may be acknowledged."""
         try:
-            interruptions = parse_message(message.body)
+            interruptions = self.parse(message.body)
         except MessageError as error:
             report.malformed += 1
             log.error(
