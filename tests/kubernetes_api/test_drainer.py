@@ -7,9 +7,11 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from kubernetes import client
+from prometheus_client import CollectorRegistry
 
 from spotwise.decisions.interruption.node_state import mark
 from spotwise.interruption.drainer import Drainer
+from spotwise.interruption.metrics import InterruptionMetrics
 from spotwise.kubernetes.api.cluster import KubernetesCluster
 from spotwise.ports.clock import ManualClock
 from spotwise.ports.cloud import Instance
@@ -51,9 +53,11 @@ def setup(core: client.CoreV1Api, policy: client.PolicyV1Api, room: bool) -> Non
     policy.create_namespaced_pod_disruption_budget("default", pdb("web", {"app": "web"}, 2))
 
 
-def marked(cluster: KubernetesCluster, deadline: float | None, caught_up: CaughtUp) -> None:
+def marked(
+    cluster: KubernetesCluster, deadline: float | None, caught_up: CaughtUp, now: float
+) -> None:
     (node,) = [n for n in cluster.snapshot().nodes if n.name == "doomed"]
-    cluster.patch_node("doomed", mark(node, "spot-interruption", "id-1", deadline))
+    cluster.patch_node("doomed", mark(node, "spot-interruption", "id-1", deadline, now))
     caught_up()
 
 
@@ -66,7 +70,7 @@ def test_pods_wait_for_room_then_leave_as_their_budget_allows(
     setup(core, policy, room=False)
     caught_up()
     clock = ManualClock(time.time())
-    marked(cluster, clock.now() + 3600, caught_up)
+    marked(cluster, clock.now() + 3600, caught_up, clock.now())
     assert len(displaced_pods(cluster.snapshot().nodes)) == 3  # the provisioner's pending
     drainer = Drainer(cluster, TerminatingCloud(), clock)
     report = drainer.run()
@@ -90,9 +94,10 @@ def test_the_deadline_deletes_what_the_budget_holds_and_the_node_goes(
     setup(core, policy, room=False)
     caught_up()
     clock = ManualClock(time.time())
-    marked(cluster, clock.now() + 20, caught_up)  # less than a grace period away
+    marked(cluster, clock.now() + 20, caught_up, clock.now())  # within a grace period
     cloud = TerminatingCloud()
-    drainer = Drainer(cluster, cloud, clock)
+    registry = CollectorRegistry()
+    drainer = Drainer(cluster, cloud, clock, metrics=InterruptionMetrics(registry))
     report = drainer.run()
     assert sorted(k for k, _ in report.deleted) == [
         "default/web-0",
@@ -107,5 +112,7 @@ def test_the_deadline_deletes_what_the_budget_holds_and_the_node_goes(
         time.sleep(0.05)  # the server's kubelet stand-in removes the deleted pods
         caught_up()
     assert done == ["doomed"]
+    assert registry.get_sample_value("spotwise_drain_pods_deleted_at_deadline_total") == 3
+    assert registry.get_sample_value("spotwise_drain_duration_seconds_count") == 1
     assert cloud.terminated == ["i-doomed"]
     assert [n.metadata.name for n in core.list_node().items] == ["spare"]

@@ -8,10 +8,12 @@ from collections.abc import Callable
 from typing import Any
 
 from kubernetes import client
+from prometheus_client import CollectorRegistry
 
 from interruption.samples import body
 from spotwise.decisions.interruption.node_state import TAINT_KEY, in_progress
 from spotwise.interruption.handler import Handler
+from spotwise.interruption.metrics import InterruptionMetrics
 from spotwise.kubernetes.api.cluster import KubernetesCluster
 from spotwise.model.instance_type import CapacityType
 from spotwise.ports.clock import ManualClock
@@ -62,9 +64,13 @@ def test_a_spot_warning_marks_the_node_and_is_acknowledged_once(
     interrupted_node(core)
     caught_up()
     source = ListSource(body("spot_warning.json"), body("spot_warning.json"))
-    h = handler(cluster, source)
+    registry = CollectorRegistry()
+    h = handler(cluster, source, metrics=InterruptionMetrics(registry))
     report = h.run()
     assert report.acked == 2 and len(report.actions) == 1  # the duplicate acts once
+    labels = {"kind": "spot-interruption", "action": "drain"}
+    assert registry.get_sample_value("spotwise_interruption_events_total", labels) == 1
+    assert registry.get_sample_value("spotwise_interruption_mark_latency_seconds_count") == 1
     caught_up()
     (node,) = cluster.snapshot().nodes
     progress = in_progress(node)

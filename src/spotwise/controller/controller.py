@@ -27,6 +27,7 @@ from spotwise.controller.settings import ControllerSettings
 from spotwise.decisions.interruption.response import RebalancePolicy
 from spotwise.interruption.drainer import Drainer
 from spotwise.interruption.handler import Handler, pool_policies
+from spotwise.interruption.metrics import InterruptionMetrics
 from spotwise.ports.clock import Clock
 from spotwise.ports.cloud import Cloud
 from spotwise.ports.cluster import Cluster
@@ -158,6 +159,7 @@ class Controller:
             metrics=self.metrics,
             dry_run=settings.dry_run,
         )
+        self.interruption_metrics = InterruptionMetrics(self.registry)
         self.handler = (
             Handler(
                 cluster,
@@ -166,11 +168,14 @@ class Controller:
                 clock,
                 rebalance_policy=self._rebalance_policy,
                 dry_run=settings.dry_run,
+                metrics=self.interruption_metrics,
             )
             if interruptions is not None
             else None
         )
-        self.drainer = Drainer(cluster, cloud, clock, dry_run=settings.dry_run)
+        self.drainer = Drainer(
+            cluster, cloud, clock, dry_run=settings.dry_run, metrics=self.interruption_metrics
+        )
         self.stop = threading.Event()
         self.synced = False
         self._acting = leadership is None

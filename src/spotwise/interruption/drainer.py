@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from spotwise.decisions.interruption.drain import Backoff, DrainPod, DrainStep, Role, drain_step
 from spotwise.decisions.interruption.node_state import InProgress, in_progress
 from spotwise.decisions.scheduling.packer import PackInput, pack
+from spotwise.interruption.metrics import InterruptionMetrics
 from spotwise.model.labels import NODE_POOL
 from spotwise.model.node import Node
 from spotwise.model.pod import Pod, PodSpec
@@ -59,9 +60,19 @@ class Drainer:
         cloud: The cloud, to terminate a drained node's instance.
         clock: Time.
         dry_run: Decide and log, change nothing.
+        metrics: Where pods moved and drain durations are counted; None counts nothing.
     """
 
-    def __init__(self, cluster: Cluster, cloud: Cloud, clock: Clock, *, dry_run: bool = False):
+    def __init__(
+        self,
+        cluster: Cluster,
+        cloud: Cloud,
+        clock: Clock,
+        *,
+        dry_run: bool = False,
+        metrics: InterruptionMetrics | None = None,
+    ):
+        self.metrics = metrics
         self.cluster = cluster
         self.cloud = cloud
         self.clock = clock
@@ -101,6 +112,8 @@ class Drainer:
         for key in step.delete:
             self.cluster.delete_pod(key)
             report.deleted.append((key, ready))
+            if self.metrics is not None:
+                self.metrics.pods_deleted.inc()
             log.warning(
                 "deleted pod %s on %s: its grace period would outlast the deadline",
                 key,
@@ -116,6 +129,8 @@ class Drainer:
             self.backoff.forget(key)
             if verdict is Eviction.EVICTED:
                 report.evicted.append((key, ready))
+                if self.metrics is not None:
+                    self.metrics.pods_evicted.labels(str(ready).lower()).inc()
                 log.info(
                     "evicted pod %s from %s",
                     key,
@@ -128,6 +143,8 @@ class Drainer:
     def _finish(self, node: Node, progress: InProgress, report: DrainReport) -> None:
         """Drained: spotwise's own node goes (instance, then Node); others stay cordoned."""
         report.finished.append(node.name)
+        if self.metrics is not None and progress.marked_at is not None:
+            self.metrics.drain_seconds.observe(max(0.0, self.clock.now() - progress.marked_at))
         if NODE_POOL not in node.labels or not node.provider_id:
             return  # an Auto Scaling or other group's node: its owner terminates it
         self.cloud.terminate([instance_id(node.provider_id)])

@@ -23,6 +23,7 @@ from spotwise.decisions.interruption.events import Interruption, InterruptionKin
 from spotwise.decisions.interruption.node_state import in_progress, mark, unmark
 from spotwise.decisions.interruption.parse import MessageError, parse_message
 from spotwise.decisions.interruption.response import Action, RebalancePolicy, respond
+from spotwise.interruption.metrics import InterruptionMetrics
 from spotwise.model.labels import NODE_POOL
 from spotwise.model.node import Node
 from spotwise.ports.clock import Clock
@@ -78,6 +79,7 @@ class Handler:
         dry_run: Decide and log, change and acknowledge nothing.
         parse: Turns a message body into interruptions (queue messages by default; the
             node agent reads metadata answers).
+        metrics: Where notices and marking latency are counted; None counts nothing.
     """
 
     def __init__(
@@ -90,7 +92,9 @@ class Handler:
         rebalance_policy: Callable[[str], RebalancePolicy] = lambda _: RebalancePolicy.REPLACE,
         dry_run: bool = False,
         parse: Callable[[str], list[Interruption]] = parse_message,
+        metrics: InterruptionMetrics | None = None,
     ) -> None:
+        self.metrics = metrics
         self.cluster = cluster
         self.parse = parse
         self.source = source
@@ -163,7 +167,7 @@ class Handler:
                 ):
                     return  # already being handled, by the same notice or a sooner one
                 deadline = response.deadline.timestamp() if response.deadline else None
-                patch = mark(node, i.kind.value, i.id, deadline)
+                patch = mark(node, i.kind.value, i.id, deadline, now)
             case Action.CORDON:
                 if node.unschedulable:
                     return
@@ -186,6 +190,10 @@ class Handler:
             return
         self.cluster.patch_node(node.name, patch)  # raising leaves the message to come back
         self._recent[i.id] = now
+        if self.metrics is not None:
+            self.metrics.events.labels(i.kind.value, response.action.value).inc()
+            if response.action is Action.DRAIN and i.time is not None:
+                self.metrics.mark_latency.observe(max(0.0, now - i.time.timestamp()))
         log.info(
             "%s %s: %s", response.action.value, node.name, response.reason, extra={"fields": fields}
         )

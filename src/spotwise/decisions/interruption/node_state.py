@@ -19,6 +19,7 @@ from spotwise.ports.cluster import NodePatch
 TAINT_KEY = "spotwise.io/interruption"
 DEADLINE_ANNOTATION = "spotwise.io/interruption-deadline"
 ID_ANNOTATION = "spotwise.io/interruption-id"
+MARKED_AT_ANNOTATION = "spotwise.io/interruption-marked-at"
 # Kubernetes' own label: service controllers take the node out of load balancers, so new
 # connections stop before its pods do.
 EXCLUDE_LB_LABEL = "node.kubernetes.io/exclude-from-external-load-balancers"
@@ -36,11 +37,13 @@ class InProgress:
         kind: The interruption's kind (the taint's value).
         interruption_id: Its de-duplication id.
         deadline: When the instance goes away, seconds since the epoch; None if it does not.
+        marked_at: When the node was marked, if known.
     """
 
     kind: str
     interruption_id: str
     deadline: float | None
+    marked_at: float | None = None
 
 
 def taint(kind: str) -> Taint:
@@ -48,12 +51,20 @@ def taint(kind: str) -> Taint:
     return Taint(TAINT_KEY, kind, TaintEffect.NO_SCHEDULE)
 
 
-def mark(node: Node, kind: str, interruption_id: str, deadline: float | None) -> NodePatch:
+def mark(
+    node: Node,
+    kind: str,
+    interruption_id: str,
+    deadline: float | None,
+    now: float | None = None,
+) -> NodePatch:
     """The patch that marks ``node`` as interrupted: taint, label, cordon, annotations."""
     annotations: dict[str, str | None] = {
         ID_ANNOTATION: interruption_id,
         DEADLINE_ANNOTATION: "" if deadline is None else iso(deadline),
     }
+    if now is not None:
+        annotations[MARKED_AT_ANNOTATION] = iso(now)
     labels: dict[str, str | None] = {}
     if EXCLUDE_LB_LABEL not in node.labels:
         labels[EXCLUDE_LB_LABEL] = "true"
@@ -75,7 +86,13 @@ def unmark(node: Node) -> NodePatch:
     return NodePatch(
         labels=labels,
         annotations=dict.fromkeys(
-            (ID_ANNOTATION, DEADLINE_ANNOTATION, EXCLUDED_BY_US, CORDONED_BY_US)
+            (
+                ID_ANNOTATION,
+                DEADLINE_ANNOTATION,
+                MARKED_AT_ANNOTATION,
+                EXCLUDED_BY_US,
+                CORDONED_BY_US,
+            )
         ),
         remove_taints=tuple(ours),
         unschedulable=False if cordoned_by_us else None,
@@ -87,8 +104,13 @@ def in_progress(node: Node) -> InProgress | None:
     found = next((t for t in node.taints if t.key == TAINT_KEY), None)
     if found is None:
         return None
-    text = node.annotations.get(DEADLINE_ANNOTATION, "")
-    return InProgress(found.value, node.annotations.get(ID_ANNOTATION, ""), parse_iso(text))
+    annotations = node.annotations
+    return InProgress(
+        found.value,
+        annotations.get(ID_ANNOTATION, ""),
+        parse_iso(annotations.get(DEADLINE_ANNOTATION, "")),
+        parse_iso(annotations.get(MARKED_AT_ANNOTATION, "")),
+    )
 
 
 def iso(seconds: float) -> str:
