@@ -163,3 +163,24 @@ def test_rebalance_policies(
     caught_up()
     (node,) = cluster.snapshot().nodes
     assert [t.value for t in node.taints if t.key == TAINT_KEY] == ["spot-interruption"]
+
+
+def test_a_canceled_maintenance_undoes_its_own_marks(
+    cluster: KubernetesCluster, core: client.CoreV1Api, caught_up: CaughtUp
+) -> None:
+    from spotwise.decisions.interruption.parse import parse_notice
+
+    interrupted_node(core)
+    caught_up()
+    source = ListSource(body("imds_maintenance_list.json"))
+    h = handler(cluster, source, parse=lambda b: parse_notice(b, INSTANCE, "imds"))
+    assert [a[1] for a in h.run().actions] == ["drain"]
+    caught_up()
+    (node,) = cluster.snapshot().nodes
+    assert in_progress(node) is not None and node.unschedulable
+    # The same maintenance, canceled: the same id, and the handler takes its marks off.
+    h.source = ListSource(body("imds_maintenance_canceled.json"))
+    assert [a[1] for a in h.run().actions] == ["undo"]
+    caught_up()
+    (node,) = cluster.snapshot().nodes
+    assert in_progress(node) is None and not node.unschedulable

@@ -154,7 +154,9 @@ class Handler:
         response = respond(i, datetime.fromtimestamp(now, UTC), self.rebalance_policy(pool))
         current = in_progress(node)
         self._recent = {k: t for k, t in self._recent.items() if now - t < RECENT_SECONDS}
-        if i.id in self._recent:
+        # By id and action: a maintenance and its cancellation share an id.
+        recent_key = f"{i.id}#{response.action.value}"
+        if recent_key in self._recent:
             return
         patch: NodePatch | None = None
         match response.action:
@@ -189,7 +191,7 @@ class Handler:
             )
             return
         self.cluster.patch_node(node.name, patch)  # raising leaves the message to come back
-        self._recent[i.id] = now
+        self._recent[recent_key] = now
         if self.metrics is not None:
             self.metrics.events.labels(i.kind.value, response.action.value).inc()
             if response.action is Action.DRAIN and i.time is not None:
