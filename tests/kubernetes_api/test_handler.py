@@ -184,3 +184,25 @@ def test_a_canceled_maintenance_undoes_its_own_marks(
     caught_up()
     (node,) = cluster.snapshot().nodes
     assert in_progress(node) is None and not node.unschedulable
+
+
+def test_each_interruption_acted_on_is_announced_once(
+    cluster: KubernetesCluster, core: client.CoreV1Api, caught_up: CaughtUp
+) -> None:
+    from spotwise.interruption.webhook import Notice
+
+    sent: list[Notice] = []
+
+    class Recording:
+        def send(self, notice: Notice) -> bool:
+            sent.append(notice)
+            return True
+
+    interrupted_node(core)
+    caught_up()
+    source = ListSource(body("spot_warning.json"), body("spot_warning.json"))
+    h = handler(cluster, source, webhook=Recording(), cluster_name="prod")
+    h.run()
+    (notice,) = sent
+    assert (notice.cluster, notice.node, notice.action) == ("prod", "doomed", "drain")
+    assert notice.deadline == "2026-12-04T16:02:00Z"

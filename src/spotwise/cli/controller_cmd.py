@@ -18,6 +18,7 @@ if TYPE_CHECKING:
     from spotwise.config.nodepool import NodePool
     from spotwise.controller.controller import Leadership, LiveCluster
     from spotwise.controller.settings import ControllerSettings
+    from spotwise.interruption.webhook import Webhook
 
 HELP = (
     "Provision nodes for a cluster's pending pods, as a Kubernetes controller.\n\n"
@@ -58,6 +59,22 @@ def controller(
             envvar="INTERRUPTION_QUEUE",
             help="The cluster's SQS interruption queue (deploy/interruption-queue.yaml);"
             " without it, no notices are read.",
+        ),
+    ] = None,
+    webhook_url: Annotated[
+        str | None,
+        typer.Option(
+            metavar="URL",
+            envvar="WEBHOOK_URL",
+            help="Announce each interruption acted on here (a secret: never logged).",
+        ),
+    ] = None,
+    webhook_template: Annotated[
+        Path | None,
+        typer.Option(
+            metavar="FILE",
+            help="The webhook's JSON body with $kind, $node, $instance_id, $action,"
+            " $deadline, $detail, $cluster (default: a Slack message).",
         ),
     ] = None,
     kubeconfig: Annotated[
@@ -157,6 +174,7 @@ def controller(
         qps=kube_api_qps,
         burst=kube_api_burst,
         queue=interruption_queue,
+        webhook=_webhook(webhook_url, webhook_template),
     )
     raise typer.Exit(code)
 
@@ -195,6 +213,7 @@ def run_controller(
     qps: float = 50.0,
     burst: int = 100,
     queue: str | None = None,
+    webhook: Webhook | None = None,
 ) -> int:
     """Assemble the Kubernetes and AWS worlds and run until SIGTERM; returns the exit code.
 
@@ -289,6 +308,7 @@ def run_controller(
         on_leading=keep_templates,
         nodepool_source=source,
         interruptions=interruptions,
+        webhook=webhook,
     )
 
     def stop(signum: int, frame: Any) -> None:
@@ -302,6 +322,26 @@ def run_controller(
     finally:
         if source is not None:
             source.stop()
+
+
+def _webhook(url: str | None, template: Path | None) -> Webhook | None:
+    """The webhook of the flags, if any.
+
+    Raises:
+        UserError: If the template cannot be read.
+    """
+    from spotwise.interruption.webhook import Webhook
+
+    if url is None:
+        if template is not None:
+            raise UserError("--webhook-template", "needs --webhook-url", "pass the URL too")
+        return None
+    if template is None:
+        return Webhook(url)
+    try:
+        return Webhook(url, template.read_text())
+    except OSError as error:
+        raise UserError(str(template), f"cannot be read ({error.strerror})") from None
 
 
 def pool_problem(pool: NodePool, catalog: Catalog, settings: ControllerSettings) -> str | None:

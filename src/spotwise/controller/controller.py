@@ -28,6 +28,7 @@ from spotwise.decisions.interruption.response import RebalancePolicy
 from spotwise.interruption.drainer import Drainer
 from spotwise.interruption.handler import Handler, pool_policies
 from spotwise.interruption.metrics import InterruptionMetrics
+from spotwise.interruption.webhook import Webhook
 from spotwise.ports.clock import Clock
 from spotwise.ports.cloud import Cloud
 from spotwise.ports.cluster import Cluster
@@ -103,6 +104,7 @@ class Controller:
         interruptions: Where interruption notices come from (the cluster's SQS queue);
             None runs no intake (the drain loop still carries on marked nodes, such as
             those the node agent marked).
+        webhook: Where interruptions acted on are announced.
     """
 
     def __init__(
@@ -119,6 +121,7 @@ class Controller:
         on_leading: Callable[[Sequence[NodePool]], None] | None = None,
         nodepool_source: NodePoolsChanged | None = None,
         interruptions: InterruptionSource | None = None,
+        webhook: Webhook | None = None,
     ) -> None:
         self.settings = settings
         self.cluster = cluster
@@ -169,6 +172,8 @@ class Controller:
                 rebalance_policy=self._rebalance_policy,
                 dry_run=settings.dry_run,
                 metrics=self.interruption_metrics,
+                webhook=webhook,
+                cluster_name=settings.cluster_name,
             )
             if interruptions is not None
             else None

@@ -19,11 +19,12 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from spotwise.config.nodepool import NodePool
-from spotwise.decisions.interruption.events import Interruption, InterruptionKind
+from spotwise.decisions.interruption.events import Interruption, InterruptionKind, utc_text
 from spotwise.decisions.interruption.node_state import in_progress, mark, unmark
 from spotwise.decisions.interruption.parse import MessageError, parse_message
 from spotwise.decisions.interruption.response import Action, RebalancePolicy, respond
 from spotwise.interruption.metrics import InterruptionMetrics
+from spotwise.interruption.webhook import Notice, Webhook
 from spotwise.model.labels import NODE_POOL
 from spotwise.model.node import Node
 from spotwise.ports.clock import Clock
@@ -80,6 +81,8 @@ class Handler:
         parse: Turns a message body into interruptions (queue messages by default; the
             node agent reads metadata answers).
         metrics: Where notices and marking latency are counted; None counts nothing.
+        webhook: Where each interruption acted on is announced; None announces nothing.
+        cluster_name: The cluster's name, in announcements.
     """
 
     def __init__(
@@ -93,8 +96,12 @@ class Handler:
         dry_run: bool = False,
         parse: Callable[[str], list[Interruption]] = parse_message,
         metrics: InterruptionMetrics | None = None,
+        webhook: Webhook | None = None,
+        cluster_name: str = "",
     ) -> None:
         self.metrics = metrics
+        self.webhook = webhook
+        self.cluster_name = cluster_name
         self.cluster = cluster
         self.parse = parse
         self.source = source
@@ -208,6 +215,18 @@ class Handler:
                 warning=response.action is Action.DRAIN,
             )
         )
+        if self.webhook is not None:
+            self.webhook.send(
+                Notice(
+                    self.cluster_name,
+                    i.kind.value,
+                    node.name,
+                    i.instance_id or "",
+                    response.action.value,
+                    utc_text(response.deadline) if response.deadline else "none",
+                    response.reason or i.detail,
+                )
+            )
         if i.kind in (
             InterruptionKind.SPOT_INTERRUPTION,
             InterruptionKind.REBALANCE_RECOMMENDATION,
