@@ -17,14 +17,13 @@ from dataclasses import dataclass
 from spotwise.controller.metrics import ControllerMetrics
 from spotwise.model.labels import NODE_POOL
 from spotwise.model.node import Node
+from spotwise.model.provider_id import instance_id
 from spotwise.ports.clock import Clock
-from spotwise.ports.cloud import Cloud, Instance, InstanceState
+from spotwise.ports.cloud import Cloud, Instance
 from spotwise.ports.cluster import Cluster, ClusterEvent
-from spotwise.provisioning.inflight import instance_id
 from spotwise.provisioning.provisioner import Provisioner
 
 log = logging.getLogger(__name__)
-_GONE = frozenset({InstanceState.SHUTTING_DOWN, InstanceState.TERMINATED})
 
 
 @dataclass(frozen=True, slots=True)
@@ -142,7 +141,7 @@ class GarbageCollector:
         return tuple(
             n
             for n in suspects
-            if (i := described.get(instance_id(n.provider_id))) is None or i.state in _GONE
+            if (i := described.get(instance_id(n.provider_id))) is None or i.state.gone
         )
 
     def _delete(self, node: Node) -> None:

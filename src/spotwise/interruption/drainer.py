@@ -21,10 +21,10 @@ from spotwise.interruption.metrics import InterruptionMetrics
 from spotwise.model.labels import NODE_POOL
 from spotwise.model.node import Node
 from spotwise.model.pod import Pod, PodSpec
+from spotwise.model.provider_id import instance_id
 from spotwise.ports.clock import Clock
 from spotwise.ports.cloud import Cloud
 from spotwise.ports.cluster import Cluster, ClusterEvent, Eviction
-from spotwise.provisioning.inflight import instance_id
 
 log = logging.getLogger(__name__)
 

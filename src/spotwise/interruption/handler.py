@@ -27,11 +27,11 @@ from spotwise.interruption.metrics import InterruptionMetrics
 from spotwise.interruption.webhook import Notice, Webhook
 from spotwise.model.labels import NODE_POOL
 from spotwise.model.node import Node
+from spotwise.model.provider_id import instance_id
 from spotwise.ports.clock import Clock
 from spotwise.ports.cloud import OfferingError
 from spotwise.ports.cluster import Cluster, ClusterEvent, NodePatch
 from spotwise.ports.interruptions import InterruptionSource, RawMessage
-from spotwise.provisioning.inflight import instance_id
 from spotwise.provisioning.unavailable import UnavailableOfferings
 
 log = logging.getLogger(__name__)

@@ -32,6 +32,7 @@ from typing import Protocol
 
 from spotwise.model.allocation import OnDemandAllocationStrategy, SpotAllocationStrategy
 from spotwise.model.instance_type import Architecture, CapacityType
+from spotwise.model.provider_id import provider_id
 from spotwise.model.scheduling_terms import Taint
 
 # Tag keys spotwise puts on every instance it launches.
@@ -109,6 +110,11 @@ class InstanceState(enum.StrEnum):
     TERMINATED = "terminated"
     STOPPING = "stopping"
     STOPPED = "stopped"
+
+    @property
+    def gone(self) -> bool:
+        """Shutting down or terminated: the instance will not serve again."""
+        return self in (InstanceState.SHUTTING_DOWN, InstanceState.TERMINATED)
 
 
 @dataclass(frozen=True, slots=True)
@@ -209,7 +215,7 @@ class Instance:
     @property
     def provider_id(self) -> str:
         """The Kubernetes providerID of its node: ``aws:///<zone>/<instance-id>``."""
-        return f"aws:///{self.zone}/{self.instance_id}"
+        return provider_id(self.zone, self.instance_id)
 
 
 @dataclass(frozen=True, slots=True)

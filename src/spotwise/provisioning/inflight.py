@@ -46,11 +46,6 @@ class InFlightNode:
         return self.instance.instance_id if self.instance is not None else self.name
 
 
-def instance_id(provider_id: str) -> str:
-    """The instance id at the end of a providerID (``aws:///us-east-1a/i-0abc``)."""
-    return provider_id.rsplit("/", 1)[-1]
-
-
 class InFlight:
     """The in-flight nodes, by instance id (or plan name for dry-run decisions)."""
 

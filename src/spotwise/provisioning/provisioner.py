@@ -26,18 +26,18 @@ from spotwise.model.instance_type import CapacityType
 from spotwise.model.labels import HOSTNAME
 from spotwise.model.node import Node
 from spotwise.model.pod import Pod, PodSpec
+from spotwise.model.provider_id import instance_id
 from spotwise.ports.clock import Clock
 from spotwise.ports.cloud import (
     REGISTRATION_TIMEOUT_CODE,
     TAG_NODE,
     TAG_POOL,
     Instance,
-    InstanceState,
     OfferingError,
 )
 from spotwise.ports.cluster import Cluster, ClusterSnapshot
 from spotwise.provisioning.available_pools import AvailablePools
-from spotwise.provisioning.inflight import InFlight, InFlightNode, instance_id
+from spotwise.provisioning.inflight import InFlight, InFlightNode
 from spotwise.provisioning.launcher import (
     Failed,
     FellBack,
@@ -62,7 +62,6 @@ EPHEMERAL_TAINTS = frozenset(
         "node.cloudprovider.kubernetes.io/uninitialized",
     }
 )
-_GONE = frozenset({InstanceState.SHUTTING_DOWN, InstanceState.TERMINATED})
 # Planned node names whose attempts are remembered; older ones are forgotten (their pods
 # are long placed).
 MAX_REMEMBERED_NAMES = 10_000
@@ -296,7 +295,7 @@ class Provisioner:
         if not live or self.dry_run:
             return
         found = {i.instance_id: i for i in self.launcher.cloud.describe(live)}
-        lost = [i for i in live if i not in found or found[i].state in _GONE]
+        lost = [i for i in live if i not in found or found[i].state.gone]
         for record in self.inflight.drop(lost):
             self._retire(record)
 
@@ -307,7 +306,7 @@ class Provisioner:
     def _seen(self, instance: Instance) -> bool:
         """Whether a launch answered with an instance that is gone, joined or in flight."""
         i = instance.instance_id
-        return instance.state in _GONE or i in self._registered or i in self.inflight
+        return instance.state.gone or i in self._registered or i in self.inflight
 
     def _expire(self, now: float) -> tuple[InFlightNode, ...]:
         """Terminate the instances that did not register in time and mark their offerings."""

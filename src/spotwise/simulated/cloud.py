@@ -35,7 +35,6 @@ from spotwise.simulated.spot_pools import SpotPools
 INSUFFICIENT_CAPACITY = "InsufficientInstanceCapacity"
 RESERVATION_FULL = "ReservationCapacityExceeded"
 UNSUPPORTED = "Unsupported"
-_GONE = frozenset({InstanceState.SHUTTING_DOWN, InstanceState.TERMINATED})
 
 
 class SimulatedCloud:
@@ -118,7 +117,7 @@ class SimulatedCloud:
         """Terminate instances at once; unknown and terminated ones are ignored."""
         for instance_id in instance_ids:
             instance = self._instances.get(instance_id)
-            if instance is None or instance.state in _GONE:
+            if instance is None or instance.state.gone:
                 continue
             self._instances[instance_id] = replace(instance, state=InstanceState.TERMINATED)
             reservation = instance.tags.get(TAG_CAPACITY_RESERVATION)
@@ -137,7 +136,7 @@ class SimulatedCloud:
         return tuple(
             current
             for current in map(self._current, self._instances)
-            if current.tags.get(TAG_CLUSTER) == cluster and current.state not in _GONE
+            if current.tags.get(TAG_CLUSTER) == cluster and not current.state.gone
         )
 
     # -- controls for tests and the simulator ---------------------------------------------

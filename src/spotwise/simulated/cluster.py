@@ -18,6 +18,7 @@ from spotwise.model.instance_type import CapacityType
 from spotwise.model.labelset import LabelSet
 from spotwise.model.node import Node
 from spotwise.model.pod import Pod
+from spotwise.model.provider_id import provider_id
 from spotwise.model.resources import Resources
 from spotwise.model.scheduling_terms import Taint, TaintEffect
 
@@ -267,7 +268,7 @@ class SimCluster:
                 node.capacity_type,
                 node.price,
                 node.unschedulable,
-                f"aws:///{node.zone}/{node.instance_id}",
+                provider_id(node.zone, node.instance_id),
                 dict(node.annotations),
             )
             self._node_values[node.name] = value

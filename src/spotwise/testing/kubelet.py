@@ -55,6 +55,7 @@ from spotwise.catalog.catalog import Catalog, UnknownInstanceType
 from spotwise.decisions.scheduling.overhead import VM_MEMORY_OVERHEAD, allocatable
 from spotwise.model import labels as keys
 from spotwise.model.instance_type import InstanceType
+from spotwise.model.provider_id import provider_id
 from spotwise.model.resources import Resources
 from spotwise.model.scheduling_terms import Taint, TaintEffect
 from spotwise.ports.cloud import TAG_CLUSTER
@@ -149,11 +150,6 @@ def _taint(item: str) -> Taint:
         raise ValueError(f"malformed taint {item!r}: expected key[=value]:Effect")
     key, _, value = key_value.partition("=")
     return Taint(key, value, TaintEffect(effect))
-
-
-def provider_id(zone: str, instance_id: str) -> str:
-    """``spec.providerID`` as the AWS cloud provider writes it."""
-    return f"aws:///{zone}/{instance_id}"
 
 
 class TestKubelets:

@@ -1,28 +1,5 @@
-"""EC2 provider IDs: ``aws:///<zone>/<instance-id>``, how a Node names its instance."""
+"""EC2 provider IDs, as the Kubernetes world reads them (`spotwise.model.provider_id`)."""
 
-from __future__ import annotations
+from spotwise.model.provider_id import PREFIX, parse_provider_id, provider_id
 
-PREFIX = "aws://"
-
-
-def parse_provider_id(provider_id: str) -> tuple[str, str]:
-    """The zone and the instance ID of an EC2 node's ``spec.providerID``.
-
-    The cloud-controller-manager writes ``aws:///us-east-1a/i-0abc``; older clusters leave
-    the zone out (``aws:///i-0abc``), which gives an empty zone.
-
-    Raises:
-        ValueError: If ``provider_id`` is not an EC2 provider ID.
-    """
-    if not provider_id.startswith(PREFIX):
-        raise ValueError(f"{provider_id!r} is not an EC2 provider ID (aws:///<zone>/<instance>)")
-    parts = [p for p in provider_id[len(PREFIX) :].split("/") if p]
-    if not parts or not parts[-1].startswith("i-") or len(parts) > 2:
-        raise ValueError(f"{provider_id!r} does not end in an EC2 instance ID")
-    zone = parts[0] if len(parts) == 2 else ""
-    return zone, parts[-1]
-
-
-def provider_id(zone: str, instance_id: str) -> str:
-    """The provider ID the cloud-controller-manager gives an instance's Node."""
-    return f"{PREFIX}/{zone}/{instance_id}" if zone else f"{PREFIX}/{instance_id}"
+__all__ = ["PREFIX", "parse_provider_id", "provider_id"]
