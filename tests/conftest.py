@@ -11,6 +11,8 @@ import pytest
 import requests
 from moto.server import ThreadedMotoServer
 
+from spotwise.testing import moto_lifecycle
+
 # Credentials that can never reach a real account.
 os.environ.setdefault("AWS_ACCESS_KEY_ID", "testing")
 os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "testing")
@@ -20,6 +22,7 @@ os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")
 @pytest.fixture(scope="session")
 def moto_server() -> Iterator[str]:
     """The endpoint URL of a moto server on a free loopback port."""
+    moto_lifecycle.install()  # CompleteLifecycleAction and heartbeats, as AWS answers them
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
     server.start()
     host, port = server.get_host_and_port()
@@ -31,6 +34,7 @@ def moto_server() -> Iterator[str]:
 def aws_endpoint(moto_server: str) -> Iterator[str]:
     """The moto endpoint, with all state reset before the test."""
     requests.post(f"{moto_server}/moto-api/reset", timeout=10).raise_for_status()
+    moto_lifecycle.reset()
     yield moto_server
 
 

@@ -54,8 +54,26 @@ def test_the_policy_grants_exactly_the_calls_spotwise_makes(
 ) -> None:
     granted = {action for s in statements for action in actions(s)}
     assert granted == NEEDED
-    # Not granted on purpose: Auto Scaling lifecycle actions come with their own issue.
-    assert not any(a.startswith("autoscaling:") for a in granted)
+
+
+def test_lifecycle_actions_are_granted_only_on_groups_with_a_managed_tag(
+    statements: list[dict[str, Any]],
+) -> None:
+    # The writes of the interruptions-only mode: held to groups that carry spotwise's or
+    # NTH's managed tag, as the handler acts only on those.
+    lifecycle = {
+        "autoscaling:CompleteLifecycleAction",
+        "autoscaling:RecordLifecycleActionHeartbeat",
+    }
+    writers = [s for s in statements if set(actions(s)) & lifecycle]
+    assert {tuple(sorted(s["Condition"]["Null"])) for s in writers} == {
+        ("aws:ResourceTag/spotwise.io/managed",),
+        ("aws:ResourceTag/aws-node-termination-handler/managed",),
+    }
+    for statement in writers:
+        assert set(actions(statement)) == lifecycle
+        assert ":autoScalingGroup:" in statement["Resource"]
+        assert set(statement["Condition"]["Null"].values()) == {"false"}
 
 
 def test_sqs_is_granted_only_to_read_the_clusters_interruption_queue(

@@ -16,8 +16,8 @@ import pytest
 from .conftest import DEPLOY
 
 POLICY = DEPLOY / "iam-policy.json"
-# Calls that EC2 (or the Pricing API) authorizes on "*" only.
-UNSCOPED_READS = ("ec2:Describe", "pricing:GetProducts")
+# Calls that EC2, Auto Scaling (its Describe calls) or the Pricing API authorize on "*" only.
+UNSCOPED_READS = ("ec2:Describe", "autoscaling:Describe", "pricing:GetProducts")
 # Launch inputs that carry no tag of spotwise's (the AMI, subnet and security groups
 # come from the pool's selectors, capacity reservations from the pool).
 UNTAGGED_INPUTS = ("image/", "snapshot/", "subnet/", "security-group/", "capacity-reservation/")

@@ -36,6 +36,12 @@ AWS_CALLS: frozenset[str] = frozenset(
         "sqs:ReceiveMessage",
         "sqs:DeleteMessage",
         "sqs:ChangeMessageVisibility",
+        # Auto Scaling groups' nodes (spotwise.aws.autoscaling).
+        "autoscaling:DescribeAutoScalingInstances",
+        "autoscaling:DescribeTags",
+        "autoscaling:DescribeLifecycleHooks",
+        "autoscaling:RecordLifecycleActionHeartbeat",
+        "autoscaling:CompleteLifecycleAction",
     }
 )
 # Calls made by spotwise.catalog.refresh (the live catalog the controller reads).
