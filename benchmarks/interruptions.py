@@ -33,6 +33,7 @@ from kubernetes import client, config
 from moto.server import ThreadedMotoServer
 
 from spotwise.aws.queue import InterruptionQueue, SqsInterruptionSource
+from spotwise.controller.settings import INTAKE_WORKERS
 from spotwise.decisions.interruption.node_state import mark, unmark
 from spotwise.interruption.drainer import Drainer
 from spotwise.interruption.handler import Handler
@@ -113,6 +114,12 @@ def main() -> None:
     parser.add_argument("--events", type=int, default=200)
     parser.add_argument("--burst", type=int, default=100)
     parser.add_argument("--pods", type=int, default=100)
+    parser.add_argument(
+        "--workers",
+        type=int,
+        default=INTAKE_WORKERS,
+        help="messages handled at once (the controller's default; 1: one after another)",
+    )
     args = parser.parse_args()
     logging.disable(logging.WARNING)
 
@@ -142,7 +149,13 @@ def main() -> None:
             InterruptionQueue(session, region="us-east-1", queue_url=url, endpoint_url=endpoint),
             wait_seconds=20,
         )
-        handler = Handler(marks, source, UnavailableOfferings(), WallClock())  # type: ignore[arg-type]
+        handler = Handler(
+            marks,  # type: ignore[arg-type]
+            source,
+            UnavailableOfferings(),
+            WallClock(),
+            workers=args.workers,
+        )
         stop = threading.Event()
 
         def intake() -> None:
@@ -151,7 +164,10 @@ def main() -> None:
 
         thread = threading.Thread(target=intake, daemon=True)
         thread.start()
-        print(f"interruptions against loopback peers: {nodes} nodes")
+        print(
+            f"interruptions against loopback peers: {nodes} nodes,"
+            f" {args.workers} intake workers"
+        )
 
         # 1. One event at a time: queue -> marked.
         latencies = []

@@ -8,8 +8,10 @@ the instances' kubelets and for kube-scheduler.
 from __future__ import annotations
 
 import base64
+import json
 import signal
 import time
+import uuid
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +20,11 @@ import yaml
 from kubernetes import client
 
 from aws.conftest import CLUSTER
+from aws.groups import HOOK, auto_scaling_group
+from kubeapi.helpers import node, pod, run_pod
+from spotwise.model.provider_id import provider_id
 from spotwise.simulated.queue import spot_warning
+from spotwise.testing import moto_lifecycle
 
 from .conftest import TYPES, ControllerProcess, wait_for
 
@@ -206,4 +212,83 @@ def test_a_spot_warning_replaces_the_node_before_its_pods_move(
     attributes = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["All"])["Attributes"]
     assert attributes["ApproximateNumberOfMessages"] == "0"
     assert attributes["ApproximateNumberOfMessagesNotVisible"] == "0"
+    assert controller.stop() == 0
+
+
+def lifecycle_action(group: str, instance: str, at: float) -> str:
+    """The EventBridge event of an Auto Scaling terminate lifecycle action."""
+    return json.dumps(
+        {
+            "version": "0",
+            "id": f"lifecycle-{instance}",
+            "detail-type": "EC2 Instance-terminate Lifecycle Action",
+            "source": "aws.autoscaling",
+            "account": "123456789012",
+            "time": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(at)),
+            "region": "us-east-1",
+            "resources": [],
+            "detail": {
+                "LifecycleActionToken": str(uuid.uuid5(uuid.NAMESPACE_OID, instance)),
+                "AutoScalingGroupName": group,
+                "LifecycleHookName": HOOK,
+                "EC2InstanceId": instance,
+                "LifecycleTransition": "autoscaling:EC2_INSTANCE_TERMINATING",
+            },
+        }
+    )
+
+
+def group_node(core: client.CoreV1Api, name: str, instance: str) -> None:
+    """The Node of an Auto Scaling group's instance, with a running pod on it."""
+    body = node(name, {"topology.kubernetes.io/zone": "us-east-1a"})
+    body["spec"]["providerID"] = provider_id("us-east-1a", instance)
+    core.create_node(body)
+    core.create_namespaced_pod("default", pod(f"{name}-app", name, {"app": name}))
+    run_pod(core, f"{name}-app")
+
+
+def test_interruptions_only_drains_managed_groups_nodes_and_releases_their_hooks(
+    start_controller: Any, core: client.CoreV1Api, ec2: Any, aws_endpoint: str
+) -> None:
+    (managed,) = auto_scaling_group(
+        aws_endpoint, "kops-nodes", tags={"aws-node-termination-handler/managed": "true"}
+    )
+    (unmanaged,) = auto_scaling_group(aws_endpoint, "someone-elses")
+    core.create_namespace(client.V1Namespace(metadata=client.V1ObjectMeta(name="spotwise")))
+    group_node(core, "managed", managed)
+    group_node(core, "unmanaged", unmanaged)
+    core.create_node(node("spare", {"topology.kubernetes.io/zone": "us-east-1a"}))
+    sqs = boto3.client("sqs", region_name="us-east-1", endpoint_url=aws_endpoint)
+    url = sqs.create_queue(QueueName=f"spotwise-{CLUSTER}")["QueueUrl"]
+    controller = start_controller(
+        "--no-config", "--interruptions-only", "--interruption-queue", f"spotwise-{CLUSTER}"
+    )
+    for group, instance in (("kops-nodes", managed), ("someone-elses", unmanaged)):
+        moto_lifecycle.hold(group, instance, region="us-east-1")
+        sqs.send_message(QueueUrl=url, MessageBody=lifecycle_action(group, instance, time.time()))
+
+    def released() -> bool:
+        return any(c.instance_id == managed for c in moto_lifecycle.calls)
+
+    wait_for("the managed node's lifecycle action to be released", released)
+    assert [(c.action, c.group, c.result) for c in moto_lifecycle.calls] == [
+        ("CompleteLifecycleAction", "kops-nodes", "CONTINUE")
+    ]
+    # Released only once its pod was gone; the group's instance is terminated by the group.
+    assert [p.metadata.name for p in core.list_namespaced_pod("default").items] == ["unmanaged-app"]
+    state = ec2.describe_instances(InstanceIds=[managed])["Reservations"][0]["Instances"][0]
+    assert state["State"]["Name"] in ("shutting-down", "terminated")
+    # The other group's node is left alone, its message acknowledged and skipped.
+    unmarked = core.read_node("unmanaged")
+    assert not unmarked.spec.unschedulable and not unmarked.spec.taints
+    wait_for(
+        "both messages to be deleted",
+        lambda: (
+            sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["All"])["Attributes"][
+                "ApproximateNumberOfMessages"
+            ]
+            == "0"
+        ),
+    )
+    assert not controller.said("provisioning")  # no provisioning loop in this mode
     assert controller.stop() == 0

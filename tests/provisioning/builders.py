@@ -44,6 +44,9 @@ class FakeCluster:
     def emit(self, event) -> None:
         pass
 
+    def attached_volumes(self, node: str) -> tuple[str, ...]:
+        return ()
+
 
 def pods(n: int, cpu: int = 1000, prefix: str = "web") -> list[Pod]:
     spec = PodSpec("shop", requests=Resources(cpu, 2 * GI, 1))

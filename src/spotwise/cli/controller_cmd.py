@@ -61,6 +61,22 @@ def controller(
             " without it, no notices are read.",
         ),
     ] = None,
+    interruptions_only: Annotated[
+        bool,
+        typer.Option(
+            "--interruptions-only",
+            help="Handle interruptions only (no provisioning), for nodes of Auto Scaling"
+            " groups that carry a managed tag (docs/interruptions.md).",
+        ),
+    ] = False,
+    managed_tag: Annotated[
+        list[str] | None,
+        typer.Option(
+            metavar="KEY",
+            help="With --interruptions-only: a tag key that opts a group in (repeatable;"
+            " default spotwise.io/managed and aws-node-termination-handler/managed).",
+        ),
+    ] = None,
     webhook_url: Annotated[
         str | None,
         typer.Option(
@@ -145,11 +161,18 @@ def controller(
     from spotwise.config.nodepool import load_nodepools
     from spotwise.controller import logs
     from spotwise.controller.settings import ControllerSettings
+    from spotwise.interruption.scope import MANAGED_TAGS
 
     logs.configure(log_level)
     catalog = load_catalog(region, catalog_file)
     pools = None
-    if config is not None:
+    if managed_tag and not interruptions_only:
+        raise UserError("--managed-tag", "applies only with --interruptions-only", "add it")
+    if interruptions_only:
+        if config is not None:
+            raise UserError("--config", "has no use with --interruptions-only", "leave it out")
+        pools = []  # nothing is provisioned: no NodePools are read
+    elif config is not None:
         pools = load_nodepools(config)
         refuse_broken_pools(pools, catalog, dry_run)
     settings = ControllerSettings(
@@ -163,6 +186,8 @@ def controller(
         lease_seconds=lease_seconds,
         renew_seconds=renew_seconds,
         retry_seconds=retry_seconds,
+        interruptions_only=interruptions_only,
+        managed_tags=tuple(managed_tag) if managed_tag else MANAGED_TAGS,
     )
     join = {"endpoint": cluster_endpoint, "ca": cluster_ca, "cidr": service_cidr}
     code = run_controller(
@@ -222,6 +247,7 @@ def run_controller(
     import boto3
 
     from spotwise.aws import Ec2Cloud, LaunchTemplateRef
+    from spotwise.aws.autoscaling import AwsAutoScaling
     from spotwise.aws.cluster_join import cluster_join
     from spotwise.aws.launch_template import LaunchTemplates
     from spotwise.controller.controller import Controller
@@ -309,6 +335,7 @@ def run_controller(
         nodepool_source=source,
         interruptions=interruptions,
         webhook=webhook,
+        autoscaling=AwsAutoScaling(session, region=settings.region),
     )
 
     def stop(signum: int, frame: Any) -> None:

@@ -28,7 +28,9 @@ from spotwise.decisions.interruption.response import RebalancePolicy
 from spotwise.interruption.drainer import Drainer
 from spotwise.interruption.handler import Handler, pool_policies
 from spotwise.interruption.metrics import InterruptionMetrics
+from spotwise.interruption.scope import ManagedGroups
 from spotwise.interruption.webhook import Webhook
+from spotwise.ports.autoscaling import AutoScaling
 from spotwise.ports.clock import Clock
 from spotwise.ports.cloud import Cloud
 from spotwise.ports.cluster import Cluster
@@ -85,7 +87,10 @@ class NodePoolsChanged(Protocol):
 
 
 class Controller:
-    """Runs the provisioning and garbage-collection loops while this replica leads.
+    """Runs the provisioning, garbage-collection and interruption loops while leading.
+
+    With ``settings.interruptions_only`` it runs the interruption loops alone (intake and
+    drain), for the nodes of Auto Scaling groups that carry a managed tag.
 
     Args:
         settings: How it runs.
@@ -105,6 +110,9 @@ class Controller:
             None runs no intake (the drain loop still carries on marked nodes, such as
             those the node agent marked).
         webhook: Where interruptions acted on are announced.
+        autoscaling: Auto Scaling, to keep and release the lifecycle actions of groups'
+            nodes (and, interruptions only, to tell which groups are managed); None
+            leaves lifecycle actions to their hooks' timeouts.
     """
 
     def __init__(
@@ -122,6 +130,7 @@ class Controller:
         nodepool_source: NodePoolsChanged | None = None,
         interruptions: InterruptionSource | None = None,
         webhook: Webhook | None = None,
+        autoscaling: AutoScaling | None = None,
     ) -> None:
         self.settings = settings
         self.cluster = cluster
@@ -174,12 +183,19 @@ class Controller:
                 metrics=self.interruption_metrics,
                 webhook=webhook,
                 cluster_name=settings.cluster_name,
+                scope=self._scope(autoscaling, clock),
+                workers=settings.intake_workers,
             )
             if interruptions is not None
             else None
         )
         self.drainer = Drainer(
-            cluster, cloud, clock, dry_run=settings.dry_run, metrics=self.interruption_metrics
+            cluster,
+            cloud,
+            clock,
+            dry_run=settings.dry_run,
+            metrics=self.interruption_metrics,
+            autoscaling=autoscaling,
         )
         self.stop = threading.Event()
         self.synced = False
@@ -188,8 +204,20 @@ class Controller:
         self.runner = LoopRunner(
             [
                 Loop("leader-election", settings.retry_seconds, self.elect, leader_only=False),
-                Loop("provisioning", settings.provisioning_interval_seconds, self.provision),
-                Loop("garbage-collection", settings.garbage_interval_seconds, self.garbage.run),
+                *(
+                    []
+                    if settings.interruptions_only
+                    else [
+                        Loop(
+                            "provisioning", settings.provisioning_interval_seconds, self.provision
+                        ),
+                        Loop(
+                            "garbage-collection",
+                            settings.garbage_interval_seconds,
+                            self.garbage.run,
+                        ),
+                    ]
+                ),
                 Loop("drain", settings.drain_interval_seconds, self.drainer.run),
                 *(
                     # The queue's long poll paces the intake: no pause of its own.
@@ -203,6 +231,14 @@ class Controller:
             self.stop,
         )
         self.server = HealthServer(settings.port, self.registry, self.healthy, self.ready)
+
+    def _scope(self, autoscaling: AutoScaling | None, clock: Clock) -> ManagedGroups | None:
+        """The managed groups the handler keeps to, in interruptions-only mode."""
+        if not self.settings.interruptions_only:
+            return None
+        if autoscaling is None:
+            raise ValueError("interruptions-only mode needs the Auto Scaling port")
+        return ManagedGroups(autoscaling, clock, self.settings.managed_tags)
 
     def _rebalance_policy(self, pool: str) -> RebalancePolicy:
         # The pools may change while running (custom resources): read them each time.
@@ -247,16 +283,21 @@ class Controller:
             return
         if not self._started_leading and self.synced:
             log.info("leading", extra={"fields": {"identity": self.settings.identity}})
-            if self.on_leading is not None:
-                self.on_leading(self.nodepools)
-            # Instances the last leader launched are capacity, not a reason to launch.
-            adopted = self.provisioner.adopt(
-                self.cloud.owned_instances(self.settings.cluster_name),
-                self.cluster.snapshot().nodes,
-            )
-            log.info("adopted %d instances in flight", adopted)
+            if not self.settings.interruptions_only:
+                self._take_up_provisioning()
             self._started_leading = True
         self._acting = self._started_leading
+
+    def _take_up_provisioning(self) -> None:
+        """Launch templates in step, then the instances in flight adopted."""
+        if self.on_leading is not None:
+            self.on_leading(self.nodepools)
+        # Instances the last leader launched are capacity, not a reason to launch.
+        adopted = self.provisioner.adopt(
+            self.cloud.owned_instances(self.settings.cluster_name),
+            self.cluster.snapshot().nodes,
+        )
+        log.info("adopted %d instances in flight", adopted)
 
     def run(self) -> int:
         """Serve until `stop` is set (SIGTERM); then release the lease. Returns 0."""

@@ -4,7 +4,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from spotwise.interruption.scope import MANAGED_TAGS
 from spotwise.provisioning.provisioner import REGISTRATION_TIMEOUT_SECONDS
+
+# Interruption messages handled at once: a burst of warnings is marked in parallel, within
+# the client's rate limits (an SQS receive brings at most 10).
+INTAKE_WORKERS = 10
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,6 +36,10 @@ class ControllerSettings:
         drain_interval_seconds: How often the drain loop looks at interrupted nodes.
         registration_timeout_seconds: How long an instance has to register its Node.
         sync_timeout_seconds: How long to wait for the caches to fill at start.
+        interruptions_only: Handle interruptions only (no provisioning, no garbage
+            collection), for nodes of Auto Scaling groups that carry a managed tag.
+        managed_tags: The tag keys that opt a group in, in ``interruptions_only`` mode.
+        intake_workers: How many interruption messages are handled at once.
     """
 
     cluster_name: str
@@ -52,3 +61,6 @@ class ControllerSettings:
     drain_interval_seconds: float = 1.0
     registration_timeout_seconds: float = REGISTRATION_TIMEOUT_SECONDS
     sync_timeout_seconds: float = 120.0
+    interruptions_only: bool = False
+    managed_tags: tuple[str, ...] = MANAGED_TAGS
+    intake_workers: int = INTAKE_WORKERS

@@ -6,22 +6,48 @@ where the last run stopped. Replacement first: a node's pods are evicted once th
 on Ready nodes that are not going away (the provisioner counts them as pending from the
 moment the node is marked, so that capacity is being launched already), or when the
 deadline allows no more waiting.
+
+Once a node's pods are gone (``drained-at`` on the node) it is retired, by its owner:
+
+* spotwise's own node waits for its volumes to detach (bounded by the deadline), then its
+  instance is terminated and the Node deleted;
+* a node held by an Auto Scaling lifecycle hook waits for its volumes likewise, then the
+  action is released (CompleteLifecycleAction, CONTINUE) and the group terminates it;
+  while the drain runs the hook is kept alive with heartbeats at half its timeout;
+* a node of a reboot-only maintenance stays cordoned until it is back (a new boot id,
+  Ready), then the marks come off;
+* any other node stays cordoned until its owner removes it.
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
-from spotwise.decisions.interruption.drain import Backoff, DrainPod, DrainStep, Role, drain_step
-from spotwise.decisions.interruption.node_state import InProgress, in_progress
+from spotwise.decisions.interruption.drain import (
+    Backoff,
+    DrainPod,
+    DrainStep,
+    Role,
+    detach_until,
+    drain_step,
+    heartbeat_due,
+)
+from spotwise.decisions.interruption.node_state import (
+    InProgress,
+    drained,
+    in_progress,
+    released,
+    unmark,
+)
 from spotwise.decisions.scheduling.packer import PackInput, pack
 from spotwise.interruption.metrics import InterruptionMetrics
 from spotwise.model.labels import NODE_POOL
 from spotwise.model.node import Node
 from spotwise.model.pod import Pod, PodSpec
 from spotwise.model.provider_id import instance_id
+from spotwise.ports.autoscaling import AutoScaling, LifecycleAction
 from spotwise.ports.clock import Clock
 from spotwise.ports.cloud import Cloud
 from spotwise.ports.cluster import Cluster, ClusterEvent, Eviction
@@ -41,7 +67,10 @@ class DrainReport:
         deleted: Pods deleted at the deadline, budgets aside, with whether their
             replacement capacity was Ready.
         blocked: Evictions a budget refused (tried again after a backoff).
-        finished: Nodes drained and removed (spotwise's: instance terminated too).
+        finished: Nodes whose pods are all gone (counted once per drain).
+        retired: Nodes retired after their drain: spotwise's terminated, lifecycle
+            actions released, rebooted nodes unmarked.
+        heartbeats: Lifecycle actions kept alive, by instance id.
         waiting: Nodes still waiting, with why.
     """
 
@@ -49,6 +78,8 @@ class DrainReport:
     deleted: list[tuple[str, bool]] = field(default_factory=list)
     blocked: list[str] = field(default_factory=list)
     finished: list[str] = field(default_factory=list)
+    retired: list[str] = field(default_factory=list)
+    heartbeats: list[str] = field(default_factory=list)
     waiting: dict[str, str] = field(default_factory=dict)
 
 
@@ -61,6 +92,8 @@ class Drainer:
         clock: Time.
         dry_run: Decide and log, change nothing.
         metrics: Where pods moved and drain durations are counted; None counts nothing.
+        autoscaling: Auto Scaling, to keep and release lifecycle actions; None leaves
+            them to their hooks' timeouts.
     """
 
     def __init__(
@@ -71,8 +104,14 @@ class Drainer:
         *,
         dry_run: bool = False,
         metrics: InterruptionMetrics | None = None,
+        autoscaling: AutoScaling | None = None,
     ):
         self.metrics = metrics
+        self.autoscaling = autoscaling
+        # Per instance, when its lifecycle hook was last kept alive (in this process; a
+        # new leader counts from the mark, when the hook's wait began).
+        self._beats: dict[str, float] = {}
+        self._timeouts: dict[tuple[str, str], float | None] = {}
         self.cluster = cluster
         self.cloud = cloud
         self.clock = clock
@@ -86,9 +125,13 @@ class Drainer:
         marked = [(n, p) for n in snapshot.nodes if (p := in_progress(n)) is not None]
         if not marked:
             return report
-        ready = replacement_ready([n for n, _ in marked], snapshot.nodes, snapshot.daemonsets)
+        draining = [(n, p) for n, p in marked if p.drained_at is None]
+        ready = replacement_ready([n for n, _ in draining], snapshot.nodes, snapshot.daemonsets)
         now = self.clock.now()
         for node, progress in marked:
+            if progress.drained_at is not None:
+                self._retire(node, progress, report)
+                continue
             pods = [drain_pod(p) for p in node.pods]
             step = drain_step(pods, now, progress.deadline, ready[node.name], self.backoff.retry_at)
             self._carry_out(node, progress, step, ready[node.name], report)
@@ -138,25 +181,80 @@ class Drainer:
                     extra={"fields": {"pod": key, "node": node.name, "replacement_ready": ready}},
                 )
         if step.done:
-            self._finish(node, progress, report)
+            self._drained(node, progress, report)
+        elif progress.lifecycle is not None:
+            self._keep_alive(progress.lifecycle, progress, report)
 
-    def _finish(self, node: Node, progress: InProgress, report: DrainReport) -> None:
-        """Drained: spotwise's own node goes (instance, then Node); others stay cordoned."""
+    def _drained(self, node: Node, progress: InProgress, report: DrainReport) -> None:
+        """The node's pods are all gone: recorded on the node, counted once, then retired."""
+        now = self.clock.now()
+        self.cluster.patch_node(node.name, drained(now))
         report.finished.append(node.name)
         if self.metrics is not None and progress.marked_at is not None:
-            self.metrics.drain_seconds.observe(max(0.0, self.clock.now() - progress.marked_at))
-        if NODE_POOL not in node.labels or not node.provider_id:
-            return  # an Auto Scaling or other group's node: its owner terminates it
-        self.cloud.terminate([instance_id(node.provider_id)])
+            self.metrics.drain_seconds.observe(max(0.0, now - progress.marked_at))
         self.cluster.emit(
-            ClusterEvent(
-                "Node",
-                node.name,
-                "InterruptionDrained",
-                f"Drained for {progress.kind}; its instance is terminated.",
-            )
+            ClusterEvent("Node", node.name, "InterruptionDrained", f"Drained for {progress.kind}.")
         )
-        self.cluster.delete_node(node.name)
+        self._retire(node, replace(progress, drained_at=now), report)
+
+    def _retire(self, node: Node, progress: InProgress, report: DrainReport) -> None:
+        """After the drain: the node goes by its owner's way (see the module's docstring)."""
+        if self.dry_run:
+            return
+        ours = NODE_POOL in node.labels and bool(node.provider_id)
+        if progress.reboot_from is not None and not ours:
+            self._await_reboot(node, progress, report)
+            return
+        if not ours and progress.lifecycle is None:
+            return  # another group's node: its owner terminates it
+        assert progress.drained_at is not None
+        volumes = self.cluster.attached_volumes(node.name)
+        if volumes and self.clock.now() < detach_until(progress.deadline, progress.drained_at):
+            report.waiting[node.name] = f"waiting for {len(volumes)} volumes to detach"
+            if progress.lifecycle is not None:
+                self._keep_alive(progress.lifecycle, progress, report)
+            return
+        if progress.lifecycle is not None and self.autoscaling is not None:
+            self.autoscaling.complete(progress.lifecycle)
+            self.cluster.patch_node(node.name, released())
+            self._beats.pop(progress.lifecycle.instance_id, None)
+            self._event(node, "InterruptionReleased", "its Auto Scaling group terminates it")
+        if ours:
+            self.cloud.terminate([instance_id(node.provider_id)])
+            self._event(node, "InterruptionTerminated", "its instance is terminated")
+            self.cluster.delete_node(node.name)
+        report.retired.append(node.name)
+
+    def _await_reboot(self, node: Node, progress: InProgress, report: DrainReport) -> None:
+        """A reboot-only maintenance: the marks come off once the node is back."""
+        back = node.boot_id and node.boot_id != progress.reboot_from
+        if not back or any(t.key in _NOT_READY for t in node.taints):
+            report.waiting[node.name] = "waiting for the node to reboot"
+            return
+        self.cluster.patch_node(node.name, unmark(node))
+        self._event(node, "InterruptionRebooted", "it is back from its maintenance reboot")
+        report.retired.append(node.name)
+
+    def _keep_alive(
+        self, action: LifecycleAction, progress: InProgress, report: DrainReport
+    ) -> None:
+        """Heartbeat the lifecycle hook that holds the instance, at half its timeout."""
+        if self.autoscaling is None or self.dry_run:
+            return
+        key = (action.group, action.hook)
+        if key not in self._timeouts:
+            self._timeouts[key] = self.autoscaling.heartbeat_timeout(*key)
+        timeout = self._timeouts[key]
+        now = self.clock.now()
+        last = self._beats.get(action.instance_id, progress.marked_at or now)
+        if timeout is None or not heartbeat_due(last, timeout, now):
+            return
+        self.autoscaling.record_heartbeat(action)
+        self._beats[action.instance_id] = now
+        report.heartbeats.append(action.instance_id)
+
+    def _event(self, node: Node, reason: str, what: str) -> None:
+        self.cluster.emit(ClusterEvent("Node", node.name, reason, f"Drained; {what}."))
 
 
 def drain_pod(pod: Pod) -> DrainPod:

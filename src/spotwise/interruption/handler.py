@@ -9,12 +9,20 @@ acknowledged once the mark is written. A mark that fails leaves the message to c
 instances that are not this cluster's nodes are acknowledged and skipped: one queue per
 cluster. A message that cannot be parsed is logged and left: after the queue's
 maxReceiveCount it moves to the dead-letter queue.
+
+Messages of one receive are handled by a bounded pool of workers, so a burst of
+warnings is marked in parallel (within the API client's rate limits) and one slow
+patch does not hold up the others. In ``--interruptions-only`` mode a scope
+(`spotwise.interruption.scope.ManagedGroups`) limits the handler to nodes of Auto
+Scaling groups that carry a managed tag.
 """
 
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
@@ -22,12 +30,14 @@ from spotwise.config.nodepool import NodePool
 from spotwise.decisions.interruption.events import Interruption, InterruptionKind, utc_text
 from spotwise.decisions.interruption.node_state import in_progress, mark, unmark
 from spotwise.decisions.interruption.parse import MessageError, parse_message
-from spotwise.decisions.interruption.response import Action, RebalancePolicy, respond
+from spotwise.decisions.interruption.response import Action, RebalancePolicy, Response, respond
 from spotwise.interruption.metrics import InterruptionMetrics
+from spotwise.interruption.scope import ManagedGroups
 from spotwise.interruption.webhook import Notice, Webhook
 from spotwise.model.labels import NODE_POOL
 from spotwise.model.node import Node
 from spotwise.model.provider_id import instance_id
+from spotwise.ports.autoscaling import LifecycleAction
 from spotwise.ports.clock import Clock
 from spotwise.ports.cloud import OfferingError
 from spotwise.ports.cluster import Cluster, ClusterEvent, NodePatch
@@ -40,6 +50,8 @@ log = logging.getLogger(__name__)
 RECENT_SECONDS = 600.0
 # The code an interrupted spot offering is marked with (treated as no capacity).
 INTERRUPTED_CODE = "InsufficientInstanceCapacity"
+# Scheduled maintenance that only reboots: the node comes back.
+REBOOT_CODES = frozenset({"system-reboot", "instance-reboot"})
 
 
 @dataclass(slots=True)
@@ -59,6 +71,14 @@ class IntakeReport:
     malformed: int = 0
     actions: list[tuple[str, str, str]] = field(default_factory=list)
     skipped: list[str] = field(default_factory=list)
+
+    def add(self, other: IntakeReport) -> None:
+        """Count ``other`` (one message's report) in this one."""
+        self.received += other.received
+        self.acked += other.acked
+        self.malformed += other.malformed
+        self.actions.extend(other.actions)
+        self.skipped.extend(other.skipped)
 
 
 def pool_policies(nodepools: Sequence[NodePool]) -> Callable[[str], RebalancePolicy]:
@@ -83,6 +103,9 @@ class Handler:
         metrics: Where notices and marking latency are counted; None counts nothing.
         webhook: Where each interruption acted on is announced; None announces nothing.
         cluster_name: The cluster's name, in announcements.
+        scope: Limits the handler to nodes of Auto Scaling groups with a managed tag
+            (``--interruptions-only``); None acts on every node of the cluster.
+        workers: How many messages are handled at once (1: one after another).
     """
 
     def __init__(
@@ -98,7 +121,13 @@ class Handler:
         metrics: InterruptionMetrics | None = None,
         webhook: Webhook | None = None,
         cluster_name: str = "",
+        scope: ManagedGroups | None = None,
+        workers: int = 1,
     ) -> None:
+        self.scope = scope
+        self.workers = workers
+        self._pool = ThreadPoolExecutor(workers, "intake") if workers > 1 else None
+        self._lock = threading.Lock()
         self.metrics = metrics
         self.webhook = webhook
         self.cluster_name = cluster_name
@@ -121,10 +150,20 @@ class Handler:
         if not messages:
             return report
         nodes = {instance_id(n.provider_id): n for n in self.cluster.snapshot().nodes}
-        for message in messages:
-            if self._handle(message, nodes, report) and not self.dry_run:
-                self.source.ack(message)
-                report.acked += 1
+        if self._pool is None:
+            parts = [self._one(m, nodes) for m in messages]
+        else:
+            parts = list(self._pool.map(lambda m: self._one(m, nodes), messages))
+        for part in parts:
+            report.add(part)
+        return report
+
+    def _one(self, message: RawMessage, nodes: dict[str, Node]) -> IntakeReport:
+        """Handle one message and acknowledge it when done; its own report."""
+        report = IntakeReport()
+        if self._handle(message, nodes, report) and not self.dry_run:
+            self.source.ack(message)
+            report.acked += 1
         return report
 
     def _handle(self, message: RawMessage, nodes: dict[str, Node], report: IntakeReport) -> bool:
@@ -151,20 +190,40 @@ class Handler:
 
     def _act(self, i: Interruption, nodes: dict[str, Node], report: IntakeReport) -> None:
         node = nodes.get(i.instance_id or "")
-        if node is None:
+        if node is None or not self._in_scope(node):
             if i.actionable:
                 report.skipped.append(i.id)
-                log.info("%s: instance %s is not a node of this cluster", i.id, i.instance_id)
+                log.info("%s: instance %s is not a node this handler serves", i.id, i.instance_id)
             return
         now = self.clock.now()
         pool = node.labels.get(NODE_POOL) or ""
         response = respond(i, datetime.fromtimestamp(now, UTC), self.rebalance_policy(pool))
-        current = in_progress(node)
-        self._recent = {k: t for k, t in self._recent.items() if now - t < RECENT_SECONDS}
         # By id and action: a maintenance and its cancellation share an id.
         recent_key = f"{i.id}#{response.action.value}"
-        if recent_key in self._recent:
-            return
+        with self._lock:  # two workers with the same notice: one acts
+            self._recent = {k: t for k, t in self._recent.items() if now - t < RECENT_SECONDS}
+            if recent_key in self._recent:
+                return
+            if not self.dry_run:
+                self._recent[recent_key] = now
+        try:
+            self._carry_out(i, node, response, now, report)
+        except Exception:
+            with self._lock:  # not done: the message comes back and acts again
+                self._recent.pop(recent_key, None)
+            raise
+
+    def _in_scope(self, node: Node) -> bool:
+        """Whether this handler serves ``node`` (every node, unless scoped)."""
+        if self.scope is None:
+            return True
+        instance = instance_id(node.provider_id)
+        return bool(instance) and instance in self.scope.managed([instance])
+
+    def _carry_out(
+        self, i: Interruption, node: Node, response: Response, now: float, report: IntakeReport
+    ) -> None:
+        current = in_progress(node)
         patch: NodePatch | None = None
         match response.action:
             case Action.NOTHING:
@@ -176,7 +235,15 @@ class Handler:
                 ):
                     return  # already being handled, by the same notice or a sooner one
                 deadline = response.deadline.timestamp() if response.deadline else None
-                patch = mark(node, i.kind.value, i.id, deadline, now)
+                patch = mark(
+                    node,
+                    i.kind.value,
+                    i.id,
+                    deadline,
+                    now,
+                    lifecycle=_lifecycle_action(i),
+                    reboot=i.code in REBOOT_CODES,
+                )
             case Action.CORDON:
                 if node.unschedulable:
                     return
@@ -198,7 +265,6 @@ class Handler:
             )
             return
         self.cluster.patch_node(node.name, patch)  # raising leaves the message to come back
-        self._recent[recent_key] = now
         if self.metrics is not None:
             self.metrics.events.labels(i.kind.value, response.action.value).inc()
             if response.action is Action.DRAIN and i.time is not None:
@@ -240,6 +306,13 @@ class Handler:
         self.unavailable.mark(
             OfferingError(node.instance_type, node.zone, node.capacity_type, INTERRUPTED_CODE), now
         )
+
+
+def _lifecycle_action(i: Interruption) -> LifecycleAction | None:
+    """The lifecycle action an Auto Scaling termination notice names, if it names one."""
+    if i.asg and i.hook and i.instance_id:
+        return LifecycleAction(i.asg, i.hook, i.instance_id, i.token)
+    return None
 
 
 def _no_later(current: float | None, new: datetime | None) -> bool:

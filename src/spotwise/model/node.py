@@ -29,6 +29,8 @@ class Node:
         provider_id: ``spec.providerID`` (``aws:///<zone>/<instance-id>`` on EC2); empty
             when unknown. It ties the node to its instance.
         annotations: Node annotations (where handlers keep what is in progress).
+        boot_id: ``status.nodeInfo.bootID``: the kubelet reports a new one after each
+            reboot; empty when unknown.
     """
 
     name: str
@@ -41,6 +43,7 @@ class Node:
     unschedulable: bool = False
     provider_id: str = ""
     annotations: Mapping[str, str] = field(default_factory=dict)
+    boot_id: str = ""
     _requested: Resources = field(default=Resources(), init=False, repr=False, compare=False)
     _specs: tuple[tuple[PodSpec, int], ...] = field(
         default=(), init=False, repr=False, compare=False

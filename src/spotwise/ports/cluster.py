@@ -120,3 +120,7 @@ class Cluster(Protocol):
     def emit(self, event: ClusterEvent) -> None:
         """Record an Event."""
         ...
+
+    def attached_volumes(self, node: str) -> tuple[str, ...]:
+        """The PersistentVolumes still attached to ``node`` (its VolumeAttachments)."""
+        ...

@@ -140,6 +140,10 @@ class SimulatedCluster:
         """Keep the Event, stamped with the virtual time."""
         self.events.append((self.workloads.now(), event))
 
+    def attached_volumes(self, node: str) -> tuple[str, ...]:
+        """None: the simulated cluster does not model volume attachments."""
+        return ()
+
     def _terminate(self, pod: SimPod) -> None:
         if pod.phase is Phase.PENDING:
             self.cluster.delete_pending(pod.pod.key)

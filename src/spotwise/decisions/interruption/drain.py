@@ -15,6 +15,10 @@ replacement first:
   doubling to 10 s), never in a hot loop.
 * Deadline-aware: a pod still running at (deadline - its grace period - margin) is
   deleted, budgets aside, so that it stops gracefully before the instance is gone.
+* Once the pods are gone, the node waits for its volumes to detach (`detach_until`)
+  before its instance goes, so that a StatefulSet's volume is free for the pod's
+  replacement at once instead of after the attach-detach controller's six-minute
+  force-detach.
 """
 
 from __future__ import annotations
@@ -29,6 +33,8 @@ MARGIN_SECONDS = 5.0
 # Seconds eviction gets, when the deadline forces it to start, before pods are deleted:
 # time for budgets to let pods go one by one as their replacements start.
 EVICTION_WINDOW_SECONDS = 10.0
+# How long a drained node without a deadline waits for its volumes to detach.
+DETACH_WAIT_SECONDS = 300.0
 BACKOFF_FIRST_SECONDS = 0.1
 BACKOFF_MAX_SECONDS = 10.0
 
@@ -119,6 +125,26 @@ def _must_start(pods: Sequence[DrainPod], now: float, deadline: float | None) ->
         return False
     longest = max((p.grace_seconds for p in pods), default=0.0)
     return now >= deadline - longest - MARGIN_SECONDS - EVICTION_WINDOW_SECONDS
+
+
+def detach_until(deadline: float | None, drained_at: float) -> float:
+    """Until when a drained node waits for its volumes to detach before it goes.
+
+    Args:
+        deadline: When the instance goes away anyway (None: it does not).
+        drained_at: When its pods were all gone.
+    """
+    if deadline is None:
+        return drained_at + DETACH_WAIT_SECONDS
+    return deadline - MARGIN_SECONDS
+
+
+def heartbeat_due(last: float, timeout: float, now: float) -> bool:
+    """Whether a lifecycle hook held since ``last`` needs a heartbeat now.
+
+    At half its timeout: a heartbeat lost to an API error still has the other half.
+    """
+    return now >= last + timeout / 2
 
 
 class Backoff:

@@ -5,21 +5,35 @@ State lives in the cluster: the handler taints the node ``spotwise.io/interrupti
 deadline and the interruption's id in annotations. A controller that restarts, or a
 standby that takes the lease, reads them back (`in_progress`) and resumes the drain; a
 canceled event takes them off again (`unmark`), leaving what others put there.
+
+Three more annotations carry a drain past its pods: when the pods were all gone
+(``drained-at``, so the drain's end is counted once and a volume wait is bounded), the
+Auto Scaling lifecycle action holding the instance (released once drained), and, for a
+reboot-only maintenance, the boot the drain began in (a new boot id means the node is
+back, and the marks come off).
 """
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from spotwise.model.node import Node
+from spotwise.model.provider_id import instance_id
 from spotwise.model.scheduling_terms import Taint, TaintEffect
+from spotwise.ports.autoscaling import LifecycleAction
 from spotwise.ports.cluster import NodePatch
 
 TAINT_KEY = "spotwise.io/interruption"
 DEADLINE_ANNOTATION = "spotwise.io/interruption-deadline"
 ID_ANNOTATION = "spotwise.io/interruption-id"
 MARKED_AT_ANNOTATION = "spotwise.io/interruption-marked-at"
+DRAINED_AT_ANNOTATION = "spotwise.io/interruption-drained-at"
+# JSON {"group", "hook", "token"}: the lifecycle hook that holds the instance.
+LIFECYCLE_ANNOTATION = "spotwise.io/interruption-lifecycle-action"
+# For a reboot-only maintenance: the node's boot id when it was marked.
+REBOOT_ANNOTATION = "spotwise.io/interruption-reboot-from-boot"
 # Kubernetes' own label: service controllers take the node out of load balancers, so new
 # connections stop before its pods do.
 EXCLUDE_LB_LABEL = "node.kubernetes.io/exclude-from-external-load-balancers"
@@ -38,12 +52,18 @@ class InProgress:
         interruption_id: Its de-duplication id.
         deadline: When the instance goes away, seconds since the epoch; None if it does not.
         marked_at: When the node was marked, if known.
+        drained_at: When its last pod that had to leave was gone; None while draining.
+        lifecycle: The Auto Scaling lifecycle action holding the instance, until released.
+        reboot_from: For a reboot-only maintenance, the boot id the node had when marked.
     """
 
     kind: str
     interruption_id: str
     deadline: float | None
     marked_at: float | None = None
+    drained_at: float | None = None
+    lifecycle: LifecycleAction | None = None
+    reboot_from: str | None = None
 
 
 def taint(kind: str) -> Taint:
@@ -57,11 +77,28 @@ def mark(
     interruption_id: str,
     deadline: float | None,
     now: float | None = None,
+    *,
+    lifecycle: LifecycleAction | None = None,
+    reboot: bool = False,
 ) -> NodePatch:
-    """The patch that marks ``node`` as interrupted: taint, label, cordon, annotations."""
+    """The patch that marks ``node`` as interrupted: taint, label, cordon, annotations.
+
+    Args:
+        node: The node.
+        kind: The interruption's kind (the taint's value).
+        interruption_id: Its de-duplication id.
+        deadline: When the instance goes away; None if it does not.
+        now: When it is marked.
+        lifecycle: The lifecycle action holding the instance, to release once drained.
+        reboot: A reboot-only maintenance: the node comes back, and the marks come off.
+    """
     annotations: dict[str, str | None] = {
         ID_ANNOTATION: interruption_id,
         DEADLINE_ANNOTATION: "" if deadline is None else iso(deadline),
+        # A newer notice restarts the drain's bookkeeping.
+        DRAINED_AT_ANNOTATION: None,
+        LIFECYCLE_ANNOTATION: None if lifecycle is None else _lifecycle_text(lifecycle),
+        REBOOT_ANNOTATION: node.boot_id if reboot and node.boot_id else None,
     }
     if now is not None:
         annotations[MARKED_AT_ANNOTATION] = iso(now)
@@ -90,6 +127,9 @@ def unmark(node: Node) -> NodePatch:
                 ID_ANNOTATION,
                 DEADLINE_ANNOTATION,
                 MARKED_AT_ANNOTATION,
+                DRAINED_AT_ANNOTATION,
+                LIFECYCLE_ANNOTATION,
+                REBOOT_ANNOTATION,
                 EXCLUDED_BY_US,
                 CORDONED_BY_US,
             )
@@ -110,7 +150,39 @@ def in_progress(node: Node) -> InProgress | None:
         annotations.get(ID_ANNOTATION, ""),
         parse_iso(annotations.get(DEADLINE_ANNOTATION, "")),
         parse_iso(annotations.get(MARKED_AT_ANNOTATION, "")),
+        parse_iso(annotations.get(DRAINED_AT_ANNOTATION, "")),
+        _lifecycle(annotations.get(LIFECYCLE_ANNOTATION, ""), node.provider_id),
+        annotations.get(REBOOT_ANNOTATION) or None,
     )
+
+
+def drained(now: float) -> NodePatch:
+    """The patch that records that the node's pods are all gone."""
+    return NodePatch(annotations={DRAINED_AT_ANNOTATION: iso(now)})
+
+
+def released() -> NodePatch:
+    """The patch that records that the lifecycle action was released."""
+    return NodePatch(annotations={LIFECYCLE_ANNOTATION: None})
+
+
+def _lifecycle_text(action: LifecycleAction) -> str:
+    return json.dumps({"group": action.group, "hook": action.hook, "token": action.token})
+
+
+def _lifecycle(text: str, provider_id: str) -> LifecycleAction | None:
+    """The lifecycle action of the annotation; None when absent or unreadable."""
+    if not text:
+        return None
+    try:
+        found = json.loads(text)
+        group, hook, token = found["group"], found["hook"], found.get("token")
+    except (ValueError, TypeError, KeyError):
+        return None
+    instance = instance_id(provider_id)
+    if not (isinstance(group, str) and isinstance(hook, str) and instance):
+        return None
+    return LifecycleAction(group, hook, instance, token if isinstance(token, str) else None)
 
 
 def iso(seconds: float) -> str:

@@ -2,8 +2,13 @@
 
 NTH's and Karpenter's rules, with the rebalance policy Karpenter users have asked for:
 
-* A spot interruption warning, a capacity-reservation interruption and an Auto Scaling
-  termination: drain before the deadline (replacement first).
+* A spot interruption warning and a capacity-reservation interruption: drain before the
+  deadline (replacement first).
+* An Auto Scaling termination: its lifecycle hook holds the instance for as long as the
+  handler keeps it alive, so no deadline is imposed; the drain works to one of its own,
+  `LIFECYCLE_DRAIN_SECONDS` after the notice, so that waiting for replacement capacity
+  ends and the group's termination (a scale-in, an instance refresh) is not held for
+  long.
 * A state change to stopping, stopped, shutting-down or terminated: the instance is
   going now; drain at once (deadline: now).
 * A rebalance recommendation, by the pool's policy: ``replace`` (the default) launches
@@ -19,13 +24,15 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from spotwise.decisions.interruption.events import Interruption, InterruptionKind
 from spotwise.model.rebalance import RebalancePolicy
 
 __all__ = ["Action", "RebalancePolicy", "Response", "respond"]
 
+# How long an Auto Scaling termination's drain may take, from the notice.
+LIFECYCLE_DRAIN_SECONDS = 300.0
 GOING_STATES = frozenset({"stopping", "stopped", "shutting-down", "terminated"})
 
 
@@ -66,11 +73,14 @@ def respond(
         return Response(Action.NOTHING, reason="not actionable")
     match i.kind:
         case (
-            InterruptionKind.SPOT_INTERRUPTION
-            | InterruptionKind.CAPACITY_RESERVATION_INTERRUPTION
-            | InterruptionKind.ASG_TERMINATION
+            InterruptionKind.SPOT_INTERRUPTION | InterruptionKind.CAPACITY_RESERVATION_INTERRUPTION
         ):
             return Response(Action.DRAIN, i.deadline, i.detail)
+        case InterruptionKind.ASG_TERMINATION:
+            start = i.time or now
+            return Response(
+                Action.DRAIN, start + timedelta(seconds=LIFECYCLE_DRAIN_SECONDS), i.detail
+            )
         case InterruptionKind.STATE_CHANGE:
             if i.state in GOING_STATES:
                 return Response(Action.DRAIN, now, i.detail)

@@ -70,7 +70,14 @@ def parse_node(manifest: Manifest) -> Node:
         unschedulable=manifest.spec.boolean("unschedulable"),
         provider_id=manifest.spec.string("providerID"),
         annotations=manifest.metadata.string_map("annotations"),
+        boot_id=_boot_id(status),
     )
+
+
+def _boot_id(status: Fields | None) -> str:
+    """``status.nodeInfo.bootID``, or "" when the node has not reported it."""
+    info = status.mapping("nodeInfo") if status is not None else None
+    return info.string("bootID") if info is not None else ""
 
 
 def bind(nodes: Sequence[Node], pods: Sequence[PlacedPod]) -> tuple[Node, ...]:
