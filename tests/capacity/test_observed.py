@@ -75,9 +75,7 @@ def test_several_pools_are_counted_apart():
     }
     assert ("m5.large", "b") not in counts
     # The stormy prior, 30% a month: -ln(0.7)/720 = 4.9538e-4, plus 0.5/24 = 0.0208333.
-    assert rate_per_hour(STORMY, counts[("c5.large", "b")]) == pytest.approx(
-        0.0213287, rel=1e-5
-    )
+    assert rate_per_hour(STORMY, counts[("c5.large", "b")]) == pytest.approx(0.0213287, rel=1e-5)
 
 
 def test_a_second_notice_of_the_same_instance_is_not_a_second_interruption():
