@@ -14,6 +14,7 @@ from spotwise.ports.cluster import Cluster
 from spotwise.provisioning.available_pools import AvailablePools
 from spotwise.provisioning.events import EventSink
 from spotwise.provisioning.launcher import Launcher, LaunchSettings, settings_for
+from spotwise.provisioning.observed import ObservedInterruptions
 from spotwise.provisioning.pools import build_pools
 from spotwise.provisioning.provisioner import REGISTRATION_TIMEOUT_SECONDS, Provisioner
 from spotwise.provisioning.unavailable import UnavailableOfferings
@@ -47,6 +48,9 @@ def build_provisioner(
         subnets: Subnet id by zone; None lets the cloud choose.
         registration_timeout: Seconds an instance has to register its Node.
         dry_run: Decide without launching or terminating anything.
+
+    The interruption handler records into ``provisioner.observed`` (as it marks offerings
+    in ``provisioner.launcher.unavailable``).
     """
     unavailable = UnavailableOfferings()
     launcher = Launcher(
@@ -67,6 +71,7 @@ def build_provisioner(
         clock,
         registration_timeout=registration_timeout,
         dry_run=dry_run,
+        observed=ObservedInterruptions(),
     )
 
 

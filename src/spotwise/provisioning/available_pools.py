@@ -1,4 +1,7 @@
-"""The pools the planner may use now: every configured offering but those EC2 refused lately."""
+"""The pools the planner may use now: every configured offering but those EC2 refused lately.
+
+Each spot offering carries the interruptions seen in its pool lately.
+"""
 
 from __future__ import annotations
 
@@ -7,12 +10,17 @@ from collections.abc import Sequence
 from spotwise.decisions.scheduling.packer import PackMemo
 from spotwise.decisions.scheduling.pool import Pool
 from spotwise.model.instance_type import CapacityType
-from spotwise.provisioning.pools import OfferingKey, without
+from spotwise.provisioning.observed import ObservedInterruptions
+from spotwise.provisioning.pools import OfferingKey, with_observed, without
 from spotwise.provisioning.unavailable import UnavailableOfferings
 
 
 class AvailablePools:
     """The configured pools minus the offerings marked unavailable, rebuilt only on change.
+
+    Spot offers carry their pool's decayed count of interruptions when the caller passes
+    the memory of them (`spotwise.provisioning.observed`); the counts move in steps, so
+    the pools and the memo are kept between steps.
 
     Args:
         pools: Every pool as configured (`spotwise.provisioning.pools.build_pools`).
@@ -28,6 +36,7 @@ class AvailablePools:
             frozenset(),
             frozenset(),
         )
+        self._counts: dict[tuple[str, str], float] = {}
         # Every offering, so that a mark on a whole capacity type expands to them.
         self._offerings = [
             (shape.name, offer.zone, offer.capacity_type)
@@ -37,13 +46,21 @@ class AvailablePools:
         ]
         self._by_name = {pool.name: pool for pool in self.all}
 
-    def at(self, now: float) -> tuple[Pool, ...]:
-        """The pools to plan with at ``now``; `memo` is renewed when they change."""
+    def at(self, now: float, observed: ObservedInterruptions | None = None) -> tuple[Pool, ...]:
+        """The pools to plan with at ``now``; `memo` is renewed when they change.
+
+        Args:
+            now: The time.
+            observed: The interruptions seen per spot pool; None counts none.
+        """
         snapshot = self.unavailable.snapshot(now)
         marks = (frozenset(snapshot.offerings), frozenset(snapshot.capacity_types))
-        if marks != self._marks:
+        counts = dict(observed.snapshot(now).counts) if observed is not None else {}
+        if marks != self._marks or counts != self._counts:
             self._marks = marks
-            self._pools = without(self.all, self.unavailable.unavailable(now, self._offerings))
+            self._counts = counts
+            pools = without(self.all, self.unavailable.unavailable(now, self._offerings))
+            self._pools = with_observed(pools, counts) if counts else pools
             # Offers changed, shapes did not: keep what depends on shapes alone.
             self.memo = PackMemo(allocatable=self.memo.allocatable)
         return self._pools

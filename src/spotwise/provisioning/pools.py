@@ -8,7 +8,7 @@ ceiling) become options; everything the packer may choose is here.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Mapping, Sequence
 
 from spotwise.catalog.catalog import Catalog
 from spotwise.config.nodepool import NodePool
@@ -167,5 +167,35 @@ def without(pools: Sequence[Pool], unavailable: Collection[OfferingKey]) -> tupl
                 shapes.append(shape)
             else:
                 shapes.append(dataclasses.replace(shape, offers=offers))
+        result.append(dataclasses.replace(pool, shapes=tuple(shapes)))
+    return tuple(result)
+
+
+def with_observed(
+    pools: Sequence[Pool], counts: Mapping[tuple[str, str], float]
+) -> tuple[Pool, ...]:
+    """``pools`` with each spot offer carrying its pool's decayed count of interruptions.
+
+    Offers of pools not in ``counts`` count none; untouched shapes are shared, and shape
+    indexes stay those of ``pools`` (as `without` keeps them).
+
+    Args:
+        pools: The pools.
+        counts: (instance type, zone) -> the pool's interruptions seen lately, decayed
+            (`spotwise.provisioning.observed.ObservedSnapshot.counts`).
+    """
+    result = []
+    for pool in pools:
+        shapes = []
+        for shape in pool.shapes:
+            offers = tuple(
+                dataclasses.replace(o, observed=counts.get((shape.name, o.zone), 0.0))
+                if o.capacity_type is CapacityType.SPOT
+                and o.observed != counts.get((shape.name, o.zone), 0.0)
+                else o
+                for o in shape.offers
+            )
+            changed = any(a is not b for a, b in zip(offers, shape.offers, strict=True))
+            shapes.append(dataclasses.replace(shape, offers=offers) if changed else shape)
         result.append(dataclasses.replace(pool, shapes=tuple(shapes)))
     return tuple(result)

@@ -48,6 +48,7 @@ from spotwise.provisioning.launcher import (
     LaunchSettings,
     Retry,
 )
+from spotwise.provisioning.observed import ObservedInterruptions
 
 # Plans per round when launches are refused: each plans again without what was refused.
 REPLANS = 3
@@ -118,6 +119,9 @@ class Provisioner:
         registration_timeout: Seconds a launched instance has to register its Node.
         dry_run: Decide, record and report, but launch and terminate nothing.
         replans: Plans per round when launches are refused.
+        observed: The memory of spot interruptions the interruption handler records
+            into (``provisioner.observed.record``); plans price a pool seen interrupted
+            as stormier for a few hours. A new, empty one when None.
     """
 
     def __init__(
@@ -131,8 +135,11 @@ class Provisioner:
         registration_timeout: float = REGISTRATION_TIMEOUT_SECONDS,
         dry_run: bool = False,
         replans: int = REPLANS,
+        observed: ObservedInterruptions | None = None,
     ) -> None:
         self.cluster = cluster
+        # Kept across `reconfigure`, as the launcher's memory of refused offerings is.
+        self.observed = observed if observed is not None else ObservedInterruptions()
         self.launcher = launcher
         self.pools = pools
         self.settings = settings
@@ -176,7 +183,7 @@ class Provisioner:
                 PackInput(
                     todo,
                     (*existing, *self.inflight.nodes()),
-                    self.pools.at(now),
+                    self.pools.at(now, self.observed),
                     snapshot.daemonsets,
                     self.pools.memo,
                 )
@@ -204,7 +211,8 @@ class Provisioner:
     def reconfigure(self, pools: AvailablePools, settings: Mapping[str, LaunchSettings]) -> None:
         """Plan with other pools from the next round on (NodePools edited).
 
-        In-flight nodes and the memory of refused offerings are kept; a node in flight
+        In-flight nodes and the memories of refused offerings and of interruptions are
+        kept; a node in flight
         from a pool that is gone still counts as capacity until it registers.
         """
         self.pools = pools

@@ -13,6 +13,11 @@ An interruption's cost is counted in hours of the node's price: the replacement 
 again (`RESTARTED_WORK_HOURS`). Times the pool's expected reclaim rate, that is a cost per
 node-hour. At the advisor's rates it is small (under 0.1% of the price for the stormiest
 bucket): in dollars, diversity buys little; it buys availability.
+
+A pool the cluster saw interrupted lately is expected to be stormier and shallower than
+its bucket says (`spotwise.decisions.capacity.observed`): a quote carries the pool's
+decayed count of interruptions, and both its cost and the depth the pick assumes follow
+from the rate that count implies. A quote with none is priced exactly by its bucket.
 """
 
 from __future__ import annotations
@@ -20,7 +25,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from spotwise.decisions.capacity import spot_model
+from spotwise.decisions.capacity import observed, spot_model
 from spotwise.decisions.capacity.allocation import Candidate, spot_order
 from spotwise.model.allocation import SpotAllocationStrategy
 from spotwise.model.offering import InterruptionBucket
@@ -43,16 +48,22 @@ class PoolQuote:
         zone: The pool's zone.
         price: Its spot price, USD per hour.
         bucket: The advisor's interruption bucket (None when not listed).
+        observed: The pool's interruptions seen lately, decayed to now (``K`` of
+            `spotwise.decisions.capacity.observed`); 0 when none.
     """
 
     instance_type: str
     zone: str
     price: float
     bucket: InterruptionBucket | None
+    observed: float = 0.0
 
 
 def expected_pick(strategy: SpotAllocationStrategy, quotes: Sequence[PoolQuote]) -> PoolQuote:
     """The pool ``strategy`` is expected to launch from, every pool at its expected depth.
+
+    A pool's expected depth is its bucket's, made shallower by the interruptions seen in
+    it lately (`spotwise.decisions.capacity.observed.expected_share`).
 
     Args:
         strategy: The spot allocation strategy of the launch.
@@ -68,7 +79,7 @@ def expected_pick(strategy: SpotAllocationStrategy, quotes: Sequence[PoolQuote])
         Candidate(
             Override(q.instance_type, q.zone, priority=float(i)),
             q.price,
-            spot_model.depth(spot_model.expected_share(q.bucket)),
+            spot_model.depth(observed.expected_share(q.bucket, q.observed)),
             i,
         )
         for i, q in enumerate(quotes)
@@ -80,9 +91,10 @@ def interruption_cost_per_hour(quote: PoolQuote) -> float:
     """The expected cost of the pool's interruptions per node-hour, USD.
 
     Args:
-        quote: The pool, with its price and advisor bucket; its reclaim rate is the
-            advisor's (the buyer's own holdings in the pool are not counted).
+        quote: The pool, with its price, advisor bucket and interruptions seen; its
+            reclaim rate is the advisor's raised by what was seen
+            (`spotwise.decisions.capacity.observed.rate_per_hour`; the buyer's own
+            holdings in the pool are not counted).
     """
-    share = spot_model.expected_share(quote.bucket)
-    rate = spot_model.hazard_per_second(share, 0, spot_model.depth(share)) * 3600
+    rate = observed.rate_per_hour(quote.bucket, quote.observed)
     return rate * quote.price * (OVERLAP_HOURS + RESTARTED_WORK_HOURS)

@@ -151,7 +151,7 @@ def _walk(
         if shape.name in skipped or (ordinary_only and shape.instance_type.exotic):
             return None
         quotes = tuple(
-            PoolQuote(shape.name, o.zone, o.price, o.interruption)
+            PoolQuote(shape.name, o.zone, o.price, o.interruption, o.observed)
             for o in shape.offers
             if o.capacity_type is capacity_type
             and o.zone in allowed

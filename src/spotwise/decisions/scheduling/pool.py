@@ -22,6 +22,8 @@ class Offer:
         price: USD per hour.
         labels: The labels a node bought this way carries.
         interruption: The advisor's bucket for a spot offer (None: on-demand, or unlisted).
+        observed: The spot pool's interruptions seen lately, decayed to the planning time
+            (`spotwise.decisions.capacity.observed`); 0 when none.
     """
 
     zone: str
@@ -29,6 +31,7 @@ class Offer:
     price: float
     labels: LabelSet
     interruption: InterruptionBucket | None = None
+    observed: float = 0.0
 
 
 @dataclass(frozen=True, slots=True)

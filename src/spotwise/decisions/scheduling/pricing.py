@@ -6,6 +6,8 @@ price-capacity-optimized, the cheapest of the deep ones, often not the cheapest 
 the packer prices a size by that expected pick (`spotwise.decisions.capacity.expected`) plus the
 expected cost of its interruptions, the same for every type of the size: a size whose
 cheapest type is a shallow, stormy pool is worth what the strategy will really pay for it.
+A pool the cluster saw interrupted lately is stormier and shallower for a few hours (the
+offers carry it, `spotwise.decisions.capacity.observed`), so its size costs more then.
 A size with fewer types than the pool's ``minInstanceTypes`` (or families than
 ``minFamilies``) in its list is *thin*: the packer sizes nodes elsewhere when it can.
 On-demand shapes cost their cheapest offer.
@@ -78,7 +80,7 @@ def _size_list(
     def listable(index: int) -> Listable:
         shape = pool.shapes[index]
         quotes = tuple(
-            PoolQuote(shape.name, o.zone, o.price, o.interruption)
+            PoolQuote(shape.name, o.zone, o.price, o.interruption, o.observed)
             for o in shape.offers
             if o.capacity_type is CapacityType.SPOT and (o.zone, o.capacity_type) in options[index]
         )
