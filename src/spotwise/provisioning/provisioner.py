@@ -169,7 +169,7 @@ class Provisioner:
         registered = self.inflight.settle(self._registered, pending)
         self._forget_lost()
         timed_out = self._expire(now)
-        existing = tuple(_settled(n) for n in snapshot.nodes)
+        existing = tuple(_settled(_vacated(n)) for n in snapshot.nodes)
         launches: list[LaunchRecord] = []
         unschedulable: tuple[Unschedulable, ...] = ()
         planned = plans = 0
@@ -390,6 +390,20 @@ def displaced_pods(nodes: Sequence[Node]) -> list[Pod]:
         for p in n.pods
         if not p.per_node and not p.terminating
     ]
+
+
+def _vacated(node: Node) -> Node:
+    """A node going away as it will be once drained: without the pods that must leave it.
+
+    Its displaced pods are planned as pending; left on it too, they would count twice, and
+    in topology spread where they will not be (kube-scheduler skips terminating pods), so
+    that the replacements of zone-spread pods were planned into other zones than the ones
+    they will be bound to, and a rebalance-marked node waited for them until its warning.
+    """
+    if in_progress(node) is None:
+        return node
+    staying = tuple(p for p in node.pods if p.per_node or p.terminating)
+    return node if len(staying) == len(node.pods) else dataclasses.replace(node, pods=staying)
 
 
 def _settled(node: Node) -> Node:
