@@ -28,11 +28,20 @@ def test_nothing_is_evicted_until_the_replacement_is_ready() -> None:
     assert ready.evict == ("shop/web-1",) and not ready.waiting
 
 
-def test_the_deadline_starts_eviction_early_enough_for_the_longest_grace_period() -> None:
+def test_the_deadline_starts_each_pods_eviction_early_enough_for_its_grace_period() -> None:
     latest = DEADLINE - SLOW.grace_seconds - MARGIN_SECONDS - EVICTION_WINDOW_SECONDS
     assert drain_step([WEB, SLOW], latest - 1, DEADLINE, False).evict == ()
     started = drain_step([WEB, SLOW], latest, DEADLINE, False)
-    assert set(started.evict) == {"shop/web-1", "shop/db-0"}
+    assert started.evict == ("shop/db-0",)  # the long grace period does not hurry WEB
+    web_latest = DEADLINE - WEB.grace_seconds - MARGIN_SECONDS - EVICTION_WINDOW_SECONDS
+    later = drain_step([WEB, SLOW], web_latest, DEADLINE, False)
+    assert later.evict == (WEB.key,) and later.delete == (SLOW.key,)
+
+
+def test_pods_with_ready_room_go_one_by_one_before_the_rest_have_room() -> None:
+    step = drain_step([WEB, SLOW, AGENT], 0.0, DEADLINE, False, room={WEB.key, AGENT.key})
+    assert step.evict == (WEB.key,)  # the critical pod waits for every ordinary one
+    assert drain_step([SLOW], 0.0, None, False, room=()).evict == ()
 
 
 def test_a_pod_still_running_when_its_time_is_up_is_deleted() -> None:

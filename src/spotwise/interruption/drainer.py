@@ -2,10 +2,11 @@
 
 State is on the nodes (`spotwise.decisions.interruption.node_state`), so this loop needs
 no memory beyond budget backoffs: any replica, or the same one after a restart, picks up
-where the last run stopped. Replacement first: a node's pods are evicted once they fit
-on Ready nodes that are not going away (the provisioner counts them as pending from the
-moment the node is marked, so that capacity is being launched already), or when the
-deadline allows no more waiting.
+where the last run stopped. Replacement first: each pod is evicted once it fits on a
+Ready node that is not going away, after the pending pods (the replacements of pods that
+left already) have taken their room (the provisioner counts the node's pods as pending
+from the moment it is marked, so that capacity is being launched already), or when the
+deadline allows it no more waiting.
 
 Once a node's pods are gone (``drained-at`` on the node) it is retired, by its owner:
 
@@ -21,6 +22,7 @@ Once a node's pods are gone (``drained-at`` on the node) it is retired, by its o
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
@@ -125,16 +127,19 @@ class Drainer:
         marked = [(n, p) for n in snapshot.nodes if (p := in_progress(n)) is not None]
         if not marked:
             return report
-        draining = [(n, p) for n, p in marked if p.drained_at is None]
-        ready = replacement_ready([n for n, _ in draining], snapshot.nodes, snapshot.daemonsets)
+        room = replacement_room(
+            [n for n, _ in marked], snapshot.nodes, snapshot.daemonsets, snapshot.pending
+        )
         now = self.clock.now()
         for node, progress in marked:
             if progress.drained_at is not None:
                 self._retire(node, progress, report)
                 continue
             pods = [drain_pod(p) for p in node.pods]
-            step = drain_step(pods, now, progress.deadline, ready[node.name], self.backoff.retry_at)
-            self._carry_out(node, progress, step, ready[node.name], report)
+            fits = room[node.name]
+            ready = all(p.key in fits for p in node.pods if not p.per_node and not p.terminating)
+            step = drain_step(pods, now, progress.deadline, ready, self.backoff.retry_at, fits)
+            self._carry_out(node, progress, step, fits, report)
         return report
 
     def _carry_out(
@@ -142,7 +147,7 @@ class Drainer:
         node: Node,
         progress: InProgress,
         step: DrainStep,
-        ready: bool,
+        fits: frozenset[str],
         report: DrainReport,
     ) -> None:
         if step.waiting:
@@ -153,6 +158,7 @@ class Drainer:
             return
         now = self.clock.now()
         for key in step.delete:
+            ready = key in fits
             self.cluster.delete_pod(key)
             report.deleted.append((key, ready))
             if self.metrics is not None:
@@ -170,6 +176,7 @@ class Drainer:
                 report.blocked.append(key)
                 continue
             self.backoff.forget(key)
+            ready = key in fits
             if verdict is Eviction.EVICTED:
                 report.evicted.append((key, ready))
                 if self.metrics is not None:
@@ -263,13 +270,17 @@ def drain_pod(pod: Pod) -> DrainPod:
     return DrainPod(pod.key, pod.grace_seconds, role, pod.terminating)
 
 
-def replacement_ready(
-    leaving: Sequence[Node], nodes: Sequence[Node], daemonsets: Sequence[PodSpec]
-) -> dict[str, bool]:
-    """For each node going away, whether all its pods fit on Ready nodes that stay, now.
+def replacement_room(
+    leaving: Sequence[Node],
+    nodes: Sequence[Node],
+    daemonsets: Sequence[PodSpec],
+    pending: Sequence[Pod] = (),
+) -> dict[str, frozenset[str]]:
+    """For each node going away, the pods that must leave it and fit on Ready nodes that stay.
 
     The pods of every node going away are placed together, so that two nodes' pods are
-    not both counted into the same free room.
+    not both counted into the same free room; pending pods (the replacements of pods
+    evicted already among them) are placed first, as kube-scheduler will bind them there.
     """
     going = {n.name for n in leaving}
     staying = tuple(
@@ -278,6 +289,17 @@ def replacement_ready(
     moving = {n.name: [p for p in n.pods if not p.per_node and not p.terminating] for n in leaving}
     pods = tuple(p for group in moving.values() for p in group)
     if not pods:
-        return dict.fromkeys(going, True)
+        return dict.fromkeys(going, frozenset())
+    if pending:
+        bound: dict[str, list[Pod]] = {}
+        by_key = {p.key: p for p in pending}
+        for e in pack(PackInput(tuple(pending), staying, (), tuple(daemonsets))).existing:
+            bound.setdefault(e.node, []).append(by_key[e.pod])
+        staying = tuple(
+            dataclasses.replace(n, pods=(*n.pods, *bound[n.name])) if n.name in bound else n
+            for n in staying
+        )
     placed = {p.pod for p in pack(PackInput(pods, staying, (), tuple(daemonsets))).existing}
-    return {name: all(p.key in placed for p in group) for name, group in moving.items()}
+    return {
+        name: frozenset(p.key for p in group if p.key in placed) for name, group in moving.items()
+    }

@@ -4,10 +4,11 @@ Pure: the node's pods and the clock in, a `DrainStep` out; the interruption loop
 it out through the Cluster port and calls again. The rules, NTH's and Karpenter's with
 replacement first:
 
-* Replacement first: nothing is evicted until the pods have somewhere Ready to go
-  (``replacement_ready``), unless the deadline no longer allows waiting: eviction then
-  starts early enough for an eviction window and every pod's grace period, plus a
-  margin, to end before it.
+* Replacement first: a pod is not evicted until it has somewhere Ready to go (all the
+  node's pods, ``replacement_ready``, or this pod, ``room``: pods go one by one as room
+  for each appears), unless the deadline no longer allows it to wait: its eviction then
+  starts early enough for an eviction window and its own grace period, plus a margin,
+  to end before it (a pod with a long grace period does not hurry the others).
 * Non-critical pods go before critical ones (``system-cluster-critical`` and
   ``system-node-critical``): a node's logging or networking agents leave last.
 * DaemonSet pods and mirror (static) pods are left alone: they die with the node.
@@ -24,7 +25,7 @@ replacement first:
 from __future__ import annotations
 
 import enum
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 
 # Seconds kept between the end of a pod's grace period and the deadline: the API's and the
@@ -87,6 +88,7 @@ def drain_step(
     deadline: float | None,
     replacement_ready: bool,
     retry_at: Mapping[str, float] | None = None,
+    room: Collection[str] = (),
 ) -> DrainStep:
     """The next step of a drain (see the module's rules).
 
@@ -97,6 +99,7 @@ def drain_step(
             recommendation, or maintenance that only stops it later).
         replacement_ready: Whether the pods that must leave fit on Ready nodes now.
         retry_at: Pods refused by their budget, with when to try them again.
+        room: Pods that fit on Ready nodes now when not all do: they may go already.
     """
     leaving = [p for p in pods if p.role is not Role.STAYS]
     if not [p for p in leaving if not p.terminating]:
@@ -109,22 +112,24 @@ def drain_step(
         and deadline is not None
         and now >= deadline - p.grace_seconds - MARGIN_SECONDS
     )
-    if not replacement_ready and not _must_start(leaving, now, deadline):
-        return DrainStep(delete=delete, waiting="waiting for replacement capacity to be Ready")
     running = [p for p in leaving if not p.terminating and p.key not in delete]
-    ordinary = [p for p in running if p.role is Role.ORDINARY]
-    wave = ordinary or [p for p in running if p.role is Role.CRITICAL]
+    # Critical pods go once no ordinary pod is left to go.
+    role = Role.ORDINARY if any(p.role is Role.ORDINARY for p in running) else Role.CRITICAL
+    wave = [p for p in running if p.role is role]
+    if not replacement_ready:
+        wave = [p for p in wave if p.key in room or _must_start(p, now, deadline)]
+        if not wave:
+            return DrainStep(delete=delete, waiting="waiting for replacement capacity to be Ready")
     later = retry_at or {}
     evict = tuple(p.key for p in wave if later.get(p.key, now) <= now)
     return DrainStep(evict=evict, delete=delete)
 
 
-def _must_start(pods: Sequence[DrainPod], now: float, deadline: float | None) -> bool:
-    """Whether waiting longer would leave a pod too little time before the deadline."""
+def _must_start(pod: DrainPod, now: float, deadline: float | None) -> bool:
+    """Whether waiting longer would leave the pod too little time before the deadline."""
     if deadline is None:
         return False
-    longest = max((p.grace_seconds for p in pods), default=0.0)
-    return now >= deadline - longest - MARGIN_SECONDS - EVICTION_WINDOW_SECONDS
+    return now >= deadline - pod.grace_seconds - MARGIN_SECONDS - EVICTION_WINDOW_SECONDS
 
 
 def detach_until(deadline: float | None, drained_at: float) -> float:
