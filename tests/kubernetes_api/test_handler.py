@@ -18,6 +18,7 @@ from spotwise.kubernetes.api.cluster import KubernetesCluster
 from spotwise.model.instance_type import CapacityType
 from spotwise.ports.clock import ManualClock
 from spotwise.ports.interruptions import RawMessage
+from spotwise.provisioning.observed import ObservedInterruptions
 from spotwise.provisioning.unavailable import UnavailableOfferings
 
 from .test_cluster import ec2_node  # isort: skip
@@ -206,3 +207,30 @@ def test_each_interruption_acted_on_is_announced_once(
     (notice,) = sent
     assert (notice.cluster, notice.node, notice.action) == ("prod", "doomed", "drain")
     assert notice.deadline == "2026-12-04T16:02:00Z"
+
+
+def test_a_warning_teaches_planning_and_a_rebalance_does_not(
+    cluster: KubernetesCluster, core: client.CoreV1Api, caught_up: CaughtUp
+) -> None:
+    interrupted_node(core)
+    caught_up()
+    observed = ObservedInterruptions()
+    h = handler(cluster, ListSource(body("rebalance.json")), observed=observed)
+    assert [a[1] for a in h.run().actions] == ["drain"]  # replaced, but no interruption yet
+    assert observed.snapshot(h.clock.now() + 300).counts == {}
+    h.source = ListSource(body("spot_warning.json"), body("spot_warning.json"))
+    h.run()
+    counts = observed.snapshot(h.clock.now() + 300).counts
+    assert list(counts) == [("m5.large", "us-east-1b")]  # counted once, the duplicate not
+    assert 0.9 < counts[("m5.large", "us-east-1b")] <= 1.0
+
+
+def test_workers_handle_a_batch_at_once_and_a_duplicate_still_acts_once(
+    cluster: KubernetesCluster, core: client.CoreV1Api, caught_up: CaughtUp
+) -> None:
+    interrupted_node(core)
+    caught_up()
+    source = ListSource(*[body("spot_warning.json")] * 8)
+    report = handler(cluster, source, workers=4).run()
+    assert report.received == 8 and report.acked == 8
+    assert len(report.actions) == 1

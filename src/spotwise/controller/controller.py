@@ -185,6 +185,7 @@ class Controller:
                 cluster_name=settings.cluster_name,
                 scope=self._scope(autoscaling, clock),
                 workers=settings.intake_workers,
+                observed=self.provisioner.observed,
             )
             if interruptions is not None
             else None

@@ -34,6 +34,7 @@ from spotwise.decisions.interruption.response import Action, RebalancePolicy, Re
 from spotwise.interruption.metrics import InterruptionMetrics
 from spotwise.interruption.scope import ManagedGroups
 from spotwise.interruption.webhook import Notice, Webhook
+from spotwise.model.instance_type import CapacityType
 from spotwise.model.labels import NODE_POOL
 from spotwise.model.node import Node
 from spotwise.model.provider_id import instance_id
@@ -42,6 +43,7 @@ from spotwise.ports.clock import Clock
 from spotwise.ports.cloud import OfferingError
 from spotwise.ports.cluster import Cluster, ClusterEvent, NodePatch
 from spotwise.ports.interruptions import InterruptionSource, RawMessage
+from spotwise.provisioning.observed import ObservedInterruptions
 from spotwise.provisioning.unavailable import UnavailableOfferings
 
 log = logging.getLogger(__name__)
@@ -106,6 +108,8 @@ class Handler:
         scope: Limits the handler to nodes of Auto Scaling groups with a managed tag
             (``--interruptions-only``); None acts on every node of the cluster.
         workers: How many messages are handled at once (1: one after another).
+        observed: The provisioner's memory of spot interruptions: each warning acted on
+            raises its pool's expected interruption cost for a few hours.
     """
 
     def __init__(
@@ -123,7 +127,9 @@ class Handler:
         cluster_name: str = "",
         scope: ManagedGroups | None = None,
         workers: int = 1,
+        observed: ObservedInterruptions | None = None,
     ) -> None:
+        self.observed = observed
         self.scope = scope
         self.workers = workers
         self._pool = ThreadPoolExecutor(workers, "intake") if workers > 1 else None
@@ -298,6 +304,8 @@ class Handler:
             InterruptionKind.REBALANCE_RECOMMENDATION,
         ):
             self._mark_offering(node, now)
+        if i.kind is InterruptionKind.SPOT_INTERRUPTION:
+            self._learn(node, now)
 
     def _mark_offering(self, node: Node, now: float) -> None:
         """The interrupted spot pool is skipped for a while: replacements go elsewhere."""
@@ -306,6 +314,18 @@ class Handler:
         self.unavailable.mark(
             OfferingError(node.instance_type, node.zone, node.capacity_type, INTERRUPTED_CODE), now
         )
+
+    def _learn(self, node: Node, now: float) -> None:
+        """A reclaimed spot pool looks stormier to planning for a few hours.
+
+        Only warnings count: a rebalance recommendation is a risk, not an interruption.
+        """
+        if self.observed is None or node.instance_type is None or node.zone is None:
+            return
+        if node.capacity_type is CapacityType.SPOT:
+            self.observed.record(
+                node.instance_type, node.zone, now, instance_id=instance_id(node.provider_id)
+            )
 
 
 def _lifecycle_action(i: Interruption) -> LifecycleAction | None:

@@ -137,6 +137,7 @@ class Simulation:
                 self.provisioner.launcher.unavailable,
                 self.clock,
                 rebalance_policy=pool_policies(strategy.nodepools),
+                observed=self.provisioner.observed,
             )
             if strategy.handler
             else None
