@@ -502,3 +502,22 @@ def test_the_handler_drains_interrupted_nodes_before_they_go(
     # A drained node's pods were evicted, not killed with it.
     lost = {e["node"] for e in run_handled.events("node-lost")}
     assert not drained & lost
+
+
+def test_breaches_of_a_budget_after_an_interruption_are_told_apart(
+    tmp_path: Path, catalog: Catalog, run: Observed, run_on_demand: Observed
+) -> None:
+    """Time below a PDB counts scale-ups too; the stretches an interruption was in apart."""
+    key = "longest_below_pdb_after_interruption_seconds"
+    # The small scenario's budgets leave room for a lost node: no breach.
+    assert run.summary["pods_lost"] > 0 and run.summary[key] == 0
+    assert run_on_demand.summary[key] == 0  # no interruption at all
+    # A budget that allows no disruption is breached by any pod killed with its node.
+    strict = tmp_path / "strict.yaml"
+    strict.write_text(
+        SMALL.read_text().replace("pdb: {maxUnavailable: 25%}", "pdb: {minAvailable: 100%}")
+    )
+    scenario = load_scenario(strict).with_hours(HOURS)
+    killed = observe(scenario, without_handler(spotwise(scenario.nodepools)), catalog).summary
+    assert killed["pods_lost"] > 0
+    assert 0 < killed[key] <= killed["longest_below_pdb_seconds"]

@@ -22,6 +22,7 @@ def totals(**changes: object) -> Totals:
         launch_failures=2,
         nodes_removed_empty=6,
         below_pdb_seconds={"web": 45.04, "api": 90.06},
+        below_pdb_interrupted_seconds={"web": 30.04},
         spot_seconds_by_pool={
             ("m7g.large", "us-east-1a"): 3600.0,
             ("m7g.large", "us-east-1b"): 1800.0,
@@ -62,6 +63,7 @@ def test_every_figure_of_a_run() -> None:
         "pending_pod_seconds": 123.5,
         "replacement_ready_percent": None,
         "longest_below_pdb_seconds": 90.1,
+        "longest_below_pdb_after_interruption_seconds": 30.0,
         "launches": 5,
         "on_demand_fallbacks": 1,
         "launch_failures": 2,

@@ -101,6 +101,9 @@ class Simulation:
         for ds in scenario.base.daemonsets if scenario.base else ():
             self._daemon_overhead = self._daemon_overhead + ds.requests
         self._below_pdb_since: dict[str, float] = {}
+        # Per owner, when an interruption last took one of its pods away (moved by the
+        # handler, or killed with a reclaimed instance).
+        self._interrupted_at: dict[str, float] = {}
         self._notice_serial = 0
         self._deployments = {d.owner: d for d in scenario.deployments}
         self._base_scale: Counter[str] = Counter(
@@ -217,6 +220,7 @@ class Simulation:
         self.cluster.forget_finished()
         self.totals = Totals(pods_created=len(self.cluster.pods))
         self._below_pdb_since.clear()
+        self._interrupted_at.clear()
 
     def _step(self, now: float) -> None:
         self._advance_pods(now)
@@ -326,6 +330,8 @@ class Simulation:
         t.pods_deleted_at_deadline += len(report.deleted)
         moved = (*report.evicted, *report.deleted)
         t.replaced_ready = (t.replaced_ready or 0) + sum(1 for _, ready in moved if ready)
+        for key, _ in moved:
+            self._interrupted_at[self.cluster.pods[key].owner] = now
         if moved:
             self._trace(now, "pods-moved", evicted=len(report.evicted), deleted=len(report.deleted))
         for name in report.finished:
@@ -354,6 +360,8 @@ class Simulation:
 
     def _lose_node(self, node: SimNode, now: float) -> None:
         """The instance is gone: its pods die with it and their controllers replace them."""
+        for key in node.pods:
+            self._interrupted_at[self.cluster.pods[key].owner] = now
         self.cloud.terminate([node.instance_id])
         self._drop_node(node, now)
         self._trace(now, "node-lost", node=node.name, instance_type=node.instance_type)
@@ -517,11 +525,16 @@ class Simulation:
             )
             if minimum is None:
                 continue
-            name = deployment.name
-            if ready[f"Deployment/{name}"] < minimum:
+            name, owner = deployment.name, f"Deployment/{deployment.name}"
+            if ready[owner] < minimum:
                 since = self._below_pdb_since.setdefault(name, now)
-                longest = self.totals.below_pdb_seconds.get(name, 0.0)
-                self.totals.below_pdb_seconds[name] = max(longest, now - since + TICK_SECONDS)
+                stretch = now - since + TICK_SECONDS
+                below = self.totals.below_pdb_seconds
+                below[name] = max(below.get(name, 0.0), stretch)
+                # An interruption in the stretch (or the tick before it) may have caused it.
+                if self._interrupted_at.get(owner, -math.inf) >= since - TICK_SECONDS:
+                    after = self.totals.below_pdb_interrupted_seconds
+                    after[name] = max(after.get(name, 0.0), stretch)
             else:
                 self._below_pdb_since.pop(name, None)
 

@@ -53,5 +53,9 @@ ROWS: tuple[Row, ...] = (
         lambda f: percent(f["replacement_ready_percent"], digits=0),
     ),
     ("longest time below a PDB", lambda f: f"{f['longest_below_pdb_seconds']:,.0f} s"),
+    (
+        "longest time below a PDB after an interruption",
+        lambda f: f"{f['longest_below_pdb_after_interruption_seconds']:,.0f} s",
+    ),
     ("launches (on-demand fallbacks)", lambda f: f"{f['launches']} ({f['on_demand_fallbacks']})"),
 )

@@ -59,6 +59,8 @@ class Totals:
     launch_failures: int = 0
     nodes_removed_empty: int = 0
     below_pdb_seconds: dict[str, float] = field(default_factory=dict)
+    # The same, for the stretches in which an interruption took one of its pods away.
+    below_pdb_interrupted_seconds: dict[str, float] = field(default_factory=dict)
     # Spot node-seconds per (instance type, zone) pool.
     spot_seconds_by_pool: dict[tuple[str, str], float] = field(default_factory=dict)
 
@@ -120,6 +122,9 @@ class RunResult:
             "pending_pod_seconds": round(t.pending_pod_seconds, 1),
             "replacement_ready_percent": ready,
             "longest_below_pdb_seconds": round(max(t.below_pdb_seconds.values(), default=0.0), 1),
+            "longest_below_pdb_after_interruption_seconds": round(
+                max(t.below_pdb_interrupted_seconds.values(), default=0.0), 1
+            ),
             "launches": t.launches,
             "on_demand_fallbacks": t.fallbacks,
             "launch_failures": t.launch_failures,
