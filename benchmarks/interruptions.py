@@ -164,10 +164,7 @@ def main() -> None:
 
         thread = threading.Thread(target=intake, daemon=True)
         thread.start()
-        print(
-            f"interruptions against loopback peers: {nodes} nodes,"
-            f" {args.workers} intake workers"
-        )
+        print(f"interruptions against loopback peers: {nodes} nodes, {args.workers} intake workers")
 
         # 1. One event at a time: queue -> marked.
         latencies = []
