@@ -19,6 +19,7 @@ SERVICEMONITOR = DEPLOY / "servicemonitor"
 AGENT = DEPLOY / "agent"
 CRD = DEPLOY / "crd" / "nodepools.spotwise.io.yaml"
 NODEPOOLS = DEPLOY / "nodepools.yaml"
+INTERRUPTIONS_ONLY = ROOT / "examples" / "interruptions-only"
 
 Manifest = dict[str, Any]
 
@@ -72,6 +73,12 @@ def load_script() -> ModuleType:
 def rendered() -> list[Manifest]:
     """deploy/ as `kubectl kustomize` renders it."""
     return kustomize(DEPLOY)
+
+
+@pytest.fixture(scope="session")
+def rendered_interruptions_only() -> list[Manifest]:
+    """examples/interruptions-only/ (deploy/ as an interruption handler alone), rendered."""
+    return kustomize(INTERRUPTIONS_ONLY)
 
 
 @pytest.fixture(scope="session")

@@ -64,9 +64,11 @@ def test_what_kustomize_renders_follows_the_kubernetes_schemas(
     rendered: list[Manifest],
     rendered_agent: list[Manifest],
     rendered_servicemonitor: list[Manifest],
+    rendered_interruptions_only: list[Manifest],
 ) -> None:
     # The generated ConfigMaps exist only in the rendering.
-    for manifest in rendered + rendered_agent + rendered_servicemonitor:
+    every = rendered + rendered_agent + rendered_servicemonitor + rendered_interruptions_only
+    for manifest in every:
         if (manifest["apiVersion"], manifest["kind"]) not in CUSTOM:
             validate(manifest)
 

@@ -178,3 +178,22 @@ def test_the_default_kustomization_lists_neither_agent_nor_servicemonitor() -> N
     (kustomization,) = documents(DEPLOY / "kustomization.yaml")
     listed = kustomization["resources"] + kustomization.get("components", [])
     assert not [r for r in listed if "agent" in r or "servicemonitor" in r]
+
+
+def test_the_interruptions_only_example_runs_the_handler_alone_on_the_queue(
+    rendered_interruptions_only: list[Manifest],
+) -> None:
+    rendered = rendered_interruptions_only
+    (container,) = pod_spec(rendered)["containers"]
+    assert container["args"] == [
+        "controller",
+        "--interruptions-only",
+        "--cluster-name",
+        "$(CLUSTER_NAME)",
+    ]
+    env = {e["name"]: e for e in container["env"]}
+    settings = one([m for m in rendered if name_of(m) == "spotwise-settings"], "ConfigMap")
+    ref = env["INTERRUPTION_QUEUE"]["valueFrom"]["configMapKeyRef"]
+    assert ref["name"] == settings["metadata"]["name"]  # the generated, hashed name
+    assert settings["data"]["INTERRUPTION_QUEUE"] == "spotwise-my-cluster"
+    assert settings["data"]["CLUSTER_NAME"] == "my-cluster"  # merged, not replaced
