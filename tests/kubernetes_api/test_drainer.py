@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -15,6 +16,7 @@ from spotwise.interruption.metrics import InterruptionMetrics
 from spotwise.kubernetes.api.cluster import KubernetesCluster
 from spotwise.ports.clock import ManualClock
 from spotwise.ports.cloud import Instance
+from spotwise.ports.cluster import Eviction
 from spotwise.provisioning.provisioner import displaced_pods
 
 from kubeapi.helpers import pod, run_pod  # isort: skip
@@ -116,3 +118,75 @@ def test_the_deadline_deletes_what_the_budget_holds_and_the_node_goes(
     assert registry.get_sample_value("spotwise_drain_duration_seconds_count") == 1
     assert cloud.terminated == ["i-doomed"]
     assert [n.metadata.name for n in core.list_node().items] == ["spare"]
+
+
+class HangingCluster:
+    """The adapter, except that evictions of ``hang``'s pods wait for ``release`` and those
+    of ``fail``'s pods raise: an API call that hangs, and one that fails."""
+
+    def __init__(self, cluster: KubernetesCluster, hang: str = "", fail: str = "") -> None:
+        self.cluster = cluster
+        self.hang, self.fail = hang, fail
+        self.release = threading.Event()
+
+    def evict(self, key: str) -> Eviction:
+        if key.startswith(f"default/{self.fail}-"):
+            raise ConnectionError("the API server is away")
+        if key.startswith(f"default/{self.hang}-"):
+            self.release.wait(30)
+        return self.cluster.evict(key)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.cluster, name)
+
+
+def two_marked_nodes(core: client.CoreV1Api, cluster: KubernetesCluster, caught_up: CaughtUp):
+    core.create_node(
+        {
+            **ec2_node("spare"),
+            "status": {"allocatable": {"cpu": "16", "memory": "64Gi", "pods": "110"}},
+        }
+    )
+    for name in ("first", "second"):
+        core.create_node(ec2_node(name, **{"spotwise.io/node-pool": "general"}))
+        core.create_namespaced_pod("default", pod(f"{name}-0", name, {"app": name}))
+        run_pod(core, f"{name}-0")
+    caught_up()
+    now = time.time()
+    for node in cluster.snapshot().nodes:
+        if node.name != "spare":
+            cluster.patch_node(
+                node.name, mark(node, "spot-interruption", node.name, now + 3600, now)
+            )
+    caught_up()
+
+
+def test_one_stuck_drain_does_not_hold_up_the_others(
+    cluster: KubernetesCluster, core: client.CoreV1Api, caught_up: CaughtUp
+) -> None:
+    two_marked_nodes(core, cluster, caught_up)
+    hanging = HangingCluster(cluster, hang="first")
+    drainer = Drainer(
+        hanging, TerminatingCloud(), ManualClock(time.time()), workers=2, pass_wait_seconds=0.5
+    )  # type: ignore[arg-type]
+    report = drainer.run()
+    assert [key for key, _ in report.evicted] == ["default/second-0"]  # not held up
+    again = drainer.run()
+    assert again.waiting["first"] == "still busy from an earlier pass"  # not started twice
+    hanging.release.set()
+    for _ in range(50):
+        if "first" not in drainer._busy:
+            break
+        time.sleep(0.05)
+    caught_up()
+    assert "first" not in drainer.run().waiting  # free again once its call returned
+
+
+def test_a_failing_drain_does_not_stop_the_pass(
+    cluster: KubernetesCluster, core: client.CoreV1Api, caught_up: CaughtUp
+) -> None:
+    two_marked_nodes(core, cluster, caught_up)
+    failing = HangingCluster(cluster, fail="first")
+    drainer = Drainer(failing, TerminatingCloud(), ManualClock(time.time()))  # type: ignore[arg-type]
+    report = drainer.run()
+    assert [key for key, _ in report.evicted] == ["default/second-0"]

@@ -197,6 +197,7 @@ class Controller:
             dry_run=settings.dry_run,
             metrics=self.interruption_metrics,
             autoscaling=autoscaling,
+            workers=settings.drain_workers,
         )
         self.stop = threading.Event()
         self.synced = False

@@ -10,6 +10,8 @@ from spotwise.provisioning.provisioner import REGISTRATION_TIMEOUT_SECONDS
 # Interruption messages handled at once: a burst of warnings is marked in parallel, within
 # the client's rate limits (an SQS receive brings at most 10).
 INTAKE_WORKERS = 10
+# Interrupted nodes drained at once: one stuck drain does not hold up the others.
+DRAIN_WORKERS = 4
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,6 +42,7 @@ class ControllerSettings:
             collection), for nodes of Auto Scaling groups that carry a managed tag.
         managed_tags: The tag keys that opt a group in, in ``interruptions_only`` mode.
         intake_workers: How many interruption messages are handled at once.
+        drain_workers: How many interrupted nodes are drained at once.
     """
 
     cluster_name: str
@@ -64,3 +67,4 @@ class ControllerSettings:
     interruptions_only: bool = False
     managed_tags: tuple[str, ...] = MANAGED_TAGS
     intake_workers: int = INTAKE_WORKERS
+    drain_workers: int = DRAIN_WORKERS

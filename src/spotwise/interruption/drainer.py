@@ -18,13 +18,19 @@ Once a node's pods are gone (``drained-at`` on the node) it is retired, by its o
 * a node of a reboot-only maintenance stays cordoned until it is back (a new boot id,
   Ready), then the marks come off;
 * any other node stays cordoned until its owner removes it.
+
+Nodes are worked on by a bounded pool of workers: a pass waits a few seconds for them,
+and a node whose work is still running (an API call that hangs) is skipped by the passes
+that start meanwhile, so one stuck drain never holds up the others. A node whose work
+fails is logged and tried again on the next pass.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field, replace
 
 from spotwise.decisions.interruption.drain import (
@@ -56,6 +62,9 @@ from spotwise.ports.cluster import Cluster, ClusterEvent, Eviction
 
 log = logging.getLogger(__name__)
 
+# How long a pass waits for its nodes' work; what is still running carries on.
+PASS_WAIT_SECONDS = 5.0
+
 # Taints of nodes that take no pods now, whatever the pods tolerate.
 _NOT_READY = frozenset({"node.kubernetes.io/not-ready", "node.kubernetes.io/unreachable"})
 
@@ -84,6 +93,16 @@ class DrainReport:
     heartbeats: list[str] = field(default_factory=list)
     waiting: dict[str, str] = field(default_factory=dict)
 
+    def add(self, other: DrainReport) -> None:
+        """Count ``other`` (one node's report) in this one."""
+        self.evicted.extend(other.evicted)
+        self.deleted.extend(other.deleted)
+        self.blocked.extend(other.blocked)
+        self.finished.extend(other.finished)
+        self.retired.extend(other.retired)
+        self.heartbeats.extend(other.heartbeats)
+        self.waiting.update(other.waiting)
+
 
 class Drainer:
     """Drains interrupted nodes through the Cluster port, and retires spotwise's.
@@ -96,6 +115,9 @@ class Drainer:
         metrics: Where pods moved and drain durations are counted; None counts nothing.
         autoscaling: Auto Scaling, to keep and release lifecycle actions; None leaves
             them to their hooks' timeouts.
+        workers: How many nodes are worked on at once (1: one after another, in the
+            caller's thread, as the simulator runs it).
+        pass_wait_seconds: How long a pass waits for its nodes' work (with workers).
     """
 
     def __init__(
@@ -107,7 +129,12 @@ class Drainer:
         dry_run: bool = False,
         metrics: InterruptionMetrics | None = None,
         autoscaling: AutoScaling | None = None,
+        workers: int = 1,
+        pass_wait_seconds: float = PASS_WAIT_SECONDS,
     ):
+        self.pass_wait_seconds = pass_wait_seconds
+        self._pool = ThreadPoolExecutor(workers, "drain") if workers > 1 else None
+        self._busy: dict[str, Future[DrainReport]] = {}
         self.metrics = metrics
         self.autoscaling = autoscaling
         # Per instance, when its lifecycle hook was last kept alive (in this process; a
@@ -131,15 +158,47 @@ class Drainer:
             [n for n, _ in marked], snapshot.nodes, snapshot.daemonsets, snapshot.pending
         )
         now = self.clock.now()
+        if self._pool is None:
+            for node, progress in marked:
+                report.add(self._one(node, progress, room[node.name], now))
+            return report
+        started: list[Future[DrainReport]] = []
         for node, progress in marked:
+            if node.name in self._busy:
+                report.waiting[node.name] = "still busy from an earlier pass"
+                continue
+            future = self._pool.submit(self._one, node, progress, room[node.name], now)
+            self._busy[node.name] = future
+            future.add_done_callback(self._done(node.name))
+            started.append(future)
+        done, _ = wait(started, timeout=self.pass_wait_seconds)
+        for future in done:
+            report.add(future.result())
+        return report
+
+    def _done(self, name: str) -> Callable[[Future[DrainReport]], None]:
+        """The callback that frees ``name`` for the next pass once its work ends."""
+
+        def free(_: Future[DrainReport]) -> None:
+            self._busy.pop(name, None)
+
+        return free
+
+    def _one(
+        self, node: Node, progress: InProgress, fits: frozenset[str], now: float
+    ) -> DrainReport:
+        """One node's step of this pass; its own report (what failed is logged)."""
+        report = DrainReport()
+        try:
             if progress.drained_at is not None:
                 self._retire(node, progress, report)
-                continue
+                return report
             pods = [drain_pod(p) for p in node.pods]
-            fits = room[node.name]
             ready = all(p.key in fits for p in node.pods if not p.per_node and not p.terminating)
             step = drain_step(pods, now, progress.deadline, ready, self.backoff.retry_at, fits)
             self._carry_out(node, progress, step, fits, report)
+        except Exception:  # the API away: the next pass tries this node again
+            log.exception("draining %s failed; the next pass tries again", node.name)
         return report
 
     def _carry_out(
