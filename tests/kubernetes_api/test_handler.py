@@ -234,3 +234,40 @@ def test_workers_handle_a_batch_at_once_and_a_duplicate_still_acts_once(
     report = handler(cluster, source, workers=4).run()
     assert report.received == 8 and report.acked == 8
     assert len(report.actions) == 1
+
+
+def lifecycle_notice() -> str:
+    """The queue's lifecycle action for the test's instance (the sample names another)."""
+    return body("asg_terminate_eventbridge.json").replace("i-0598c7d356eba48d7", INSTANCE)
+
+
+def test_a_lifecycle_hook_is_kept_whichever_notice_marked_the_node_first(
+    cluster: KubernetesCluster, core: client.CoreV1Api, caught_up: CaughtUp
+) -> None:
+    from spotwise.decisions.interruption.parse import parse_notice
+
+    interrupted_node(core)
+    caught_up()
+    # The node agent marks first, from metadata, which names no hook.
+    agent = handler(
+        cluster,
+        ListSource(body("imds_target_lifecycle_terminated.txt")),
+        parse=lambda b: parse_notice(b, INSTANCE, "imds"),
+    )
+    assert [a[1] for a in agent.run().actions] == ["drain"]
+    caught_up()
+    (node,) = cluster.snapshot().nodes
+    assert (progress := in_progress(node)) is not None and progress.lifecycle is None
+    # The queue's event of the same termination names the hook: recorded, to be released.
+    handler(cluster, ListSource(lifecycle_notice())).run()
+    caught_up()
+    (node,) = cluster.snapshot().nodes
+    assert (progress := in_progress(node)) is not None and progress.lifecycle is not None
+    assert (progress.lifecycle.group, progress.lifecycle.hook) == ("my-asg", "my-lifecycle-hook")
+    # A spot warning with a sooner deadline marks the node again, and the hook stays.
+    warned = handler(cluster, ListSource(body("spot_warning.json"))).run()
+    assert [a[1] for a in warned.actions] == ["drain"]
+    caught_up()
+    (node,) = cluster.snapshot().nodes
+    assert (progress := in_progress(node)) is not None and progress.kind == "spot-interruption"
+    assert progress.lifecycle is not None and progress.lifecycle.instance_id == INSTANCE

@@ -28,7 +28,13 @@ from datetime import UTC, datetime
 
 from spotwise.config.nodepool import NodePool
 from spotwise.decisions.interruption.events import Interruption, InterruptionKind, utc_text
-from spotwise.decisions.interruption.node_state import in_progress, mark, unmark
+from spotwise.decisions.interruption.node_state import (
+    InProgress,
+    held,
+    in_progress,
+    mark,
+    unmark,
+)
 from spotwise.decisions.interruption.parse import MessageError, parse_message
 from spotwise.decisions.interruption.response import Action, RebalancePolicy, Response, respond
 from spotwise.interruption.metrics import InterruptionMetrics
@@ -219,6 +225,13 @@ class Handler:
                 self._recent.pop(recent_key, None)
             raise
 
+    def _hold(self, node: Node, current: InProgress, action: LifecycleAction | None) -> None:
+        """Record the lifecycle action on a node whose drain started without it."""
+        if action is None or current.lifecycle is not None or self.dry_run:
+            return
+        self.cluster.patch_node(node.name, held(action))
+        log.info("%s: held by lifecycle hook %s of %s", node.name, action.hook, action.group)
+
     def _in_scope(self, node: Node) -> bool:
         """Whether this handler serves ``node`` (every node, unless scoped)."""
         if self.scope is None:
@@ -239,7 +252,10 @@ class Handler:
                     current.interruption_id == i.id
                     or _no_later(current.deadline, response.deadline)
                 ):
-                    return  # already being handled, by the same notice or a sooner one
+                    # Already being handled, by the same notice or a sooner one; a
+                    # lifecycle hook it names (the agent marked first) is released later.
+                    self._hold(node, current, _lifecycle_action(i))
+                    return
                 deadline = response.deadline.timestamp() if response.deadline else None
                 patch = mark(
                     node,

@@ -97,9 +97,10 @@ def mark(
         DEADLINE_ANNOTATION: "" if deadline is None else iso(deadline),
         # A newer notice restarts the drain's bookkeeping.
         DRAINED_AT_ANNOTATION: None,
-        LIFECYCLE_ANNOTATION: None if lifecycle is None else _lifecycle_text(lifecycle),
         REBOOT_ANNOTATION: node.boot_id if reboot and node.boot_id else None,
     }
+    if lifecycle is not None:  # one held already stays: it is released once drained
+        annotations[LIFECYCLE_ANNOTATION] = _lifecycle_text(lifecycle)
     if now is not None:
         annotations[MARKED_AT_ANNOTATION] = iso(now)
     labels: dict[str, str | None] = {}
@@ -159,6 +160,11 @@ def in_progress(node: Node) -> InProgress | None:
 def drained(now: float) -> NodePatch:
     """The patch that records that the node's pods are all gone."""
     return NodePatch(annotations={DRAINED_AT_ANNOTATION: iso(now)})
+
+
+def held(lifecycle: LifecycleAction) -> NodePatch:
+    """The patch that records a lifecycle action holding a node already being drained."""
+    return NodePatch(annotations={LIFECYCLE_ANNOTATION: _lifecycle_text(lifecycle)})
 
 
 def released() -> NodePatch:
