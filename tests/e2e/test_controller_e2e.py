@@ -197,13 +197,14 @@ def test_a_spot_warning_replaces_the_node_before_its_pods_move(
 
     def replaced() -> bool:
         settle(kubelets, binder)
-        return doomed["InstanceId"] not in {i["InstanceId"] for i in instances(ec2)}
+        names = {n.metadata.name for n in core.list_node().items}
+        # The instance is terminated, then its Node deleted.
+        gone = doomed["InstanceId"] not in {i["InstanceId"] for i in instances(ec2)}
+        return gone and doomed["PrivateDnsName"] not in names
 
-    wait_for("the interrupted instance to be drained and terminated", replaced)
+    wait_for("the interrupted instance to be drained, terminated and its Node deleted", replaced)
     (replacement,) = instances(ec2)
     assert replacement["InstanceId"] != doomed["InstanceId"]
-    names = {n.metadata.name for n in core.list_node().items}
-    assert doomed["PrivateDnsName"] not in names  # its Node deleted
     assert controller.said("drain ")  # the handler's action, logged
     evictions = [e for e in controller.logs() if str(e.get("message", "")).startswith("evicted")]
     # Replacement first: every pod left once its new capacity was Ready.
