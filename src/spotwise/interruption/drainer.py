@@ -271,8 +271,9 @@ class Drainer:
         if progress.reboot_from is not None and not ours:
             self._await_reboot(node, progress, report)
             return
-        if not ours and progress.lifecycle is None:
-            return  # another group's node: its owner terminates it
+        held = progress.lifecycle is not None and self.autoscaling is not None
+        if not ours and not held:
+            return  # another group's node: its owner (or its hook's timeout) ends it
         assert progress.drained_at is not None
         volumes = self.cluster.attached_volumes(node.name)
         if volumes and self.clock.now() < detach_until(progress.deadline, progress.drained_at):
@@ -280,7 +281,8 @@ class Drainer:
             if progress.lifecycle is not None:
                 self._keep_alive(progress.lifecycle, progress, report)
             return
-        if progress.lifecycle is not None and self.autoscaling is not None:
+        if held:
+            assert progress.lifecycle is not None and self.autoscaling is not None
             self.autoscaling.complete(progress.lifecycle)
             self.cluster.patch_node(node.name, released())
             self._beats.pop(progress.lifecycle.instance_id, None)
