@@ -8,11 +8,14 @@ failures. A quota error is not about one offering but about the account: it mark
 capacity type.
 
 Time is passed in, never read, so the same calls give the same answers in the controller,
-the simulator and tests; what comes out is frozen.
+the simulator and tests; what comes out is frozen. The controller's loops share one
+memory across threads (the launcher's, the interruption intake's workers), so every
+call holds a lock.
 """
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
@@ -117,6 +120,7 @@ class UnavailableOfferings:
         self.policy = policy
         self._offerings: dict[OfferingKey, _Entry] = {}
         self._capacity_types: dict[CapacityType, _Entry] = {}
+        self._lock = threading.Lock()
 
     def mark(self, error: OfferingError, now: float) -> Mark | None:
         """Remember a refusal; returns the mark in force, or None for errors not marked.
@@ -125,15 +129,16 @@ class UnavailableOfferings:
         Configuration and unknown errors are not marked: skipping the offering would
         hide a mistake that retrying cannot fix.
         """
-        self._prune(now)
-        match error.kind:
-            case ErrorKind.UNAVAILABLE:
-                key = (error.instance_type, error.zone, error.capacity_type)
-                return self._fail(self._offerings, key, error.code, now)
-            case ErrorKind.QUOTA:
-                return self._fail(self._capacity_types, error.capacity_type, error.code, now)
-            case ErrorKind.CONFIGURATION | ErrorKind.OTHER:
-                return None
+        with self._lock:
+            self._prune(now)
+            match error.kind:
+                case ErrorKind.UNAVAILABLE:
+                    key = (error.instance_type, error.zone, error.capacity_type)
+                    return self._fail(self._offerings, key, error.code, now)
+                case ErrorKind.QUOTA:
+                    return self._fail(self._capacity_types, error.capacity_type, error.code, now)
+                case ErrorKind.CONFIGURATION | ErrorKind.OTHER:
+                    return None
 
     def mark_all(self, errors: Iterable[OfferingError], now: float) -> tuple[Mark, ...]:
         """Remember every refusal of one launch; returns the marks made."""
@@ -144,8 +149,9 @@ class UnavailableOfferings:
     ) -> None:
         """Forget the failures of an offering (and of its capacity type) that launched."""
         del now  # kept for symmetry with `mark`: a success is an observation at a time
-        self._offerings.pop((instance_type, zone, capacity_type), None)
-        self._capacity_types.pop(capacity_type, None)
+        with self._lock:
+            self._offerings.pop((instance_type, zone, capacity_type), None)
+            self._capacity_types.pop(capacity_type, None)
 
     def is_unavailable(
         self, instance_type: str, zone: str, capacity_type: CapacityType, now: float
@@ -171,10 +177,11 @@ class UnavailableOfferings:
 
     def snapshot(self, now: float) -> UnavailableSnapshot:
         """The marks in force at ``now``."""
+        with self._lock:
+            offerings = _active(self._offerings, now)
+            capacity_types = _active(self._capacity_types, now)
         return UnavailableSnapshot(
-            now,
-            MappingProxyType(_active(self._offerings, now)),
-            MappingProxyType(_active(self._capacity_types, now)),
+            now, MappingProxyType(offerings), MappingProxyType(capacity_types)
         )
 
     def _fail(self, entries: dict[_K, _Entry], key: _K, code: str, now: float) -> Mark:
