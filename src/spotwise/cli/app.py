@@ -16,6 +16,7 @@ from spotwise.cli import (
     catalog_cmd,
     config_cmd,
     controller_cmd,
+    cost_cmd,
     events_cmd,
     plan_cmd,
     select_cmd,
@@ -40,6 +41,7 @@ app.command("agent", help=agent_cmd.HELP)(agent_cmd.agent)
 app.add_typer(catalog_cmd.app, name="catalog")
 app.add_typer(config_cmd.app, name="config")
 app.add_typer(events_cmd.app, name="events")
+app.add_typer(cost_cmd.app, name="cost")
 
 
 @app.callback()

@@ -1,0 +1,203 @@
+"""`spotwise cost`: what instances cost once commitments are counted."""
+
+from __future__ import annotations
+
+import enum
+import json
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+from rich.table import Table
+
+from spotwise.cli.console import stdout
+from spotwise.errors import UserError
+
+if TYPE_CHECKING:
+    from spotwise.catalog.catalog import Catalog
+    from spotwise.config.commitments import CommitmentsDoc, InstanceDoc
+    from spotwise.decisions.cost.attribution import (
+        Attribution,
+        ReservedInstance,
+        SavingsPlan,
+        Usage,
+        Utilization,
+    )
+
+app = typer.Typer(
+    help="Cost: commitments and what instances add to the bill.", no_args_is_help=True
+)
+
+ATTRIBUTE_HELP = """Attribute running instances to reserved instances and savings plans.
+
+AWS's order: zonal RIs, regional RIs (size-flexible, smallest first), EC2 Instance Savings
+Plans, Compute Savings Plans (highest discount first), then on-demand. Spot is never
+covered.
+
+Prints per instance what covers it and its effective price: the USD per hour it adds to
+the bill, its commitments being paid anyway. Then each commitment's utilization.
+
+Prices come from the catalog (the bundled one by default). See docs/cost.md.
+"""
+
+
+class CostFormat(enum.StrEnum):
+    """Values of ``-o``."""
+
+    TABLE = "table"
+    JSON = "json"
+
+
+@app.command("attribute", help=ATTRIBUTE_HELP)
+def attribute_cmd(
+    commitments: Annotated[
+        Path,
+        typer.Option(metavar="FILE", help="Reserved instances and savings plans (YAML)."),
+    ],
+    instances: Annotated[
+        Path,
+        typer.Option(metavar="FILE", help="Running instances: id, type, zone, capacity_type."),
+    ],
+    output: Annotated[
+        CostFormat, typer.Option("--output", "-o", case_sensitive=False)
+    ] = CostFormat.TABLE,
+    region: Annotated[
+        str | None, typer.Option(metavar="REGION", help="Catalog region (default us-east-1).")
+    ] = None,
+    catalog_file: Annotated[
+        Path | None, typer.Option("--catalog", metavar="FILE", help="A catalog snapshot.")
+    ] = None,
+) -> None:
+    """Run `spotwise cost attribute` (see ATTRIBUTE_HELP)."""
+    from spotwise.catalog.bundled import load_catalog
+    from spotwise.config.commitments import load_commitments, load_instances
+    from spotwise.decisions.cost.attribution import attribute
+
+    catalog = load_catalog(region, catalog_file)
+    doc = load_commitments(commitments)
+    usages = tuple(_usage(i, catalog, instances) for i in load_instances(instances))
+    reserved, plans = _commitments(doc, catalog.region)
+    found, used = attribute(usages, reserved, plans)
+    if output is CostFormat.JSON:
+        print(json.dumps(to_json(found, used), indent=2))
+        return
+    console = stdout()
+    console.print(_instances_table(found))
+    console.print()
+    console.print(_commitments_table(used))
+
+
+def to_json(found: tuple[Attribution, ...], used: tuple[Utilization, ...]) -> dict[str, object]:
+    """The JSON form: each instance's attribution, then each commitment's utilization."""
+    return {
+        "instances": [
+            {
+                "instance_id": a.usage.instance_id,
+                "type": a.usage.instance_type,
+                "zone": a.usage.zone,
+                "capacity_type": a.usage.capacity_type.value,
+                "covered_by": a.covered_by.value,
+                "coverage": [
+                    {"by": c.by.value, "commitment": c.commitment, "share": round(c.share, 6)}
+                    for c in a.coverage
+                ],
+                "list_price": round(a.usage.price, 6),
+                "effective_price": round(a.effective_price, 6),
+            }
+            for a in found
+        ],
+        "commitments": [
+            {
+                "id": u.id,
+                "kind": u.kind.value,
+                "used": round(u.used, 6),
+                "total": round(u.total, 6),
+                "unit": u.unit,
+                "utilization_percent": round(u.percent, 2),
+            }
+            for u in used
+        ],
+    }
+
+
+def _usage(doc: InstanceDoc, catalog: Catalog, path: Path) -> Usage:
+    """The instance with its price from the catalog.
+
+    Raises:
+        UserError: If the catalog has no such type, or no price for it in that zone.
+    """
+    from spotwise.decisions.cost.attribution import Usage
+
+    where = f"{path}: {doc.id}"
+    try:
+        catalog.instance_type(doc.instance_type)
+    except UserError as error:
+        raise UserError(where, error.problem, error.fix) from None
+    offers = catalog.offerings_of(doc.instance_type, doc.capacity_type, [doc.zone])
+    if not offers:
+        raise UserError(
+            where,
+            f"the {catalog.region} catalog has no {doc.capacity_type.value} price for"
+            f" {doc.instance_type} in {doc.zone}",
+            "check the zone and the capacity type, or pass --region",
+        )
+    return Usage(
+        doc.id, doc.instance_type, doc.zone, catalog.region, doc.capacity_type, offers[0].price
+    )
+
+
+def _commitments(
+    doc: CommitmentsDoc, region: str
+) -> tuple[tuple[ReservedInstance, ...], tuple[SavingsPlan, ...]]:
+    """The file's commitments, named by their place in it."""
+    from spotwise.decisions.cost.attribution import ReservedInstance, SavingsPlan
+
+    reserved = tuple(
+        ReservedInstance(
+            f"reservedInstances[{n}]",
+            ri.instance_type,
+            ri.count,
+            ri.region or (ri.zone or "")[:-1] or region,
+            ri.zone,
+        )
+        for n, ri in enumerate(doc.reserved_instances)
+    )
+    plans = tuple(
+        SavingsPlan(
+            f"savingsPlans[{n}]",
+            sp.kind,
+            float(sp.commitment),
+            float(sp.discount_percent) / 100.0,
+            sp.family,
+            sp.region or (region if sp.family else None),
+        )
+        for n, sp in enumerate(doc.savings_plans)
+    )
+    return reserved, plans
+
+
+def _instances_table(found: tuple[Attribution, ...]) -> Table:
+    table = Table(box=None, pad_edge=False)
+    for column in ("instance", "type", "zone", "covered by", "list $/h", "effective $/h"):
+        table.add_column(column.upper(), overflow="fold")
+    for a in found:
+        table.add_row(
+            a.usage.instance_id,
+            a.usage.instance_type,
+            a.usage.zone,
+            " + ".join(f"{c.by.value} {100 * c.share:.0f}%" for c in a.coverage),
+            f"{a.usage.price:.4f}",
+            f"{a.effective_price:.4f}",
+        )
+    return table
+
+
+def _commitments_table(used: tuple[Utilization, ...]) -> Table:
+    table = Table(box=None, pad_edge=False)
+    for column in ("commitment", "kind", "used", "of", "unit", "utilization"):
+        table.add_column(column.upper(), overflow="fold")
+    for u in used:
+        table.add_row(
+            u.id, u.kind.value, f"{u.used:g}", f"{u.total:g}", u.unit, f"{u.percent:.1f}%"
+        )
+    return table

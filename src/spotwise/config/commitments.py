@@ -1,0 +1,141 @@
+"""The commitments file (reserved instances, savings plans) and the instances file.
+
+    reservedInstances:
+      - {type: m5.xlarge, zone: us-east-1a, count: 1}     # zonal: that zone only
+      - {type: m5.large, region: us-east-1, count: 3}     # regional: size-flexible
+    savingsPlans:
+      - {kind: ec2-instance, family: c5, region: us-east-1, commitment: 0.20, discount_percent: 30}
+      - {kind: compute, commitment: 0.45, discount_percent: 20}
+
+    # instances: a list
+    - {id: i-0abc, type: m5.large, zone: us-east-1a, capacity_type: on-demand}
+
+A plan's ``commitment`` is USD per hour at the plan's rate; ``discount_percent`` is one
+rate per plan (the catalog has no per-type plan rates yet). Keys may be camelCase or
+snake_case. docs/cost.md describes both files.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Annotated, ClassVar, Self
+
+from pydantic import AfterValidator, Field, StrictFloat, StrictInt, ValidationError, model_validator
+
+from spotwise.config import documents
+from spotwise.config.documents import DocumentModel, first_error, matches
+from spotwise.decisions.cost.attribution import PlanKind
+from spotwise.errors import UserError
+from spotwise.model.instance_type import CapacityType
+
+_TYPE = re.compile(r"^[a-z][a-z0-9-]*\.[a-z0-9]+$")
+_FAMILY = re.compile(r"^[a-z][a-z0-9-]*$")
+TypeName = Annotated[str, AfterValidator(matches(_TYPE, "an instance type such as m5.large"))]
+Family = Annotated[str, AfterValidator(matches(_FAMILY, "an instance family such as c5"))]
+Number = StrictFloat | StrictInt
+
+
+class ReservedInstanceDoc(DocumentModel):
+    """Reserved instances of one type: zonal (``zone``) or regional (``region``)."""
+
+    docs_page: ClassVar[str | None] = "docs/cost.md"
+
+    instance_type: TypeName = Field(alias="type")
+    count: StrictInt = Field(ge=1)
+    zone: str | None = None
+    region: str | None = None
+
+    @model_validator(mode="after")
+    def _zone_or_region(self) -> Self:
+        if (self.zone is None) == (self.region is None):
+            raise ValueError("give a zone (a zonal RI) or a region (a regional RI), not both")
+        return self
+
+
+class SavingsPlanDoc(DocumentModel):
+    """A Savings Plan: its kind, hourly commitment and discount."""
+
+    docs_page: ClassVar[str | None] = "docs/cost.md"
+
+    kind: PlanKind
+    commitment: Number = Field(gt=0)
+    discount_percent: Number = Field(gt=0, lt=100)
+    family: Family | None = None
+    region: str | None = None
+
+    @model_validator(mode="after")
+    def _scope(self) -> Self:
+        if self.kind is PlanKind.EC2_INSTANCE and self.family is None:
+            raise ValueError("an ec2-instance plan needs the family it covers")
+        if self.kind is PlanKind.COMPUTE and (self.family or self.region):
+            raise ValueError("a compute plan covers every family and region: drop them")
+        return self
+
+
+class CommitmentsDoc(DocumentModel):
+    """The commitments file."""
+
+    docs_page: ClassVar[str | None] = "docs/cost.md"
+
+    reserved_instances: tuple[ReservedInstanceDoc, ...] = ()
+    savings_plans: tuple[SavingsPlanDoc, ...] = ()
+
+
+class InstanceDoc(DocumentModel):
+    """One running instance of the instances file."""
+
+    docs_page: ClassVar[str | None] = "docs/cost.md"
+
+    id: str = Field(min_length=1)
+    instance_type: TypeName = Field(alias="type")
+    zone: str = Field(min_length=1)
+    capacity_type: CapacityType
+
+
+def load_commitments(path: Path) -> CommitmentsDoc:
+    """Read a commitments file.
+
+    Raises:
+        UserError: Naming the file and the field, if it is unreadable or breaks the schema.
+    """
+    document = _one(path)
+    if document is None:
+        return CommitmentsDoc()
+    try:
+        return CommitmentsDoc.model_validate(document)
+    except ValidationError as error:
+        field, problem, fix = first_error(error, CommitmentsDoc)
+        raise UserError(f"{path}: {field}", problem, fix) from None
+
+
+def load_instances(path: Path) -> tuple[InstanceDoc, ...]:
+    """Read an instances file: a YAML list of instances.
+
+    Raises:
+        UserError: Naming the file and the entry, if it is unreadable, not a list, breaks
+            the schema, or names an instance twice.
+    """
+    document = _one(path)
+    if not isinstance(document, list):
+        raise UserError(str(path), "is not a list of instances", "see docs/cost.md")
+    found: list[InstanceDoc] = []
+    for number, entry in enumerate(document):
+        try:
+            found.append(InstanceDoc.model_validate(entry))
+        except ValidationError as error:
+            field, problem, fix = first_error(error, InstanceDoc)
+            raise UserError(f"{path}: [{number}].{field}", problem, fix) from None
+    ids = [i.id for i in found]
+    twice = sorted({i for i in ids if ids.count(i) > 1})
+    if twice:
+        raise UserError(str(path), f"names {', '.join(twice)} more than once", "list each once")
+    return tuple(found)
+
+
+def _one(path: Path) -> object:
+    """The file's one YAML document (None when empty)."""
+    parsed = documents.read_documents(path)
+    if len(parsed) > 1:
+        raise UserError(str(path), "holds more than one YAML document", "keep one")
+    return parsed[0] if parsed else None

@@ -1,0 +1,1 @@
+"""Cost decisions: how commitments (reserved instances, savings plans) cover instances."""
