@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import enum
 import json
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -23,6 +24,7 @@ if TYPE_CHECKING:
         Usage,
         Utilization,
     )
+    from spotwise.decisions.cost.ledger import Charge, Total
 
 app = typer.Typer(
     help="Cost: commitments and what instances add to the bill.", no_args_is_help=True
@@ -38,6 +40,16 @@ Prints per instance what covers it and its effective price: the USD per hour it 
 the bill, its commitments being paid anyway. Then each commitment's utilization.
 
 Prices come from the catalog (the bundled one by default). See docs/cost.md.
+"""
+
+
+LEDGER_HELP = """What each instance of a simulated day cost, per second, commitments counted.
+
+Reads the trace of `spotwise simulate --trace FILE` (one strategy's launches and node
+ends), prices each instance from the catalog (its spot price in its zone, or on-demand),
+bills per second with a 60 s minimum, and attributes commitments (--commitments) at every
+start and stop. Prints totals by pool, capacity type, instance type and zone, with the
+savings against the same instance-seconds at on-demand prices. See docs/cost.md.
 """
 
 
@@ -199,5 +211,98 @@ def _commitments_table(used: tuple[Utilization, ...]) -> Table:
     for u in used:
         table.add_row(
             u.id, u.kind.value, f"{u.used:g}", f"{u.total:g}", u.unit, f"{u.percent:.1f}%"
+        )
+    return table
+
+
+@app.command("ledger", help=LEDGER_HELP)
+def ledger_cmd(
+    trace: Annotated[
+        Path, typer.Option(metavar="FILE", help="A trace of `spotwise simulate --trace`.")
+    ],
+    strategy: Annotated[
+        str, typer.Option(metavar="NAME", help="The strategy whose instances to bill.")
+    ] = "spotwise",
+    hours: Annotated[
+        float, typer.Option(metavar="HOURS", help="The simulated hours (instances alive then end).")
+    ] = 24.0,
+    commitments: Annotated[
+        Path | None, typer.Option(metavar="FILE", help="Reserved instances and savings plans.")
+    ] = None,
+    output: Annotated[
+        CostFormat, typer.Option("--output", "-o", case_sensitive=False)
+    ] = CostFormat.TABLE,
+    region: Annotated[
+        str | None, typer.Option(metavar="REGION", help="Catalog region (default us-east-1).")
+    ] = None,
+    catalog_file: Annotated[
+        Path | None, typer.Option("--catalog", metavar="FILE", help="A catalog snapshot.")
+    ] = None,
+) -> None:
+    """Run `spotwise cost ledger` (see LEDGER_HELP)."""
+    from spotwise.catalog.bundled import load_catalog
+    from spotwise.config.commitments import CommitmentsDoc, load_commitments
+    from spotwise.decisions.cost.ledger import ledger, totals
+    from spotwise.simulator.trace_runs import runs_from_trace
+
+    catalog = load_catalog(region, catalog_file)
+    doc = load_commitments(commitments) if commitments is not None else CommitmentsDoc()
+    reserved, plans = _commitments(doc, catalog.region)
+    runs = runs_from_trace(trace, strategy, hours * 3600, catalog)
+    charges = ledger(runs, reserved, plans)
+    groups = {label: totals(charges, _by(label)) for label in LEDGER_GROUPS}
+    (total,) = totals(charges, lambda _: "all").values()
+    if output is CostFormat.JSON:
+        print(
+            json.dumps(
+                {
+                    "strategy": strategy,
+                    "instances": len(charges),
+                    "total": _total_json(total),
+                    **{k: {g: _total_json(t) for g, t in v.items()} for k, v in groups.items()},
+                },
+                indent=2,
+            )
+        )
+        return
+    console = stdout()
+    console.print(
+        f"{strategy}: {len(charges)} instances over {hours:g} h, billed ${total.cost:,.2f};"
+        f" at on-demand prices ${total.list_cost:,.2f}; saved ${total.savings:,.2f}"
+        f" ({100 * total.savings / total.list_cost if total.list_cost else 0:.1f}%)"
+    )
+    for name in ("pool", "capacity_type", "zone"):
+        console.print()
+        console.print(_totals_table(name, groups[name]))
+
+
+LEDGER_GROUPS = ("pool", "capacity_type", "instance_type", "zone")
+
+
+def _by(label: str) -> Callable[[Charge], str]:
+    """The grouping key of a run's label."""
+    return lambda charge: charge.run.labels[label]
+
+
+def _total_json(total: Total) -> dict[str, float]:
+    return {
+        "cost": round(total.cost, 4),
+        "list_cost": round(total.list_cost, 4),
+        "savings": round(total.savings, 4),
+        "instance_hours": round(total.instance_hours, 3),
+    }
+
+
+def _totals_table(name: str, rows: dict[str, Total]) -> Table:
+    table = Table(box=None, pad_edge=False)
+    for column in (name.replace("_", " "), "instance-hours", "cost $", "on-demand $", "saved $"):
+        table.add_column(column.upper(), overflow="fold")
+    for key, t in rows.items():
+        table.add_row(
+            key,
+            f"{t.instance_hours:,.1f}",
+            f"{t.cost:,.2f}",
+            f"{t.list_cost:,.2f}",
+            f"{t.savings:,.2f}",
         )
     return table

@@ -1,0 +1,87 @@
+"""Instances' lives read back from a simulation trace, for the ledger.
+
+`spotwise simulate --trace FILE` writes one JSON object per line. A ``launch`` starts an
+instance (its node is ``node-<instance id>``); ``node-lost`` (reclaimed),
+``node-removed-empty`` and ``node-drained`` (spotwise terminates a drained node at once)
+end it; one still alive ends with the run. Warm-up launches come before 0 and count from
+0, as the run's figures do.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from spotwise.catalog.catalog import Catalog
+from spotwise.decisions.cost.attribution import Usage
+from spotwise.decisions.cost.ledger import Run
+from spotwise.errors import UserError
+from spotwise.model.instance_type import CapacityType
+
+ENDS = frozenset({"node-lost", "node-removed-empty", "node-drained"})
+
+
+def runs_from_trace(path: Path, strategy: str, horizon: float, catalog: Catalog) -> list[Run]:
+    """The lives of ``strategy``'s instances, priced from ``catalog``.
+
+    Raises:
+        UserError: If the file cannot be read, a line is not JSON, or the trace holds no
+            launch of ``strategy``.
+    """
+    starts: dict[str, dict[str, object]] = {}
+    ends: dict[str, float] = {}
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except (OSError, UnicodeDecodeError) as error:
+        raise UserError(str(path), f"cannot be read ({error})", "pass a --trace file") from None
+    for number, line in enumerate(lines, start=1):
+        if not line.strip():
+            continue
+        try:
+            event = json.loads(line)
+        except json.JSONDecodeError:
+            raise UserError(
+                f"{path}: line {number}", "is not JSON", "pass a trace of spotwise simulate"
+            ) from None
+        if event.get("strategy") != strategy:
+            continue
+        if event.get("event") == "launch":
+            starts[str(event["node"])] = event
+        elif event.get("event") in ENDS:
+            ends.setdefault(str(event["node"]), float(event["t"]))
+    if not starts:
+        raise UserError(
+            str(path),
+            f"has no launch of strategy {strategy!r}",
+            "pass --strategy with a name the trace holds",
+        )
+    return [_run(node, e, ends.get(node, horizon), horizon, catalog) for node, e in starts.items()]
+
+
+def _run(node: str, launch: dict[str, object], end: float, horizon: float, catalog: Catalog) -> Run:
+    instance_type, zone = str(launch["instance_type"]), str(launch["zone"])
+    capacity_type = CapacityType(str(launch["capacity_type"]))
+    price = _price(catalog, instance_type, zone, capacity_type)
+    on_demand = _price(catalog, instance_type, zone, CapacityType.ON_DEMAND)
+    start = max(0.0, float(str(launch["t"])))
+    usage = Usage(
+        node.removeprefix("node-"), instance_type, zone, catalog.region, capacity_type, price
+    )
+    labels = {
+        "pool": str(launch.get("pool", "")),
+        "capacity_type": capacity_type.value,
+        "instance_type": instance_type,
+        "zone": zone,
+    }
+    return Run(usage, start, max(start, min(end, horizon)), on_demand, labels)
+
+
+def _price(catalog: Catalog, instance_type: str, zone: str, capacity_type: CapacityType) -> float:
+    offers = catalog.offerings_of(instance_type, capacity_type, [zone])
+    if not offers:
+        raise UserError(
+            instance_type,
+            f"has no {capacity_type.value} price in {zone} in the {catalog.region} catalog",
+            "use the catalog the simulation ran with (--region, --catalog)",
+        )
+    return offers[0].price
