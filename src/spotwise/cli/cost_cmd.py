@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import enum
 import json
+import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
@@ -12,6 +13,7 @@ import typer
 from rich.table import Table
 
 from spotwise.cli.console import stdout
+from spotwise.decisions.cost.showback import GroupBy
 from spotwise.errors import UserError
 
 if TYPE_CHECKING:
@@ -25,6 +27,7 @@ if TYPE_CHECKING:
         Utilization,
     )
     from spotwise.decisions.cost.ledger import Charge, Total
+    from spotwise.model.node import Node
 
 app = typer.Typer(
     help="Cost: commitments and what instances add to the bill.", no_args_is_help=True
@@ -306,3 +309,127 @@ def _totals_table(name: str, rows: dict[str, Total]) -> Table:
             f"{t.savings:,.2f}",
         )
     return table
+
+
+SHOWBACK_HELP = """What each namespace or workload costs per hour now, and what is idle.
+
+Each node is priced from the catalog by its labels (instance type, zone, capacity type);
+its price is split into CPU, memory and GPU parts by OpenCost's default unit-price ratios,
+and each pod is charged its requests' share of each part. What no pod requested is the
+idle line, so the lines add up to the nodes' price. Nodes come from a live cluster
+(--kubeconfig) or from files (-f with the pods, --nodes with the Node objects, as
+`kubectl get -o yaml` writes them). See docs/cost.md.
+"""
+
+
+@app.command("showback", help=SHOWBACK_HELP)
+def showback_cmd(
+    files: Annotated[
+        list[Path] | None,
+        typer.Option("--file", "-f", metavar="FILE", help="Pods: a manifest file or folder."),
+    ] = None,
+    nodes: Annotated[
+        Path | None,
+        typer.Option(metavar="FILE", help="The nodes, with -f (kubectl get nodes -o yaml)."),
+    ] = None,
+    kubeconfig: Annotated[
+        Path | None, typer.Option(metavar="FILE", help="Read this cluster's nodes and pods.")
+    ] = None,
+    context: Annotated[
+        str | None, typer.Option(metavar="NAME", help="The kubeconfig context (default: current).")
+    ] = None,
+    by: Annotated[GroupBy, typer.Option(case_sensitive=False, help="Group lines by.")] = (
+        GroupBy.NAMESPACE
+    ),
+    output: Annotated[
+        CostFormat, typer.Option("--output", "-o", case_sensitive=False)
+    ] = CostFormat.TABLE,
+    region: Annotated[
+        str | None, typer.Option(metavar="REGION", help="Catalog region (default us-east-1).")
+    ] = None,
+    catalog_file: Annotated[
+        Path | None, typer.Option("--catalog", metavar="FILE", help="A catalog snapshot.")
+    ] = None,
+) -> None:
+    """Run `spotwise cost showback` (see SHOWBACK_HELP)."""
+    from spotwise.catalog.bundled import load_catalog
+    from spotwise.catalog.node_price import node_price
+    from spotwise.decisions.cost.showback import PricedNode, showback
+
+    cluster_nodes = _cluster_nodes(files, nodes, kubeconfig, context)
+    catalog = load_catalog(region, catalog_file)
+    priced, unpriced = [], []
+    for node in cluster_nodes:
+        price = node_price(node, catalog)
+        if price is None:
+            unpriced.append(node.name)
+            continue
+        priced.append(PricedNode(node.name, price, node.allocatable, node.pods))
+    if unpriced:
+        print(
+            f"note: {len(unpriced)} nodes left out, the catalog cannot price them"
+            f" (their instance type, zone or capacity type label): {', '.join(unpriced)}",
+            file=sys.stderr,
+        )
+    lines = showback(priced, by)
+    total = sum(n.price for n in priced)
+    if output is CostFormat.JSON:
+        print(
+            json.dumps(
+                {
+                    "by": by.value,
+                    "nodes": len(priced),
+                    "total_per_hour": round(total, 6),
+                    "lines": [
+                        {
+                            "name": line.name,
+                            "pods": line.pods,
+                            "cpu_per_hour": round(line.cpu, 6),
+                            "memory_per_hour": round(line.memory, 6),
+                            "gpu_per_hour": round(line.gpu, 6),
+                            "total_per_hour": round(line.total, 6),
+                        }
+                        for line in lines
+                    ],
+                },
+                indent=2,
+            )
+        )
+        return
+    table = Table(box=None, pad_edge=False)
+    for column in (by.value, "pods", "cpu $/h", "memory $/h", "gpu $/h", "total $/h", "share"):
+        table.add_column(column.upper(), overflow="fold")
+    for line in lines:
+        table.add_row(
+            line.name,
+            str(line.pods),
+            f"{line.cpu:.4f}",
+            f"{line.memory:.4f}",
+            f"{line.gpu:.4f}",
+            f"{line.total:.4f}",
+            f"{100 * line.total / total:.1f}%" if total else "n/a",
+        )
+    console = stdout()
+    console.print(f"{len(priced)} nodes, ${total:,.4f} per hour")
+    console.print(table)
+
+
+def _cluster_nodes(
+    files: list[Path] | None, nodes: Path | None, kubeconfig: Path | None, context: str | None
+) -> tuple[Node, ...]:
+    """The nodes with their pods, from files or from a live cluster.
+
+    Raises:
+        UserError: If both or neither source is given, or the source cannot be read.
+    """
+    if kubeconfig is not None:
+        if files or nodes is not None:
+            raise UserError("--kubeconfig", "cannot be used with -f or --nodes", "pick one source")
+        from spotwise.cli.plan_live import read_cluster
+
+        return read_cluster(kubeconfig, context, 30.0).nodes
+    if nodes is None:
+        raise UserError("showback", "no nodes", "pass --nodes FILE (with -f) or --kubeconfig FILE")
+    from spotwise.kubernetes.manifests import load_workload
+
+    return load_workload(files or [], nodes).nodes

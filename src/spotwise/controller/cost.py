@@ -6,6 +6,7 @@ from collections import defaultdict
 from collections.abc import Sequence
 
 from spotwise.catalog.catalog import Catalog
+from spotwise.catalog.node_price import node_price
 from spotwise.model.instance_type import CapacityType
 from spotwise.model.labels import NODE_POOL
 from spotwise.model.node import Node
@@ -21,10 +22,8 @@ def cost_per_hour(nodes: Sequence[Node], catalog: Catalog) -> dict[tuple[str, Ca
     """
     totals: dict[tuple[str, CapacityType], float] = defaultdict(float)
     for node in nodes:
-        if node.instance_type is None or node.zone is None or node.capacity_type is None:
+        price = node_price(node, catalog)
+        if price is None or node.capacity_type is None:
             continue
-        offers = catalog.offerings_of(node.instance_type, node.capacity_type, [node.zone])
-        if not offers:
-            continue
-        totals[(node.labels.get(NODE_POOL) or "", node.capacity_type)] += offers[0].price
+        totals[(node.labels.get(NODE_POOL) or "", node.capacity_type)] += price
     return dict(totals)
