@@ -18,6 +18,7 @@ if TYPE_CHECKING:
     from spotwise.config.nodepool import NodePool
     from spotwise.controller.controller import Leadership, LiveCluster
     from spotwise.controller.settings import ControllerSettings
+    from spotwise.decisions.cost.attribution import ReservedInstance, SavingsPlan
     from spotwise.interruption.webhook import Webhook
 
 HELP = (
@@ -75,6 +76,14 @@ def controller(
             metavar="KEY",
             help="With --interruptions-only: a tag key that opts a group in (repeatable;"
             " default spotwise.io/managed and aws-node-termination-handler/managed).",
+        ),
+    ] = None,
+    commitments: Annotated[
+        Path | None,
+        typer.Option(
+            metavar="FILE",
+            help="Reserved instances and savings plans, for the savings and utilization"
+            " metrics (docs/cost.md).",
         ),
     ] = None,
     webhook_url: Annotated[
@@ -190,6 +199,11 @@ def controller(
         managed_tags=tuple(managed_tag) if managed_tag else MANAGED_TAGS,
     )
     join = {"endpoint": cluster_endpoint, "ca": cluster_ca, "cidr": service_cidr}
+    held: tuple[tuple[ReservedInstance, ...], tuple[SavingsPlan, ...]] = ((), ())
+    if commitments is not None:
+        from spotwise.config.commitments import commitments_of, load_commitments
+
+        held = commitments_of(load_commitments(commitments), catalog.region)
     code = run_controller(
         settings,
         pools,
@@ -200,6 +214,7 @@ def controller(
         burst=kube_api_burst,
         queue=interruption_queue,
         webhook=_webhook(webhook_url, webhook_template),
+        commitments=held,
     )
     raise typer.Exit(code)
 
@@ -239,6 +254,7 @@ def run_controller(
     burst: int = 100,
     queue: str | None = None,
     webhook: Webhook | None = None,
+    commitments: tuple[tuple[ReservedInstance, ...], tuple[SavingsPlan, ...]] = ((), ()),
 ) -> int:
     """Assemble the Kubernetes and AWS worlds and run until SIGTERM; returns the exit code.
 
@@ -336,6 +352,7 @@ def run_controller(
         interruptions=interruptions,
         webhook=webhook,
         autoscaling=AwsAutoScaling(session, region=settings.region),
+        commitments=commitments,
     )
 
     def stop(signum: int, frame: Any) -> None:

@@ -18,11 +18,9 @@ from spotwise.errors import UserError
 
 if TYPE_CHECKING:
     from spotwise.catalog.catalog import Catalog
-    from spotwise.config.commitments import CommitmentsDoc, InstanceDoc
+    from spotwise.config.commitments import InstanceDoc
     from spotwise.decisions.cost.attribution import (
         Attribution,
-        ReservedInstance,
-        SavingsPlan,
         Usage,
         Utilization,
     )
@@ -85,13 +83,13 @@ def attribute_cmd(
 ) -> None:
     """Run `spotwise cost attribute` (see ATTRIBUTE_HELP)."""
     from spotwise.catalog.bundled import load_catalog
-    from spotwise.config.commitments import load_commitments, load_instances
+    from spotwise.config.commitments import commitments_of, load_commitments, load_instances
     from spotwise.decisions.cost.attribution import attribute
 
     catalog = load_catalog(region, catalog_file)
     doc = load_commitments(commitments)
     usages = tuple(_usage(i, catalog, instances) for i in load_instances(instances))
-    reserved, plans = _commitments(doc, catalog.region)
+    reserved, plans = commitments_of(doc, catalog.region)
     found, used = attribute(usages, reserved, plans)
     if output is CostFormat.JSON:
         print(json.dumps(to_json(found, used), indent=2))
@@ -161,36 +159,6 @@ def _usage(doc: InstanceDoc, catalog: Catalog, path: Path) -> Usage:
     )
 
 
-def _commitments(
-    doc: CommitmentsDoc, region: str
-) -> tuple[tuple[ReservedInstance, ...], tuple[SavingsPlan, ...]]:
-    """The file's commitments, named by their place in it."""
-    from spotwise.decisions.cost.attribution import ReservedInstance, SavingsPlan
-
-    reserved = tuple(
-        ReservedInstance(
-            f"reservedInstances[{n}]",
-            ri.instance_type,
-            ri.count,
-            ri.region or (ri.zone or "")[:-1] or region,
-            ri.zone,
-        )
-        for n, ri in enumerate(doc.reserved_instances)
-    )
-    plans = tuple(
-        SavingsPlan(
-            f"savingsPlans[{n}]",
-            sp.kind,
-            float(sp.commitment),
-            float(sp.discount_percent) / 100.0,
-            sp.family,
-            sp.region or (region if sp.family else None),
-        )
-        for n, sp in enumerate(doc.savings_plans)
-    )
-    return reserved, plans
-
-
 def _instances_table(found: tuple[Attribution, ...]) -> Table:
     table = Table(box=None, pad_edge=False)
     for column in ("instance", "type", "zone", "covered by", "list $/h", "effective $/h"):
@@ -244,13 +212,13 @@ def ledger_cmd(
 ) -> None:
     """Run `spotwise cost ledger` (see LEDGER_HELP)."""
     from spotwise.catalog.bundled import load_catalog
-    from spotwise.config.commitments import CommitmentsDoc, load_commitments
+    from spotwise.config.commitments import CommitmentsDoc, commitments_of, load_commitments
     from spotwise.decisions.cost.ledger import ledger, totals
     from spotwise.simulator.trace_runs import runs_from_trace
 
     catalog = load_catalog(region, catalog_file)
     doc = load_commitments(commitments) if commitments is not None else CommitmentsDoc()
-    reserved, plans = _commitments(doc, catalog.region)
+    reserved, plans = commitments_of(doc, catalog.region)
     runs = runs_from_trace(trace, strategy, hours * 3600, catalog)
     charges = ledger(runs, reserved, plans)
     groups = {label: totals(charges, _by(label)) for label in LEDGER_GROUPS}

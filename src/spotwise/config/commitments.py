@@ -25,7 +25,7 @@ from pydantic import AfterValidator, Field, StrictFloat, StrictInt, ValidationEr
 
 from spotwise.config import documents
 from spotwise.config.documents import DocumentModel, first_error, matches
-from spotwise.decisions.cost.attribution import PlanKind
+from spotwise.decisions.cost.attribution import PlanKind, ReservedInstance, SavingsPlan
 from spotwise.errors import UserError
 from spotwise.model.instance_type import CapacityType
 
@@ -139,3 +139,36 @@ def _one(path: Path) -> object:
     if len(parsed) > 1:
         raise UserError(str(path), "holds more than one YAML document", "keep one")
     return parsed[0] if parsed else None
+
+
+def commitments_of(
+    doc: CommitmentsDoc, region: str
+) -> tuple[tuple[ReservedInstance, ...], tuple[SavingsPlan, ...]]:
+    """The file's commitments as attribution takes them, named by their place in the file.
+
+    Args:
+        doc: The commitments file.
+        region: The region of zonal RIs without one and of EC2 Instance plans without one.
+    """
+    reserved = tuple(
+        ReservedInstance(
+            f"reservedInstances[{n}]",
+            ri.instance_type,
+            ri.count,
+            ri.region or (ri.zone or "")[:-1] or region,
+            ri.zone,
+        )
+        for n, ri in enumerate(doc.reserved_instances)
+    )
+    plans = tuple(
+        SavingsPlan(
+            f"savingsPlans[{n}]",
+            sp.kind,
+            float(sp.commitment),
+            float(sp.discount_percent) / 100.0,
+            sp.family,
+            sp.region or (region if sp.family else None),
+        )
+        for n, sp in enumerate(doc.savings_plans)
+    )
+    return reserved, plans

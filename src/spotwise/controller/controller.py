@@ -24,6 +24,7 @@ from spotwise.controller.loops import Loop, LoopRunner
 from spotwise.controller.metrics import ControllerMetrics
 from spotwise.controller.provisioning_loop import ProvisioningLoop
 from spotwise.controller.settings import ControllerSettings
+from spotwise.decisions.cost.attribution import ReservedInstance, SavingsPlan
 from spotwise.decisions.interruption.response import RebalancePolicy
 from spotwise.interruption.drainer import Drainer
 from spotwise.interruption.handler import Handler, pool_policies
@@ -113,6 +114,8 @@ class Controller:
         autoscaling: Auto Scaling, to keep and release the lifecycle actions of groups'
             nodes (and, interruptions only, to tell which groups are managed); None
             leaves lifecycle actions to their hooks' timeouts.
+        commitments: Reserved instances and Savings Plans, for the savings and
+            utilization gauges.
     """
 
     def __init__(
@@ -131,6 +134,7 @@ class Controller:
         interruptions: InterruptionSource | None = None,
         webhook: Webhook | None = None,
         autoscaling: AutoScaling | None = None,
+        commitments: tuple[tuple[ReservedInstance, ...], tuple[SavingsPlan, ...]] = ((), ()),
     ) -> None:
         self.settings = settings
         self.cluster = cluster
@@ -160,7 +164,7 @@ class Controller:
             settings.batch_idle_seconds, settings.batch_max_seconds, settings.resync_seconds
         )
         self.provisioning = ProvisioningLoop(
-            self.provisioner, batcher, self.metrics, clock, catalog
+            self.provisioner, batcher, self.metrics, clock, catalog, *commitments
         )
         self.garbage = GarbageCollector(
             cluster,

@@ -1,29 +1,89 @@
-"""What the cluster's nodes cost per hour, by node pool and capacity type."""
+"""The controller's cost gauges: cost per hour, savings, and the commitments' use.
+
+A node is priced at its offering in the catalog (its instance type, zone and capacity
+type labels); nodes of no pool count under the pool ``""``, and nodes the catalog cannot
+price (unknown type or zone, no capacity-type label) are left out rather than counted
+as free. With commitments, the nodes are attributed as AWS bills them
+(`spotwise.decisions.cost.attribution`): savings are the on-demand price less what each
+node adds to the bill, and each commitment reports how much of it is used.
+"""
 
 from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 from spotwise.catalog.catalog import Catalog
 from spotwise.catalog.node_price import node_price
+from spotwise.decisions.cost.attribution import (
+    ReservedInstance,
+    SavingsPlan,
+    Usage,
+    Utilization,
+    attribute,
+)
 from spotwise.model.instance_type import CapacityType
 from spotwise.model.labels import NODE_POOL
 from spotwise.model.node import Node
+from spotwise.model.provider_id import instance_id
+
+PoolKey = tuple[str, CapacityType]
 
 
-def cost_per_hour(nodes: Sequence[Node], catalog: Catalog) -> dict[tuple[str, CapacityType], float]:
-    """USD per hour of the nodes spotwise can price, by (node pool, capacity type).
+@dataclass(frozen=True, slots=True)
+class CostFigures:
+    """The cost gauges' values.
 
-    A node is priced at its offering in the catalog (its instance type, zone and
-    capacity type labels); nodes of no pool count under the pool ``""``, and nodes the
-    catalog cannot price (unknown type or zone, no capacity-type label) are left out
-    rather than counted as free.
+    Attributes:
+        cost: USD per hour at the catalog's prices, by (node pool, capacity type).
+        savings: USD per hour saved against the same nodes on-demand, spot and
+            commitments counted, by (node pool, capacity type).
+        utilization: Each commitment's use.
     """
-    totals: dict[tuple[str, CapacityType], float] = defaultdict(float)
+
+    cost: dict[PoolKey, float]
+    savings: dict[PoolKey, float]
+    utilization: tuple[Utilization, ...]
+
+
+def cost_per_hour(nodes: Sequence[Node], catalog: Catalog) -> dict[PoolKey, float]:
+    """USD per hour of the nodes spotwise can price, by (node pool, capacity type)."""
+    return cost_figures(nodes, catalog).cost
+
+
+def cost_figures(
+    nodes: Sequence[Node],
+    catalog: Catalog,
+    reserved: Sequence[ReservedInstance] = (),
+    plans: Sequence[SavingsPlan] = (),
+) -> CostFigures:
+    """The cost, the savings and the commitments' use of the nodes spotwise can price."""
+    keys: list[PoolKey] = []
+    usages: list[Usage] = []
+    on_demand: list[float] = []
     for node in nodes:
         price = node_price(node, catalog)
         if price is None or node.capacity_type is None:
             continue
-        totals[(node.labels.get(NODE_POOL) or "", node.capacity_type)] += price
-    return dict(totals)
+        assert node.instance_type is not None and node.zone is not None  # priced: labelled
+        listed = catalog.offerings_of(node.instance_type, CapacityType.ON_DEMAND, [node.zone])
+        keys.append((node.labels.get(NODE_POOL) or "", node.capacity_type))
+        on_demand.append(listed[0].price if listed else price)
+        usages.append(
+            Usage(
+                instance_id(node.provider_id) or node.name,
+                node.instance_type,
+                node.zone,
+                catalog.region,
+                node.capacity_type,
+                price,
+            )
+        )
+    found, utilization = attribute(usages, reserved, plans)
+    cost: dict[PoolKey, float] = defaultdict(float)
+    savings: dict[PoolKey, float] = defaultdict(float)
+    for key, usage, listed_price, attribution in zip(keys, usages, on_demand, found, strict=True):
+        cost[key] += usage.price
+        savings[key] += listed_price - attribution.effective_price
+    return CostFigures(dict(cost), dict(savings), utilization)

@@ -51,3 +51,17 @@ class ControllerMetrics:
             ["node_pool", "capacity_type"],
             registry=registry,
         )
+        self.savings_per_hour = Gauge(
+            "spotwise_savings_per_hour_dollars",
+            "What the cluster's nodes save per hour against the same nodes on-demand, spot "
+            "prices and commitments (--commitments) counted, by node pool and capacity type.",
+            ["node_pool", "capacity_type"],
+            registry=registry,
+        )
+        self.commitment_utilization = Gauge(
+            "spotwise_commitment_utilization_ratio",
+            "How much of each reserved instance or savings plan (--commitments) the "
+            "cluster's on-demand nodes use, 0 to 1.",
+            ["commitment", "kind"],
+            registry=registry,
+        )

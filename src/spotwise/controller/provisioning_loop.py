@@ -3,16 +3,23 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 
 from spotwise.catalog.catalog import Catalog
 from spotwise.controller.batching import Batcher
-from spotwise.controller.cost import cost_per_hour
+from spotwise.controller.cost import cost_figures
 from spotwise.controller.metrics import ControllerMetrics
+from spotwise.decisions.cost.attribution import ReservedInstance, SavingsPlan
+from spotwise.model.node import Node
 from spotwise.ports.clock import Clock
 from spotwise.provisioning.launcher import FellBack, Launched
 from spotwise.provisioning.provisioner import Provisioner, Round, displaced_pods
 
 log = logging.getLogger(__name__)
+
+# How often the cost gauges are computed: prices and commitments change slowly, and the
+# loop reads the cluster every half second.
+COST_INTERVAL_SECONDS = 10.0
 
 
 class ProvisioningLoop:
@@ -23,7 +30,9 @@ class ProvisioningLoop:
         batcher: When a round runs.
         metrics: The controller's metrics.
         clock: Time.
-        catalog: Prices for the cost gauge.
+        catalog: Prices for the cost gauges.
+        reserved: Reserved instances, for the savings and utilization gauges.
+        plans: Savings Plans, likewise.
     """
 
     def __init__(
@@ -33,7 +42,12 @@ class ProvisioningLoop:
         metrics: ControllerMetrics,
         clock: Clock,
         catalog: Catalog,
+        reserved: tuple[ReservedInstance, ...] = (),
+        plans: tuple[SavingsPlan, ...] = (),
     ) -> None:
+        self.reserved = reserved
+        self.plans = plans
+        self._costed_at: float | None = None
         self.provisioner = provisioner
         self.batcher = batcher
         self.metrics = metrics
@@ -46,9 +60,9 @@ class ProvisioningLoop:
         now = self.clock.now()
         self.metrics.pending_pods.set(len(snapshot.pending))
         self.metrics.inflight_nodes.set(len(self.provisioner.inflight))
-        self.metrics.cost_per_hour.clear()
-        for (pool, capacity_type), dollars in cost_per_hour(snapshot.nodes, self.catalog).items():
-            self.metrics.cost_per_hour.labels(pool, capacity_type.value).set(dollars)
+        if self._costed_at is None or now - self._costed_at >= COST_INTERVAL_SECONDS:
+            self._cost(snapshot.nodes)
+            self._costed_at = now
         # Pods of a node marked as interrupted wait for capacity as pending pods do; a pod
         # that was pending a moment ago and is displaced now is new to the batch.
         waiting = [p.key for p in snapshot.pending]
@@ -59,6 +73,19 @@ class ProvisioningLoop:
         self.batcher.ran(now)
         self._report(round_)
         return round_
+
+    def _cost(self, nodes: Sequence[Node]) -> None:
+        """Set the cost, savings and commitment gauges from the nodes now."""
+        figures = cost_figures(nodes, self.catalog, self.reserved, self.plans)
+        m = self.metrics
+        for gauge in (m.cost_per_hour, m.savings_per_hour, m.commitment_utilization):
+            gauge.clear()
+        for (pool, capacity_type), dollars in figures.cost.items():
+            m.cost_per_hour.labels(pool, capacity_type.value).set(dollars)
+        for (pool, capacity_type), dollars in figures.savings.items():
+            m.savings_per_hour.labels(pool, capacity_type.value).set(dollars)
+        for use in figures.utilization:
+            m.commitment_utilization.labels(use.id, use.kind.value).set(use.percent / 100)
 
     def _report(self, round_: Round) -> None:
         dry_run = self.provisioner.dry_run
