@@ -33,24 +33,23 @@ app = typer.Typer(
 
 ATTRIBUTE_HELP = """Attribute running instances to reserved instances and savings plans.
 
-AWS's order: zonal RIs, regional RIs (size-flexible, smallest first), EC2 Instance Savings
-Plans, Compute Savings Plans (highest discount first), then on-demand. Spot is never
-covered.
+AWS's order: zonal RIs, regional RIs (size-flexible), EC2 Instance SPs, Compute SPs.
 
-Prints per instance what covers it and its effective price: the USD per hour it adds to
-the bill, its commitments being paid anyway. Then each commitment's utilization.
+Prints what covers each instance and what it adds to the bill per hour, then each commitment's use.
 
-Prices come from the catalog (the bundled one by default). See docs/cost.md.
+Prices come from the catalog (bundled, or --catalog); docs/cost.md has the file formats.
 """
 
 
-LEDGER_HELP = """What each instance of a simulated day cost, per second, commitments counted.
+LEDGER_HELP = """Bill the instances of a simulated day per second, commitments counted.
 
-Reads the trace of `spotwise simulate --trace FILE` (one strategy's launches and node
-ends), prices each instance from the catalog (its spot price in its zone, or on-demand),
-bills per second with a 60 s minimum, and attributes commitments (--commitments) at every
-start and stop. Prints totals by pool, capacity type, instance type and zone, with the
-savings against the same instance-seconds at on-demand prices. See docs/cost.md.
+Reads one strategy's launches and node ends from `spotwise simulate --trace FILE`.
+
+Bills per second with a 60 s minimum; attributes --commitments at every start and stop.
+
+Prints totals by pool, capacity type and zone, with the savings against on-demand.
+
+Prices come from the catalog (bundled, or --catalog); see docs/cost.md.
 """
 
 
@@ -281,12 +280,13 @@ def _totals_table(name: str, rows: dict[str, Total]) -> Table:
 
 SHOWBACK_HELP = """What each namespace or workload costs per hour now, and what is idle.
 
-Each node is priced from the catalog by its labels (instance type, zone, capacity type);
-its price is split into CPU, memory and GPU parts by OpenCost's default unit-price ratios,
-and each pod is charged its requests' share of each part. What no pod requested is the
-idle line, so the lines add up to the nodes' price. Nodes come from a live cluster
-(--kubeconfig) or from files (-f with the pods, --nodes with the Node objects, as
-`kubectl get -o yaml` writes them). See docs/cost.md.
+Nodes are priced from the catalog by their instance type, zone and capacity type labels.
+
+Each node's price is split into CPU, memory and GPU by OpenCost's unit-price ratios.
+
+Each pod pays its requests' share; what no pod requested is the idle line.
+
+Reads a live cluster (--kubeconfig) or files (-f pods, --nodes); see docs/cost.md.
 """
 
 
