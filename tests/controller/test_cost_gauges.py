@@ -41,7 +41,7 @@ def test_savings_count_spot_prices_and_commitments() -> None:
         node("sp", "m5.large", CapacityType.SPOT),
         node("other", "m5.large", CapacityType.ON_DEMAND, pool="batch"),
     ]
-    ri = ReservedInstance("ri", "m5.large", 1, "us-east-1", zone="us-east-1a")
+    ri = ReservedInstance("ri", "m5.large", 1, "us-east-1", zone="us-east-1a", hourly_price=0.06)
     figures = cost_figures(nodes, CATALOG, [ri])
     on_demand, spot = (
         price("m5.large", CapacityType.ON_DEMAND),
@@ -49,16 +49,19 @@ def test_savings_count_spot_prices_and_commitments() -> None:
     )
     general_od = ("general", CapacityType.ON_DEMAND)
     assert figures.cost[general_od] == pytest.approx(on_demand)  # at the catalog's price
-    assert figures.savings[general_od] == pytest.approx(on_demand)  # the RI pays for it
+    assert figures.savings[general_od] == pytest.approx(on_demand - 0.06)  # at the RI's price
     assert figures.savings[("general", CapacityType.SPOT)] == pytest.approx(on_demand - spot)
     assert figures.savings[("batch", CapacityType.ON_DEMAND)] == 0.0  # the RI is taken
     assert [(u.id, u.percent) for u in figures.utilization] == [("ri", 100.0)]
+    # Without the RI's price its node's cost is unknown: it claims no savings.
+    unpriced = ReservedInstance("ri", "m5.large", 1, "us-east-1", zone="us-east-1a")
+    assert cost_figures(nodes, CATALOG, [unpriced]).savings[general_od] == 0.0
 
 
 def test_the_gauges_are_set_and_refreshed_every_few_seconds() -> None:
     c, cluster, _, clock, _ = controller()
     c.provisioning.reserved = (
-        ReservedInstance("ri", "m5.large", 2, "us-east-1", zone="us-east-1a"),
+        ReservedInstance("ri", "m5.large", 2, "us-east-1", zone="us-east-1a", hourly_price=0.06),
     )
     cluster.nodes = [node("od", "m5.large", CapacityType.ON_DEMAND)]
     registry = c.registry

@@ -39,16 +39,24 @@ def test_the_examples_are_attributed_in_awss_order(capsys: pytest.CaptureFixture
         ("regional-ri", 0.75),
         ("compute-sp", 0.25),
     ]
-    assert all(r["effective_price"] == 0 for i, r in rows.items() if i != "i-06")
-    assert rows["i-06"]["effective_price"] == rows["i-06"]["list_price"] > 0
+    # Covered usage adds nothing to the bill; its effective price is the commitment's cost:
+    # the zonal RI's hourly price, a plan's rate, unknown for the regional RI (no price).
+    assert all(r["added_price"] == 0 for i, r in rows.items() if i != "i-06")
+    assert rows["i-06"]["added_price"] == rows["i-06"]["effective_price"] == rows["i-06"]["price"]
+    assert rows["i-01"]["effective_price"] == 0.121
+    assert rows["i-02"]["effective_price"] is None
+    assert rows["i-04"]["effective_price"] == pytest.approx(rows["i-04"]["price"] * 0.8, abs=1e-6)
     used = {c["id"]: c for c in found["commitments"]}
-    assert (
-        used["reservedInstances[1]"]["used"] == 12
-        and used["reservedInstances[1]"]["unit"] == "units"
+    regional = used["reservedInstances[1]"]
+    assert (regional["used"], regional["unit"], regional["fee_per_hour"]) == (
+        12,
+        "unit-hours",
+        None,
     )
+    assert used["reservedInstances[0]"]["fee_per_hour"] == 0.121
     # The compute plan's use is what its shares cost at its rate (on-demand less 20%).
     spent = sum(
-        c["share"] * r["list_price"] * 0.8
+        c["share"] * r["price"] * 0.8
         for r in rows.values()
         for c in r["coverage"]
         if c["by"] == "compute-sp"
@@ -71,6 +79,14 @@ def test_the_table_names_every_instance_and_commitment(capsys: pytest.CaptureFix
             "reservedInstances: [{type: m5.large, zone: us-east-1a, region: us-east-1, count: 1}]",
             "[]",
             "reservedInstances[0]: give a zone (a zonal RI) or a region (a regional RI), not both",
+        ),
+        ("reservedInstances: [{type: m5.large, count: 1}]", "[]", "or a region (a regional RI)"),
+        ("reservedInstances: [{type: m5.lage, region: us-east-1, count: 1}]", "[]", "m5.lage"),
+        ("reservedInstances: [{type: m5.large, zone: use1-az9, count: 1}]", "[]", "not a zone"),
+        (
+            "savingsPlans: [{kind: compute, commitment: .inf, discount_percent: 5}]",
+            "[]",
+            "commitment",
         ),
         (
             "savingsPlans: [{kind: ec2-instance, commitment: 1, discount_percent: 30}]",

@@ -63,3 +63,9 @@ def test_an_empty_node_is_all_idle_and_gpus_get_their_part() -> None:
     assert [(x.name, round(x.total, 6)) for x in showback([empty], GroupBy.NAMESPACE)] == [
         (IDLE, 0.5)
     ]
+
+
+def test_requests_beyond_allocatable_share_the_node_and_still_add_up() -> None:
+    node = PricedNode("n1", 1.0, ALLOCATABLE, (pod("x", "a", 2000, 8), pod("y", "b", 1000, 0)))
+    lines = showback([node], GroupBy.NAMESPACE)
+    assert sum(line.total for line in lines) == pytest.approx(1.0)

@@ -122,8 +122,10 @@ def test_trace_is_json_lines_of_events(capsys: pytest.CaptureFixture[str], tmp_p
     warm_up = 15 * 60  # the scenario's default warm-up, traced at negative times
     for record in records:
         assert isinstance(record["event"], str) and record["event"]
-        assert -warm_up <= record["t"] < 3600
+        assert -warm_up <= record["t"] <= 3600
         assert record["strategy"] == "spotwise"
+    # The last event is the run's end, at its length: readers of the trace know it.
+    assert records[-1] == {"t": 3600, "strategy": "spotwise", "event": "run-end"}
     # Only the provisioner acts in the warm-up: the market is quiet until the run starts.
     assert {r["event"] for r in records if r["t"] < 0} <= {"launch", "node-removed-empty"}
     assert any(r["t"] < 0 for r in records if r["event"] == "launch")

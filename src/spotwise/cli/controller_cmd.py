@@ -180,6 +180,8 @@ def controller(
     if interruptions_only:
         if config is not None:
             raise UserError("--config", "has no use with --interruptions-only", "leave it out")
+        if commitments is not None:
+            raise UserError("--commitments", "has no use with --interruptions-only", "leave it out")
         pools = []  # nothing is provisioned: no NodePools are read
     elif config is not None:
         pools = load_nodepools(config)
@@ -203,7 +205,7 @@ def controller(
     if commitments is not None:
         from spotwise.config.commitments import commitments_of, load_commitments
 
-        held = commitments_of(load_commitments(commitments), catalog.region)
+        held = commitments_of(load_commitments(commitments), catalog, commitments)
     code = run_controller(
         settings,
         pools,

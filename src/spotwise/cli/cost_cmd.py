@@ -5,7 +5,7 @@ from __future__ import annotations
 import enum
 import json
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -24,7 +24,7 @@ if TYPE_CHECKING:
         Usage,
         Utilization,
     )
-    from spotwise.decisions.cost.ledger import Charge, Total
+    from spotwise.decisions.cost.ledger import Bill, Charge, CommitmentUse, Total
     from spotwise.model.node import Node
 
 app = typer.Typer(
@@ -88,7 +88,7 @@ def attribute_cmd(
     catalog = load_catalog(region, catalog_file)
     doc = load_commitments(commitments)
     usages = tuple(_usage(i, catalog, instances) for i in load_instances(instances))
-    reserved, plans = commitments_of(doc, catalog.region)
+    reserved, plans = commitments_of(doc, catalog, commitments or "commitments")
     found, used = attribute(usages, reserved, plans)
     if output is CostFormat.JSON:
         print(json.dumps(to_json(found, used), indent=2))
@@ -110,11 +110,12 @@ def to_json(found: tuple[Attribution, ...], used: tuple[Utilization, ...]) -> di
                 "capacity_type": a.usage.capacity_type.value,
                 "covered_by": a.covered_by.value,
                 "coverage": [
-                    {"by": c.by.value, "commitment": c.commitment, "share": round(c.share, 6)}
+                    {"by": c.by.value, "commitment": c.commitment, "share": round(a.share(c), 6)}
                     for c in a.coverage
                 ],
-                "list_price": round(a.usage.price, 6),
-                "effective_price": round(a.effective_price, 6),
+                "price": round(a.usage.price, 6),
+                "added_price": round(a.added_price, 6),
+                "effective_price": _rounded(a.amortized_price),
             }
             for a in found
         ],
@@ -126,10 +127,15 @@ def to_json(found: tuple[Attribution, ...], used: tuple[Utilization, ...]) -> di
                 "total": round(u.total, 6),
                 "unit": u.unit,
                 "utilization_percent": round(u.percent, 2),
+                "fee_per_hour": _rounded(u.fee),
             }
             for u in used
         ],
     }
+
+
+def _rounded(value: float | None, digits: int = 6) -> float | None:
+    return None if value is None else round(value, digits)
 
 
 def _usage(doc: InstanceDoc, catalog: Catalog, path: Path) -> Usage:
@@ -158,29 +164,40 @@ def _usage(doc: InstanceDoc, catalog: Catalog, path: Path) -> Usage:
     )
 
 
+PRICES = ("price", "added", "effective")
+
+
 def _instances_table(found: tuple[Attribution, ...]) -> Table:
     table = Table(box=None, pad_edge=False)
-    for column in ("instance", "type", "zone", "covered by", "list $/h", "effective $/h"):
-        table.add_column(column.upper(), overflow="fold")
+    for column in ("instance", "type", "zone", "covered by", "price", "added", "effective"):
+        table.add_column(column.upper() + (" $/H" if column in PRICES else ""), overflow="fold")
     for a in found:
+        effective = a.amortized_price
         table.add_row(
             a.usage.instance_id,
             a.usage.instance_type,
             a.usage.zone,
-            " + ".join(f"{c.by.value} {100 * c.share:.0f}%" for c in a.coverage),
+            " + ".join(f"{c.by.value} {100 * a.share(c):.0f}%" for c in a.coverage),
             f"{a.usage.price:.4f}",
-            f"{a.effective_price:.4f}",
+            f"{a.added_price:.4f}",
+            "n/a" if effective is None else f"{effective:.4f}",
         )
     return table
 
 
-def _commitments_table(used: tuple[Utilization, ...]) -> Table:
+def _commitments_table(used: Sequence[Utilization | CommitmentUse]) -> Table:
     table = Table(box=None, pad_edge=False)
-    for column in ("commitment", "kind", "used", "of", "unit", "utilization"):
+    for column in ("commitment", "kind", "used", "of", "unit", "utilization", "fee $/h"):
         table.add_column(column.upper(), overflow="fold")
     for u in used:
         table.add_row(
-            u.id, u.kind.value, f"{u.used:g}", f"{u.total:g}", u.unit, f"{u.percent:.1f}%"
+            u.id,
+            u.kind.value,
+            f"{u.used:.4g}",
+            f"{u.total:.4g}",
+            u.unit,
+            f"{u.percent:.1f}%",
+            "n/a" if u.fee is None else f"{u.fee:.4f}",
         )
     return table
 
@@ -194,8 +211,9 @@ def ledger_cmd(
         str, typer.Option(metavar="NAME", help="The strategy whose instances to bill.")
     ] = "spotwise",
     hours: Annotated[
-        float, typer.Option(metavar="HOURS", help="The simulated hours (instances alive then end).")
-    ] = 24.0,
+        float | None,
+        typer.Option(metavar="HOURS", help="How long the run lasted (default: from the trace)."),
+    ] = None,
     commitments: Annotated[
         Path | None, typer.Option(metavar="FILE", help="Reserved instances and savings plans.")
     ] = None,
@@ -217,33 +235,65 @@ def ledger_cmd(
 
     catalog = load_catalog(region, catalog_file)
     doc = load_commitments(commitments) if commitments is not None else CommitmentsDoc()
-    reserved, plans = commitments_of(doc, catalog.region)
-    runs = runs_from_trace(trace, strategy, hours * 3600, catalog)
-    charges = ledger(runs, reserved, plans)
-    groups = {label: totals(charges, _by(label)) for label in LEDGER_GROUPS}
-    (total,) = totals(charges, lambda _: "all").values()
+    reserved, plans = commitments_of(doc, catalog, commitments or "commitments")
+    runs = runs_from_trace(trace, strategy, catalog, None if hours is None else hours * 3600)
+    bill = ledger(runs, reserved, plans)
+    groups = {label: totals(bill.charges, _by(label)) for label in LEDGER_GROUPS}
     if output is CostFormat.JSON:
-        print(
-            json.dumps(
-                {
-                    "strategy": strategy,
-                    "instances": len(charges),
-                    "total": _total_json(total),
-                    **{k: {g: _total_json(t) for g, t in v.items()} for k, v in groups.items()},
-                },
-                indent=2,
-            )
-        )
+        print(json.dumps(_bill_json(strategy, bill, groups), indent=2))
         return
     console = stdout()
-    console.print(
-        f"{strategy}: {len(charges)} instances over {hours:g} h, billed ${total.cost:,.2f};"
-        f" at on-demand prices ${total.list_cost:,.2f}; saved ${total.savings:,.2f}"
-        f" ({100 * total.savings / total.list_cost if total.list_cost else 0:.1f}%)"
-    )
+    console.print(_bill_summary(strategy, bill))
     for name in ("pool", "capacity_type", "zone"):
         console.print()
         console.print(_totals_table(name, groups[name]))
+    if bill.commitments:
+        console.print()
+        console.print(_commitments_table(bill.commitments))
+
+
+def _bill_summary(strategy: str, bill: Bill) -> str:
+    """The bill in one paragraph; figures that depend on an unknown fee are n/a."""
+    fees, total = bill.fees, bill.total
+    unknown = "n/a (a reserved instance has no hourlyPrice)"
+    saved = None if total is None else bill.list_cost - total
+    share = (
+        f" ({100 * saved / bill.list_cost:.1f}%)" if saved is not None and bill.list_cost else ""
+    )
+    return (
+        f"{strategy}: {len(bill.charges)} instances over {bill.hours} clock hours;"
+        f" the instances added ${bill.added:,.2f}; commitments' fees"
+        f" {unknown if fees is None else f'${fees:,.2f}'}; billed"
+        f" {'n/a' if total is None else f'${total:,.2f}'}; at on-demand prices"
+        f" ${bill.list_cost:,.2f}; saved {'n/a' if saved is None else f'${saved:,.2f}'}{share}"
+    )
+
+
+def _bill_json(strategy: str, bill: Bill, groups: dict[str, dict[str, Total]]) -> dict[str, object]:
+    total = bill.total
+    return {
+        "strategy": strategy,
+        "clock_hours": bill.hours,
+        "instances": len(bill.charges),
+        "added": round(bill.added, 4),
+        "fees": _rounded(bill.fees, 4),
+        "billed": _rounded(total, 4),
+        "list_cost": round(bill.list_cost, 4),
+        "savings": None if total is None else round(bill.list_cost - total, 4),
+        **{k: {g: _total_json(t) for g, t in v.items()} for k, v in groups.items()},
+        "commitments": [
+            {
+                "id": c.id,
+                "kind": c.kind.value,
+                "used": round(c.used, 6),
+                "total": round(c.total, 6),
+                "unit": c.unit,
+                "utilization_percent": round(c.percent, 2),
+                "fee": _rounded(c.fee, 4),
+            }
+            for c in bill.commitments
+        ],
+    }
 
 
 LEDGER_GROUPS = ("pool", "capacity_type", "instance_type", "zone")
@@ -256,25 +306,18 @@ def _by(label: str) -> Callable[[Charge], str]:
 
 def _total_json(total: Total) -> dict[str, float]:
     return {
-        "cost": round(total.cost, 4),
+        "added": round(total.cost, 4),
         "list_cost": round(total.list_cost, 4),
-        "savings": round(total.savings, 4),
         "instance_hours": round(total.instance_hours, 3),
     }
 
 
 def _totals_table(name: str, rows: dict[str, Total]) -> Table:
     table = Table(box=None, pad_edge=False)
-    for column in (name.replace("_", " "), "instance-hours", "cost $", "on-demand $", "saved $"):
+    for column in (name.replace("_", " "), "instance-hours", "added $", "on-demand $"):
         table.add_column(column.upper(), overflow="fold")
     for key, t in rows.items():
-        table.add_row(
-            key,
-            f"{t.instance_hours:,.1f}",
-            f"{t.cost:,.2f}",
-            f"{t.list_cost:,.2f}",
-            f"{t.savings:,.2f}",
-        )
+        table.add_row(key, f"{t.instance_hours:,.1f}", f"{t.cost:,.2f}", f"{t.list_cost:,.2f}")
     return table
 
 

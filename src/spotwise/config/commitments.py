@@ -23,17 +23,18 @@ from typing import Annotated, ClassVar, Self
 
 from pydantic import AfterValidator, Field, StrictFloat, StrictInt, ValidationError, model_validator
 
+from spotwise.catalog.catalog import Catalog
 from spotwise.config import documents
 from spotwise.config.documents import DocumentModel, first_error, matches
 from spotwise.decisions.cost.attribution import PlanKind, ReservedInstance, SavingsPlan
 from spotwise.errors import UserError
 from spotwise.model.instance_type import CapacityType
 
-_TYPE = re.compile(r"^[a-z][a-z0-9-]*\.[a-z0-9]+$")
+_TYPE = re.compile(r"^[a-z][a-z0-9-]*\.[a-z0-9-]+$")
 _FAMILY = re.compile(r"^[a-z][a-z0-9-]*$")
 TypeName = Annotated[str, AfterValidator(matches(_TYPE, "an instance type such as m5.large"))]
 Family = Annotated[str, AfterValidator(matches(_FAMILY, "an instance family such as c5"))]
-Number = StrictFloat | StrictInt
+Number = Annotated[StrictFloat | StrictInt, Field(allow_inf_nan=False)]
 
 
 class ReservedInstanceDoc(DocumentModel):
@@ -43,13 +44,16 @@ class ReservedInstanceDoc(DocumentModel):
 
     instance_type: TypeName = Field(alias="type")
     count: StrictInt = Field(ge=1)
-    zone: str | None = None
-    region: str | None = None
+    zone: str | None = Field(default=None, min_length=1)
+    region: str | None = Field(default=None, min_length=1)
+    hourly_price: Annotated[Number, Field(ge=0)] | None = None
 
     @model_validator(mode="after")
     def _zone_or_region(self) -> Self:
-        if (self.zone is None) == (self.region is None):
+        if self.zone is not None and self.region is not None:
             raise ValueError("give a zone (a zonal RI) or a region (a regional RI), not both")
+        if self.zone is None and self.region is None:
+            raise ValueError("give a zone (a zonal RI) or a region (a regional RI)")
         return self
 
 
@@ -59,8 +63,8 @@ class SavingsPlanDoc(DocumentModel):
     docs_page: ClassVar[str | None] = "docs/cost.md"
 
     kind: PlanKind
-    commitment: Number = Field(gt=0)
-    discount_percent: Number = Field(gt=0, lt=100)
+    commitment: Annotated[Number, Field(gt=0)]
+    discount_percent: Annotated[Number, Field(gt=0, lt=100)]
     family: Family | None = None
     region: str | None = None
 
@@ -142,24 +146,43 @@ def _one(path: Path) -> object:
 
 
 def commitments_of(
-    doc: CommitmentsDoc, region: str
+    doc: CommitmentsDoc, catalog: Catalog, path: Path | str = "commitments"
 ) -> tuple[tuple[ReservedInstance, ...], tuple[SavingsPlan, ...]]:
     """The file's commitments as attribution takes them, named by their place in the file.
 
+    A reserved instance's type must be in the catalog, and a zonal one's zone must be one
+    of the catalog's region (a zone ID is read as its zone): a misspelt type would
+    otherwise cover nothing, silently. Commitments of other regions cover nothing here.
+
     Args:
         doc: The commitments file.
-        region: The region of zonal RIs without one and of EC2 Instance plans without one.
+        catalog: Types and zones; its region is that of EC2 Instance plans without one.
+        path: The file, for errors.
+
+    Raises:
+        UserError: Naming the commitment, for an unknown type or zone.
     """
-    reserved = tuple(
-        ReservedInstance(
-            f"reservedInstances[{n}]",
-            ri.instance_type,
-            ri.count,
-            ri.region or (ri.zone or "")[:-1] or region,
-            ri.zone,
+    reserved = []
+    for n, ri in enumerate(doc.reserved_instances):
+        where = f"{path}: reservedInstances[{n}]"
+        try:
+            catalog.instance_type(ri.instance_type)
+        except UserError as error:
+            raise UserError(f"{where}.type", error.problem, error.fix) from None
+        zone = None if ri.zone is None else catalog.zone_name(ri.zone)
+        if ri.zone is not None and zone is None:
+            raise UserError(
+                f"{where}.zone",
+                f"{ri.zone!r} is not a zone of {catalog.region}",
+                "name a zone of the catalog's region (or pass --region)",
+            )
+        region = catalog.region if zone is not None else str(ri.region)
+        hourly = None if ri.hourly_price is None else float(ri.hourly_price)
+        reserved.append(
+            ReservedInstance(
+                f"reservedInstances[{n}]", ri.instance_type, ri.count, region, zone, hourly
+            )
         )
-        for n, ri in enumerate(doc.reserved_instances)
-    )
     plans = tuple(
         SavingsPlan(
             f"savingsPlans[{n}]",
@@ -167,8 +190,8 @@ def commitments_of(
             float(sp.commitment),
             float(sp.discount_percent) / 100.0,
             sp.family,
-            sp.region or (region if sp.family else None),
+            sp.region or (catalog.region if sp.family else None),
         )
         for n, sp in enumerate(doc.savings_plans)
     )
-    return reserved, plans
+    return tuple(reserved), plans

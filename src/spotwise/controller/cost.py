@@ -4,8 +4,11 @@ A node is priced at its offering in the catalog (its instance type, zone and cap
 type labels); nodes of no pool count under the pool ``""``, and nodes the catalog cannot
 price (unknown type or zone, no capacity-type label) are left out rather than counted
 as free. With commitments, the nodes are attributed as AWS bills them
-(`spotwise.decisions.cost.attribution`): savings are the on-demand price less what each
-node adds to the bill, and each commitment reports how much of it is used.
+(`spotwise.decisions.cost.attribution`): savings are the on-demand price less each
+node's amortized price (the commitments' own cost of what covers it counted; a node
+under a reserved instance of unknown price claims none), and each commitment reports
+how much of it is used. Only the cluster's nodes are seen: other usage in the account
+that shares the commitments makes the real utilization higher and the savings lower.
 """
 
 from __future__ import annotations
@@ -85,5 +88,8 @@ def cost_figures(
     savings: dict[PoolKey, float] = defaultdict(float)
     for key, usage, listed_price, attribution in zip(keys, usages, on_demand, found, strict=True):
         cost[key] += usage.price
-        savings[key] += listed_price - attribution.effective_price
+        # Counted on the amortized price (commitments' own cost included); a node under
+        # a reserved instance whose price the file does not give claims no savings.
+        amortized = attribution.amortized_price
+        savings[key] += listed_price - (listed_price if amortized is None else amortized)
     return CostFigures(dict(cost), dict(savings), utilization)

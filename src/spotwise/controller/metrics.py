@@ -53,8 +53,9 @@ class ControllerMetrics:
         )
         self.savings_per_hour = Gauge(
             "spotwise_savings_per_hour_dollars",
-            "What the cluster's nodes save per hour against the same nodes on-demand, spot "
-            "prices and commitments (--commitments) counted, by node pool and capacity type.",
+            "What the cluster's nodes save per hour against the same nodes on-demand: spot "
+            "prices, and commitments (--commitments) at their amortized cost, counted; by "
+            "node pool and capacity type.",
             ["node_pool", "capacity_type"],
             registry=registry,
         )

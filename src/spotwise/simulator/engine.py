@@ -186,6 +186,7 @@ class Simulation:
             if progress is not None:
                 progress(TICK_SECONDS / 3600.0)
             self.clock.advance(TICK_SECONDS)
+        self._trace(horizon, "run-end")  # the run's length, for readers of the trace
         ends = Counter(p.phase.value for p in self.cluster.pods.values())
         for pod in self.cluster.pending():
             ends[f"pending: {pod.pending_reason or 'waiting for a node'}"] += 1

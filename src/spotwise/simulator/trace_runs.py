@@ -3,8 +3,9 @@
 `spotwise simulate --trace FILE` writes one JSON object per line. A ``launch`` starts an
 instance (its node is ``node-<instance id>``); ``node-lost`` (reclaimed),
 ``node-removed-empty`` and ``node-drained`` (spotwise terminates a drained node at once)
-end it; one still alive ends with the run. Warm-up launches come before 0 and count from
-0, as the run's figures do.
+end it; one still alive ends with the run, at its ``run-end`` event (the run's length).
+Warm-up launches come before 0 and count from 0, as the run's figures do; warm-up nodes
+gone before 0 are left out.
 """
 
 from __future__ import annotations
@@ -21,15 +22,26 @@ from spotwise.model.instance_type import CapacityType
 ENDS = frozenset({"node-lost", "node-removed-empty", "node-drained"})
 
 
-def runs_from_trace(path: Path, strategy: str, horizon: float, catalog: Catalog) -> list[Run]:
+def runs_from_trace(
+    path: Path, strategy: str, catalog: Catalog, horizon: float | None = None
+) -> list[Run]:
     """The lives of ``strategy``'s instances, priced from ``catalog``.
 
+    Args:
+        path: The trace.
+        strategy: Whose instances.
+        catalog: Prices.
+        horizon: When the run ended, seconds; None reads it from the trace's ``run-end``.
+
     Raises:
-        UserError: If the file cannot be read, a line is not JSON, or the trace holds no
-            launch of ``strategy``.
+        UserError: If the file cannot be read, a line is not JSON, the trace holds no
+            launch of ``strategy``, or no end (and none is given), or ends before its
+            last event.
     """
     starts: dict[str, dict[str, object]] = {}
-    ends: dict[str, float] = {}
+    ends: dict[str, tuple[float, bool]] = {}
+    run_end: float | None = None
+    last = 0.0
     try:
         lines = path.read_text(encoding="utf-8").splitlines()
     except (OSError, UnicodeDecodeError) as error:
@@ -45,20 +57,38 @@ def runs_from_trace(path: Path, strategy: str, horizon: float, catalog: Catalog)
             ) from None
         if event.get("strategy") != strategy:
             continue
-        if event.get("event") == "launch":
+        kind, t = event.get("event"), float(event["t"])
+        last = max(last, t)
+        if kind == "launch":
             starts[str(event["node"])] = event
-        elif event.get("event") in ENDS:
-            ends.setdefault(str(event["node"]), float(event["t"]))
+        elif kind in ENDS:
+            ends.setdefault(str(event["node"]), (t, kind == "node-lost"))
+        elif kind == "run-end":
+            run_end = t
     if not starts:
         raise UserError(
             str(path),
             f"has no launch of strategy {strategy!r}",
             "pass --strategy with a name the trace holds",
         )
-    return [_run(node, e, ends.get(node, horizon), horizon, catalog) for node, e in starts.items()]
+    end = horizon if horizon is not None else run_end
+    if end is None:
+        raise UserError(str(path), "has no run-end event", "pass --hours the run lasted")
+    if end < last:
+        raise UserError(
+            str(path), f"has events until {last:.0f} s, after the end given", "pass more --hours"
+        )
+    runs = []
+    for node, launch in starts.items():
+        stop, reclaimed = ends.get(node, (end, False))
+        if stop > 0:  # warm-up nodes gone before the run are not its cost
+            runs.append(_run(node, launch, min(stop, end), reclaimed, catalog))
+    return runs
 
 
-def _run(node: str, launch: dict[str, object], end: float, horizon: float, catalog: Catalog) -> Run:
+def _run(
+    node: str, launch: dict[str, object], end: float, reclaimed: bool, catalog: Catalog
+) -> Run:
     instance_type, zone = str(launch["instance_type"]), str(launch["zone"])
     capacity_type = CapacityType(str(launch["capacity_type"]))
     price = _price(catalog, instance_type, zone, capacity_type)
@@ -73,7 +103,7 @@ def _run(node: str, launch: dict[str, object], end: float, horizon: float, catal
         "instance_type": instance_type,
         "zone": zone,
     }
-    return Run(usage, start, max(start, min(end, horizon)), on_demand, labels)
+    return Run(usage, start, max(start, end), on_demand, reclaimed, labels)
 
 
 def _price(catalog: Catalog, instance_type: str, zone: str, capacity_type: CapacityType) -> float:

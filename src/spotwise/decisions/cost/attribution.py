@@ -1,27 +1,29 @@
-"""Which commitment covers each running instance, in the order AWS applies them (pure).
+"""Which commitment covers each instance's usage in one clock hour, in AWS's order (pure).
 
-AWS bills on-demand usage against commitments in a fixed order, and so does this:
+AWS applies commitments to each clock hour's usage: a reserved instance's benefit is up
+to 3600 instance-seconds an hour, pooled over the instances that ran in it (four
+matching instances of 15 minutes each use one RI's hour); a Savings Plan's commitment is
+dollars an hour at its rate. The order is fixed, and this follows it:
 
-1. Zonal reserved instances: the same type in the same zone, one instance per RI.
+1. Zonal reserved instances: the same type in the same zone.
 2. Regional reserved instances: any zone of the region and, for Linux with default
    tenancy, any size of the family by normalization factors
-   (`spotwise.decisions.cost.normalization`), the smallest sizes first. An instance
-   larger than the units left is covered in part.
+   (`spotwise.decisions.cost.normalization`), the smallest sizes first.
 3. EC2 Instance Savings Plans (the family in the region), then Compute Savings Plans (any
-   family, any region); within a kind, the highest discount first. A plan's commitment
-   is dollars per hour at the plan's rate (on-demand less the discount); an instance that
-   would overrun it is covered in part.
-4. What is left is billed on-demand.
+   family, any region); within a kind, the highest discount first.
+4. What is left is billed on-demand. Spot usage is never covered.
 
 Within one commitment instances are taken in id order, so the answer is the same on
-every run (AWS does not say which of two equal usages it covers first). Spot instances
-are never covered.
+every run (AWS does not say which of two equal usages it covers first). A usage that
+would overrun what is left of a commitment is covered in part.
 
-A commitment is paid whether or not it is used, so the price an instance *adds* to the
-bill is only its uncovered share at the on-demand price (`Attribution.effective_price`):
-on-demand capacity under an unused commitment costs nothing more, which is why a planner
-should fill it before buying spot. Re-attributing after every start and stop gives each
-instance's effective price over its life.
+Two prices come out of it. The *added* price is what an instance adds to the bill: its
+uncovered seconds at its price, since a commitment is paid whether or not it is used (so
+on-demand capacity under an unused commitment costs nothing more, and a planner should
+fill it before buying spot). The *amortized* price counts the commitments' own cost too:
+covered seconds at the plan's rate, or at the reserved instance's hourly price when the
+commitments file gives it (unknown otherwise). Savings against on-demand are only honest
+on the amortized price.
 """
 
 from __future__ import annotations
@@ -33,12 +35,13 @@ from dataclasses import dataclass, field
 from spotwise.decisions.cost.normalization import factor
 from spotwise.model.instance_type import CapacityType
 
-# Shares closer than this to 0 or 1 are 0 or 1: prices are floats.
+HOUR = 3600.0
+# Amounts closer than this to 0 are 0: prices and seconds are floats.
 _EPSILON = 1e-9
 
 
 class CoveredBy(enum.StrEnum):
-    """What pays for (part of) an instance's hour."""
+    """What pays for (part of) an instance's usage."""
 
     ZONAL_RI = "zonal-ri"
     REGIONAL_RI = "regional-ri"
@@ -57,7 +60,7 @@ class PlanKind(enum.StrEnum):
 
 @dataclass(frozen=True, slots=True)
 class Usage:
-    """One running instance.
+    """One instance's usage in the hour attributed.
 
     Attributes:
         instance_id: The instance.
@@ -66,6 +69,7 @@ class Usage:
         region: Its region.
         capacity_type: Spot or on-demand.
         price: USD per hour: the on-demand price, or the spot price for spot.
+        seconds: How long it ran in the hour (a running instance: all of it).
     """
 
     instance_id: str
@@ -74,6 +78,7 @@ class Usage:
     region: str
     capacity_type: CapacityType
     price: float
+    seconds: float = HOUR
 
     @property
     def family(self) -> str:
@@ -91,6 +96,8 @@ class ReservedInstance:
         count: How many.
         region: The region.
         zone: The zone of a zonal RI; None for a regional one.
+        hourly_price: What one of them costs an hour, upfront fees spread over its term;
+            None when unknown (its amortized cost and fee are then unknown too).
     """
 
     id: str
@@ -98,6 +105,12 @@ class ReservedInstance:
     count: int
     region: str
     zone: str | None = None
+    hourly_price: float | None = None
+
+    @property
+    def fee(self) -> float | None:
+        """USD an hour, used or not."""
+        return None if self.hourly_price is None else self.count * self.hourly_price
 
 
 @dataclass(frozen=True, slots=True)
@@ -120,59 +133,79 @@ class SavingsPlan:
     family: str | None = None
     region: str | None = None
 
+    @property
+    def fee(self) -> float:
+        """USD an hour, used or not."""
+        return self.commitment
+
 
 @dataclass(frozen=True, slots=True)
 class Coverage:
-    """A share of an instance's hour and what pays for it.
+    """Part of an instance's usage and what pays for it.
 
     Attributes:
         by: What pays.
-        share: The share of the hour, 0 to 1.
+        seconds: The seconds covered.
         commitment: The commitment's id; None for on-demand and spot.
+        amortized: USD of the commitment's own cost these seconds use (None: unknown).
     """
 
     by: CoveredBy
-    share: float
+    seconds: float
     commitment: str | None = None
+    amortized: float | None = 0.0
 
 
 @dataclass(frozen=True, slots=True)
 class Attribution:
-    """How one instance's hour is paid for.
+    """How one instance's usage in the hour is paid for.
 
     Attributes:
         usage: The instance.
-        coverage: Its shares, in the order they were applied; they add up to 1.
+        coverage: Its parts, in the order they were applied; their seconds add up to the
+            usage's.
     """
 
     usage: Usage
     coverage: tuple[Coverage, ...]
 
-    @property
-    def covered_by(self) -> CoveredBy:
-        """What pays for the largest share (the first of equal shares)."""
-        return max(self.coverage, key=lambda c: c.share).by
+    def share(self, part: Coverage) -> float:
+        """``part``'s share of the usage, 0 to 1."""
+        return part.seconds / self.usage.seconds if self.usage.seconds else 0.0
 
     @property
-    def effective_price(self) -> float:
+    def covered_by(self) -> CoveredBy:
+        """What pays for the largest part (the first of equal parts)."""
+        return max(self.coverage, key=lambda c: c.seconds).by
+
+    @property
+    def added_price(self) -> float:
         """USD per hour the instance adds to the bill, its commitments paid anyway."""
-        if self.usage.capacity_type is CapacityType.SPOT:
-            return self.usage.price
-        uncovered = sum(c.share for c in self.coverage if c.by is CoveredBy.ON_DEMAND)
-        return uncovered * self.usage.price
+        paid = (CoveredBy.ON_DEMAND, CoveredBy.SPOT)
+        return self.usage.price * sum(self.share(c) for c in self.coverage if c.by in paid)
+
+    @property
+    def amortized_price(self) -> float | None:
+        """USD per hour with the commitments' cost of its covered part; None if unknown."""
+        parts = [c.amortized for c in self.coverage if c.commitment is not None]
+        if any(p is None for p in parts):
+            return None
+        scale = HOUR / self.usage.seconds if self.usage.seconds else 0.0
+        return self.added_price + scale * sum(p for p in parts if p is not None)
 
 
 @dataclass(frozen=True, slots=True)
 class Utilization:
-    """How much of one commitment is used.
+    """How much of one commitment the hour's usage used.
 
     Attributes:
         id: The commitment.
         kind: Zonal RI, regional RI, or a kind of Savings Plan.
-        used: Used: instances (zonal RI), normalized units (regional RI) or USD per hour
-            at the plan's rate (Savings Plans).
-        total: What the commitment offers, in the same unit.
-        unit: ``instances``, ``units`` or ``usd_per_hour``.
+        used: Used: instance-hours (zonal RI, or a metal regional RI), normalized
+            unit-hours (regional RI) or USD at the plan's rate (Savings Plans).
+        total: What the commitment offers in the hour, in the same unit.
+        unit: ``instance-hours``, ``unit-hours`` or ``usd``.
+        fee: What the commitment costs in the hour, used or not (None: unknown).
     """
 
     id: str
@@ -180,6 +213,7 @@ class Utilization:
     used: float
     total: float
     unit: str
+    fee: float | None
 
     @property
     def percent(self) -> float:
@@ -189,17 +223,23 @@ class Utilization:
 
 @dataclass(slots=True)
 class _Open:
-    """An instance's hour being attributed."""
+    """An instance's usage being attributed."""
 
     usage: Usage
-    left: float = 1.0
+    left: float
     coverage: list[Coverage] = field(default_factory=list)
 
-    def cover(self, by: CoveredBy, share: float, commitment: str | None) -> None:
-        share = min(share, self.left)
-        if share > _EPSILON:
-            self.coverage.append(Coverage(by, share, commitment))
-            self.left = max(0.0, self.left - share)
+    def cover(
+        self, by: CoveredBy, seconds: float, commitment: str | None, per_second: float | None
+    ) -> float:
+        """Cover up to ``seconds`` at ``per_second`` amortized USD; returns what it took."""
+        seconds = min(seconds, self.left)
+        if seconds <= _EPSILON:
+            return 0.0
+        amortized = None if per_second is None else per_second * seconds
+        self.coverage.append(Coverage(by, seconds, commitment, amortized))
+        self.left = max(0.0, self.left - seconds)
+        return seconds
 
 
 def attribute(
@@ -207,18 +247,18 @@ def attribute(
     reserved: Sequence[ReservedInstance] = (),
     plans: Sequence[SavingsPlan] = (),
 ) -> tuple[tuple[Attribution, ...], tuple[Utilization, ...]]:
-    """Attribute every instance's hour to commitments, in AWS's order (module docstring).
+    """Attribute one clock hour's usage to commitments, in AWS's order (module docstring).
 
     Args:
-        usages: The running instances.
+        usages: The instances that ran in the hour, each with its seconds in it.
         reserved: Reserved instances, zonal and regional.
         plans: Savings Plans.
 
     Returns:
-        Each instance's attribution, in the order given, and each commitment's
-        utilization: reserved instances in the order given, then plans.
+        Each instance's attribution, in the order given, and each commitment's use:
+        reserved instances in the order given, then plans.
     """
-    open_ = [_Open(u) for u in usages]
+    open_ = [_Open(u, u.seconds) for u in usages]
     on_demand = sorted(
         (o for o in open_ if o.usage.capacity_type is CapacityType.ON_DEMAND),
         key=lambda o: o.usage.instance_id,
@@ -231,92 +271,89 @@ def attribute(
     )
     plan_used = {plan.id: _plan(plan, on_demand) for _, plan in ordered}
     for o in open_:
-        if o.usage.capacity_type is CapacityType.SPOT:
-            o.cover(CoveredBy.SPOT, 1.0, None)
-        else:
-            o.cover(CoveredBy.ON_DEMAND, o.left, None)
+        rest = CoveredBy.SPOT if o.usage.capacity_type is CapacityType.SPOT else CoveredBy.ON_DEMAND
+        o.cover(rest, o.left, None, 0.0)
     attributions = tuple(Attribution(o.usage, tuple(o.coverage)) for o in open_)
     utilization = tuple(_ri_utilization(ri, used[ri.id]) for ri in reserved) + tuple(
-        Utilization(
-            p.id,
-            CoveredBy.EC2_INSTANCE_SP if p.kind is PlanKind.EC2_INSTANCE else CoveredBy.COMPUTE_SP,
-            plan_used[p.id],
-            p.commitment,
-            "usd_per_hour",
-        )
-        for p in plans
+        Utilization(p.id, _plan_kind(p), plan_used[p.id], p.commitment, "usd", p.fee) for p in plans
     )
     return attributions, utilization
 
 
 def _zonal(ri: ReservedInstance, on_demand: list[_Open]) -> float:
-    """Cover whole instances of the RI's type in its zone; returns the instances used."""
-    left = ri.count
+    """Spend the RI's instance-seconds on its type in its zone; returns seconds used."""
+    per_second = None if ri.hourly_price is None else ri.hourly_price / HOUR
+    left = ri.count * HOUR
     for o in on_demand:
-        if left == 0:
+        if left <= _EPSILON:
             break
         u = o.usage
-        if o.left > _EPSILON and (u.instance_type, u.zone) == (ri.instance_type, ri.zone):
-            o.cover(CoveredBy.ZONAL_RI, 1.0, ri.id)
-            left -= 1
-    return float(ri.count - left)
+        if (u.instance_type, u.zone) == (ri.instance_type, ri.zone):
+            left -= o.cover(CoveredBy.ZONAL_RI, left, ri.id, per_second)
+    return ri.count * HOUR - max(0.0, left)
 
 
 def _regional(ri: ReservedInstance, on_demand: list[_Open]) -> float:
-    """Cover the family's instances in the region, smallest first; returns units used.
+    """Spend the RI's unit-seconds on its family in the region, smallest sizes first.
 
-    Without a normalization factor (metal sizes), whole instances of the type only.
+    Without a normalization factor (metal sizes, families AWS keeps out of size
+    flexibility), instance-seconds of its own type only. Returns what was used.
     """
     unit = factor(ri.instance_type)
-    family = ri.instance_type.partition(".")[0]
     if unit is None:
         exact = [o for o in on_demand if o.usage.instance_type == ri.instance_type]
-        return _units(ri, exact, lambda _: 1.0, float(ri.count))
+        return _spend(ri, exact, lambda _: 1.0, ri.count * HOUR)
+    family = ri.instance_type.partition(".")[0]
     flexible = [
         o
         for o in on_demand
-        if o.usage.family == family
-        and o.usage.region == ri.region
-        and factor(o.usage.instance_type) is not None
+        if o.usage.family == family and factor(o.usage.instance_type) is not None
     ]
     flexible.sort(key=lambda o: factor(o.usage.instance_type) or 0.0)  # stable: ids within
-    return _units(ri, flexible, lambda t: factor(t) or 0.0, ri.count * unit)
+    return _spend(ri, flexible, lambda t: factor(t) or 0.0, ri.count * unit * HOUR)
 
 
-def _units(
+def _spend(
     ri: ReservedInstance, candidates: list[_Open], size: Callable[[str], float], total: float
 ) -> float:
-    """Spend ``total`` units over ``candidates``, each needing ``size(type)`` for its hour."""
+    """Spend ``total`` unit-seconds; a second of a type takes ``size(type)`` of them."""
+    reserved_size = size(ri.instance_type)
     left = total
     for o in candidates:
         if left <= _EPSILON:
             break
-        if o.left <= _EPSILON or o.usage.region != ri.region:
+        if o.usage.region != ri.region:
             continue
-        whole = size(o.usage.instance_type)
-        share = min(o.left, left / whole)
-        o.cover(CoveredBy.REGIONAL_RI, share, ri.id)
-        left -= share * whole
+        weight = size(o.usage.instance_type)
+        # The RI's hourly price buys reserved_size units a second.
+        per_second = (
+            None if ri.hourly_price is None else ri.hourly_price / HOUR * weight / reserved_size
+        )
+        left -= weight * o.cover(CoveredBy.REGIONAL_RI, left / weight, ri.id, per_second)
     return total - max(0.0, left)
 
 
 def _plan(plan: SavingsPlan, on_demand: list[_Open]) -> float:
-    """Spend the plan's hourly commitment at its rate; returns USD per hour used."""
-    by = CoveredBy.EC2_INSTANCE_SP if plan.kind is PlanKind.EC2_INSTANCE else CoveredBy.COMPUTE_SP
+    """Spend the plan's hourly commitment at its rate; returns USD used."""
+    by = _plan_kind(plan)
     left = plan.commitment
     for o in on_demand:
         if left <= _EPSILON:
             break
         u = o.usage
-        if o.left <= _EPSILON or not _eligible(plan, u):
+        if not _eligible(plan, u):
             continue
-        rate = u.price * (1.0 - plan.discount)  # the plan's price of a whole hour
+        rate = u.price * (1.0 - plan.discount) / HOUR  # USD a second at the plan's rate
         if rate <= 0:
             continue
-        share = min(o.left, left / rate)
-        o.cover(by, share, plan.id)
-        left -= share * rate
+        left -= rate * o.cover(by, left / rate, plan.id, rate)
     return plan.commitment - max(0.0, left)
+
+
+def _plan_kind(plan: SavingsPlan) -> CoveredBy:
+    if plan.kind is PlanKind.EC2_INSTANCE:
+        return CoveredBy.EC2_INSTANCE_SP
+    return CoveredBy.COMPUTE_SP
 
 
 def _eligible(plan: SavingsPlan, usage: Usage) -> bool:
@@ -325,10 +362,9 @@ def _eligible(plan: SavingsPlan, usage: Usage) -> bool:
     return usage.family == plan.family and (plan.region is None or usage.region == plan.region)
 
 
-def _ri_utilization(ri: ReservedInstance, used: float) -> Utilization:
-    if ri.zone is not None:
-        return Utilization(ri.id, CoveredBy.ZONAL_RI, used, float(ri.count), "instances")
-    unit = factor(ri.instance_type)
+def _ri_utilization(ri: ReservedInstance, seconds: float) -> Utilization:
+    kind = CoveredBy.ZONAL_RI if ri.zone is not None else CoveredBy.REGIONAL_RI
+    unit = factor(ri.instance_type) if ri.zone is None else None
     if unit is None:
-        return Utilization(ri.id, CoveredBy.REGIONAL_RI, used, float(ri.count), "instances")
-    return Utilization(ri.id, CoveredBy.REGIONAL_RI, used, ri.count * unit, "units")
+        return Utilization(ri.id, kind, seconds / HOUR, float(ri.count), "instance-hours", ri.fee)
+    return Utilization(ri.id, kind, seconds / HOUR, ri.count * unit, "unit-hours", ri.fee)

@@ -1,28 +1,34 @@
-"""The ledger: what each instance cost over its life, commitments counted (pure).
+"""The ledger: what a set of instances cost over time, commitments counted (pure).
 
-EC2 bills Linux instances per second with a 60-second minimum, at the offering's price.
-Commitments cover whatever runs at each moment, so an instance's effective price changes
-when others start or stop: the ledger cuts time at every start and stop, attributes the
-instances running in each stretch (`spotwise.decisions.cost.attribution`) and charges
-each its effective price for the stretch. An instance that ran less than the minimum is
-charged the rest of the minute at its last effective price. Its list cost is the same
-time at the on-demand price, so list cost less cost is what spot and commitments saved.
+EC2 bills Linux instances per second with a 60-second minimum, at the offering's price,
+and applies commitments to each clock hour's usage (`spotwise.decisions.cost.attribution`):
+the ledger cuts time into clock hours, attributes the seconds each instance ran in each,
+and charges each instance its uncovered seconds at its price (what it *added* to the
+bill). A commitment is paid every hour whether used or not, so the bill is the added
+cost plus the commitments' fees; where a reserved instance's hourly price is not given,
+its fee, and so the bill and the savings, are unknown. An instance that ran less than a
+minute is charged the rest of the minute at its price (not attributed: a simplification
+worth cents). A spot instance that EC2 reclaims within its first hour is not charged at
+all, as AWS bills it; one that spotwise terminates (after a drain) is charged.
 """
 
 from __future__ import annotations
 
-import itertools
+import math
 from collections import defaultdict
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from spotwise.decisions.cost.attribution import (
+    HOUR,
     CoveredBy,
     ReservedInstance,
     SavingsPlan,
     Usage,
+    Utilization,
     attribute,
 )
+from spotwise.model.instance_type import CapacityType
 
 MINIMUM_SECONDS = 60.0
 
@@ -33,9 +39,10 @@ class Run:
 
     Attributes:
         usage: The instance and its price (spot price for spot).
-        start: When it started, seconds.
-        end: When it stopped, seconds (the end of the ledger for one still running).
+        start: When it started, seconds from the ledger's clock (hours start at 0).
+        end: When it stopped (the end of the ledger for one still running).
         on_demand_price: Its type's on-demand price, USD per hour (for the list cost).
+        reclaimed: EC2 took it back (a spot interruption), rather than its owner ending it.
         labels: What totals group it by: pool, capacity type, type, zone...
     """
 
@@ -43,19 +50,20 @@ class Run:
     start: float
     end: float
     on_demand_price: float
+    reclaimed: bool = False
     labels: Mapping[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)
 class Charge:
-    """What one instance was billed.
+    """What one instance added to the bill.
 
     Attributes:
         run: The instance's life.
-        billed_seconds: Its seconds, at least the minimum.
-        cost: USD, commitments counted (what it added to the bill).
+        billed_seconds: Its seconds, at least the minimum (0 for a free reclaim).
+        cost: USD it added to the bill (its uncovered seconds at its price).
         list_cost: USD at the on-demand price for the same seconds.
-        covered: Seconds-weighted shares by what paid for them (share-hours).
+        covered: Seconds by what paid for them.
     """
 
     run: Run
@@ -66,11 +74,74 @@ class Charge:
 
 
 @dataclass(frozen=True, slots=True)
+class CommitmentUse:
+    """One commitment over the ledger's hours.
+
+    Attributes:
+        id: The commitment.
+        kind: What kind it is.
+        used: What was used, in its unit, summed over the hours.
+        total: What it offered over the hours.
+        unit: ``instance-hours``, ``unit-hours`` or ``usd``.
+        fee: USD it cost over the hours, used or not (None: unknown).
+    """
+
+    id: str
+    kind: CoveredBy
+    used: float
+    total: float
+    unit: str
+    fee: float | None
+
+    @property
+    def percent(self) -> float:
+        """``used`` as a percentage of ``total``."""
+        return 100.0 * self.used / self.total if self.total else 0.0
+
+
+@dataclass(frozen=True, slots=True)
+class Bill:
+    """The ledger.
+
+    Attributes:
+        charges: Each instance's, in the order given.
+        commitments: Each commitment's use and fee.
+        hours: The clock hours billed.
+    """
+
+    charges: tuple[Charge, ...]
+    commitments: tuple[CommitmentUse, ...]
+    hours: int
+
+    @property
+    def fees(self) -> float | None:
+        """The commitments' fees, USD; None when one is unknown."""
+        fees = [c.fee for c in self.commitments]
+        return None if any(f is None for f in fees) else sum(f for f in fees if f is not None)
+
+    @property
+    def added(self) -> float:
+        """USD the instances added to the bill."""
+        return sum(c.cost for c in self.charges)
+
+    @property
+    def list_cost(self) -> float:
+        """USD at on-demand prices."""
+        return sum(c.list_cost for c in self.charges)
+
+    @property
+    def total(self) -> float | None:
+        """USD billed: what the instances added and the commitments' fees (None: unknown)."""
+        fees = self.fees
+        return None if fees is None else self.added + fees
+
+
+@dataclass(frozen=True, slots=True)
 class Total:
     """A group's sums.
 
     Attributes:
-        cost: USD billed.
+        cost: USD the group's instances added to the bill.
         list_cost: USD at on-demand prices.
         instance_hours: Billed hours.
     """
@@ -79,49 +150,61 @@ class Total:
     list_cost: float
     instance_hours: float
 
-    @property
-    def savings(self) -> float:
-        """USD saved against on-demand."""
-        return self.list_cost - self.cost
-
 
 def ledger(
     runs: Sequence[Run],
     reserved: Sequence[ReservedInstance] = (),
     plans: Sequence[SavingsPlan] = (),
     minimum_seconds: float = MINIMUM_SECONDS,
-) -> tuple[Charge, ...]:
-    """Each run's charge (see the module's rules), in the order given."""
-    cuts = sorted({t for r in runs for t in (r.start, r.end)})
+) -> Bill:
+    """Bill the runs hour by hour (see the module's rules)."""
+    billable = [not _free(r) for r in runs]
     cost = [0.0] * len(runs)
-    last_price = [r.usage.price for r in runs]
     covered: list[dict[CoveredBy, float]] = [defaultdict(float) for _ in runs]
-    for begin, end in itertools.pairwise(cuts):
-        running = [i for i, r in enumerate(runs) if r.start <= begin and r.end >= end]
-        if not running:
-            continue
-        found, _ = attribute([runs[i].usage for i in running], reserved, plans)
-        hours = (end - begin) / 3600
-        for i, attribution in zip(running, found, strict=True):
-            cost[i] += attribution.effective_price * hours
-            last_price[i] = attribution.effective_price
+    first = math.floor(min((r.start for r in runs), default=0.0) / HOUR)
+    last = math.ceil(max((r.end for r in runs), default=0.0) / HOUR)
+    use: dict[str, list[float]] = {}
+    shapes: dict[str, Utilization] = {}
+    for hour in range(first, last):
+        begin, end = hour * HOUR, (hour + 1) * HOUR
+        ran = [
+            (i, min(r.end, end) - max(r.start, begin))
+            for i, r in enumerate(runs)
+            if billable[i] and r.start < end and r.end > begin
+        ]
+        ran = [(i, s) for i, s in ran if s > 0]
+        usages = [replace(runs[i].usage, seconds=s) for i, s in ran]
+        found, utilization = attribute(usages, reserved, plans)
+        for (i, _), attribution in zip(ran, found, strict=True):
+            cost[i] += attribution.added_price * attribution.usage.seconds / HOUR
             for c in attribution.coverage:
-                covered[i][c.by] += c.share * hours
+                covered[i][c.by] += c.seconds
+        for u in utilization:
+            row = use.setdefault(u.id, [0.0, 0.0, 0.0])
+            row[0] += u.used
+            row[1] += u.total
+            row[2] += u.fee or 0.0
+            shapes[u.id] = u
     charges = []
     for i, r in enumerate(runs):
-        seconds = max(0.0, r.end - r.start)
-        billed = max(seconds, minimum_seconds)
-        extra = (billed - seconds) / 3600 * last_price[i]
+        seconds = max(0.0, r.end - r.start) if billable[i] else 0.0
+        billed = max(seconds, minimum_seconds) if billable[i] else 0.0
+        extra = (billed - seconds) / HOUR * r.usage.price
         charges.append(
-            Charge(
-                r,
-                billed,
-                cost[i] + extra,
-                r.on_demand_price * billed / 3600,
-                dict(covered[i]),
-            )
+            Charge(r, billed, cost[i] + extra, r.on_demand_price * billed / HOUR, dict(covered[i]))
         )
-    return tuple(charges)
+    commitments = tuple(
+        CommitmentUse(
+            u.id,
+            u.kind,
+            use[u.id][0],
+            use[u.id][1],
+            u.unit,
+            None if u.fee is None else use[u.id][2],
+        )
+        for u in shapes.values()
+    )
+    return Bill(tuple(charges), commitments, max(0, last - first))
 
 
 def totals(charges: Sequence[Charge], key: Callable[[Charge], str]) -> dict[str, Total]:
@@ -131,5 +214,11 @@ def totals(charges: Sequence[Charge], key: Callable[[Charge], str]) -> dict[str,
         row = sums[key(c)]
         row[0] += c.cost
         row[1] += c.list_cost
-        row[2] += c.billed_seconds / 3600
+        row[2] += c.billed_seconds / HOUR
     return {k: Total(*v) for k, v in sorted(sums.items())}
+
+
+def _free(run: Run) -> bool:
+    """A spot instance EC2 reclaimed within its first hour: AWS charges nothing for it."""
+    spot = run.usage.capacity_type is CapacityType.SPOT
+    return spot and run.reclaimed and run.end - run.start < HOUR

@@ -1,11 +1,15 @@
 """Showback: each node's price split among the pods on it, and what is left idle (pure).
 
-OpenCost's rule, on requests: a node's hourly price is split into CPU, memory and GPU
-parts in the proportion of their default unit prices (`UNIT_PRICES`, OpenCost's
+After OpenCost's rule, on requests: a node's hourly price is split into CPU, memory and
+GPU parts in the proportion of their default unit prices (`UNIT_PRICES`, OpenCost's
 defaults), and each pod is charged its share of each part: its request over the node's
-allocatable. What no pod requested is the node's idle cost, its own line, so the lines
-add up to the bill. Usage is not known here (no metrics are read), so requests alone are
-charged, not max(request, usage).
+allocatable (OpenCost divides by capacity, which charges the kubelet's reservations to
+idle; allocatable charges them to the pods, who cannot use them anyway). What no pod
+requested is the node's idle cost, its own line, so the lines add up to the bill;
+requests beyond allocatable share the part among them. Only ``nvidia.com/gpu`` counts
+as a GPU, and commitments are not counted: a node is charged at its catalog price.
+Usage is not known here (no metrics are read), so requests alone are charged, not
+max(request, usage).
 
 Lines are grouped by namespace, or by workload (namespace and owner, the Deployment of a
 ReplicaSet's pods; a bare pod is its own workload).
@@ -82,8 +86,10 @@ def showback(nodes: Sequence[PricedNode], by: GroupBy) -> tuple[Line, ...]:
     for node in nodes:
         parts = _parts(node)
         left = list(parts)
+        # Requests beyond allocatable (a node overcommitted by hand) share what there is.
+        room = _room(node)
         for pod in node.pods:
-            shares = _shares(pod.spec.requests, node.allocatable)
+            shares = _shares(pod.spec.requests, room)
             charge = [part * share for part, share in zip(parts, shares, strict=True)]
             row = sums[_group(pod, by)]
             for k in range(3):
@@ -123,16 +129,27 @@ def _parts(node: PricedNode) -> tuple[float, float, float]:
     )
 
 
-def _shares(request: Resources, allocatable: Resources) -> tuple[float, float, float]:
-    """A request's share of each part (capped at all of it)."""
+def _room(node: PricedNode) -> tuple[float, float, float]:
+    """What the node's pods share: its allocatable, or all they request when that is more."""
+    a = node.allocatable
+    requested = [p.spec.requests for p in node.pods]
+    return (
+        max(a.cpu_milli, sum(r.cpu_milli for r in requested)),
+        max(a.memory_bytes, sum(r.memory_bytes for r in requested)),
+        max(a.get(NVIDIA_GPU), sum(r.get(NVIDIA_GPU) for r in requested)),
+    )
 
-    def share(used: float, room: float) -> float:
-        return min(1.0, used / room) if room > 0 else 0.0
+
+def _shares(request: Resources, room: tuple[float, float, float]) -> tuple[float, float, float]:
+    """A request's share of each part."""
+
+    def share(used: float, total: float) -> float:
+        return used / total if total > 0 else 0.0
 
     return (
-        share(request.cpu_milli, allocatable.cpu_milli),
-        share(request.memory_bytes, allocatable.memory_bytes),
-        share(request.get(NVIDIA_GPU), allocatable.get(NVIDIA_GPU)),
+        share(request.cpu_milli, room[0]),
+        share(request.memory_bytes, room[1]),
+        share(request.get(NVIDIA_GPU), room[2]),
     )
 
 
