@@ -105,3 +105,13 @@ def test_a_step_never_touches_staying_or_terminating_pods(
     assert not set(step.evict) & set(step.delete)
     if deadline is None:
         assert step.delete == ()
+
+
+def test_pods_stuck_terminating_stop_holding_the_node_at_the_deadline() -> None:
+    stuck = DrainPod("shop/web-1", 30.0, terminating=True)
+    before = drain_step([stuck, DAEMON], DEADLINE - 1, DEADLINE, replacement_ready=True)
+    assert not before.done and before.waiting == "pods terminating"
+    at = drain_step([stuck, DAEMON], DEADLINE, DEADLINE, replacement_ready=True)
+    assert at.done  # the instance is going: its hook is released, the node retired
+    # Without a deadline (a rebalance recommendation) they are waited for.
+    assert not drain_step([stuck], 10 * DEADLINE, None, replacement_ready=True).done

@@ -25,6 +25,7 @@ from spotwise.kubernetes.api.cluster import KubernetesCluster
 from spotwise.model.provider_id import provider_id
 from spotwise.ports.autoscaling import LifecycleAction
 from spotwise.ports.clock import ManualClock
+from spotwise.ports.cloud import CloudError
 from spotwise.testing import moto_lifecycle
 
 from kubeapi.helpers import pod, run_pod  # isort: skip
@@ -187,3 +188,42 @@ def test_a_lifecycle_hook_is_kept_alive_while_draining_then_released(
     progress = in_progress(node)
     assert progress is not None and progress.lifecycle is None  # released once
     assert drainer.run().retired == []  # the group terminates it; the Node stays for now
+
+
+class DenyingAutoScaling:
+    """An Auto Scaling port whose lifecycle calls are refused (no permission on the group)."""
+
+    def __init__(self) -> None:
+        self.completions = 0
+
+    def heartbeat_timeout(self, group: str, hook: str) -> float:
+        return 300.0
+
+    def record_heartbeat(self, action: LifecycleAction) -> None:
+        raise CloudError("autoscaling:RecordLifecycleActionHeartbeat failed: AccessDenied")
+
+    def complete(self, action: LifecycleAction) -> None:
+        self.completions += 1
+        raise CloudError("autoscaling:CompleteLifecycleAction failed: AccessDenied")
+
+
+def test_a_refused_lifecycle_call_waits_before_it_is_tried_again(
+    cluster: KubernetesCluster, core: client.CoreV1Api, caught_up: CaughtUp
+) -> None:
+    core.create_node(ec2_node("held"))
+    caught_up()
+    clock = ManualClock(time.time())
+    action = LifecycleAction("theirs", "drain", "i-held")
+    mark_node(cluster, "held", clock.now() + 300, clock.now(), lifecycle=action)
+    caught_up()
+    autoscaling = DenyingAutoScaling()
+    drainer = Drainer(cluster, TerminatingCloud(), clock, autoscaling=autoscaling)  # type: ignore[arg-type]
+    assert drainer.run().retired == []  # refused: not released, not retired
+    caught_up()
+    for _ in range(5):  # every second, as the drain loop runs: no call in between
+        clock.advance(1)
+        drainer.run()
+    assert autoscaling.completions == 1
+    clock.advance(30)
+    drainer.run()
+    assert autoscaling.completions == 2

@@ -7,6 +7,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+import pytest
 from kubernetes import client
 from prometheus_client import CollectorRegistry
 
@@ -271,3 +272,32 @@ def test_a_lifecycle_hook_is_kept_whichever_notice_marked_the_node_first(
     (node,) = cluster.snapshot().nodes
     assert (progress := in_progress(node)) is not None and progress.kind == "spot-interruption"
     assert progress.lifecycle is not None and progress.lifecycle.instance_id == INSTANCE
+
+
+@pytest.mark.parametrize("first", ["rebalance", "warning"])
+def test_the_sooner_deadline_wins_whatever_the_order_in_one_receive(
+    cluster: KubernetesCluster, core: client.CoreV1Api, caught_up: CaughtUp, first: str
+) -> None:
+    interrupted_node(core)
+    caught_up()
+    bodies = {"rebalance": body("rebalance.json"), "warning": body("spot_warning.json")}
+    other = "warning" if first == "rebalance" else "rebalance"
+    handler(cluster, ListSource(bodies[first], bodies[other]), workers=2).run()
+    caught_up()
+    (node,) = cluster.snapshot().nodes
+    progress = in_progress(node)
+    assert progress is not None and progress.kind == "spot-interruption"
+    assert progress.deadline == 1_796_400_120.0  # the warning's, never erased
+
+
+def test_a_lifecycle_hook_in_the_same_receive_as_a_warning_is_kept(
+    cluster: KubernetesCluster, core: client.CoreV1Api, caught_up: CaughtUp
+) -> None:
+    interrupted_node(core)
+    caught_up()
+    handler(cluster, ListSource(body("spot_warning.json"), lifecycle_notice())).run()
+    caught_up()
+    (node,) = cluster.snapshot().nodes
+    progress = in_progress(node)
+    assert progress is not None and progress.deadline == 1_796_400_120.0
+    assert progress.lifecycle is not None and progress.lifecycle.hook == "my-lifecycle-hook"

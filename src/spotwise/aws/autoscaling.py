@@ -2,8 +2,8 @@
 
 Read calls are batched as the API allows (50 instances per DescribeAutoScalingInstances,
 paged DescribeTags filtered by group). A lifecycle action that is no longer waiting
-answers ``ValidationError`` ("No active Lifecycle Action found"): the port treats that
-as done, since the instance goes either way.
+answers ``ValidationError`` ("No active Lifecycle Action found"): the port treats that, and
+only that, as done, since the instance goes either way.
 """
 
 from __future__ import annotations
@@ -23,6 +23,8 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 # DescribeAutoScalingInstances takes at most 50 instance ids; DescribeTags filter values too.
+# How Auto Scaling says that no lifecycle action waits for the instance (any more).
+NOT_WAITING = "No active Lifecycle Action"
 _BATCH = 50
 
 
@@ -116,6 +118,8 @@ class AwsAutoScaling:
             try:
                 call(**params)
             except ClientError as error:
-                if error_code(error) != "ValidationError":
+                message = str(error.response.get("Error", {}).get("Message", ""))
+                # Only "no action waiting" is done; a wrong hook or group is a real error.
+                if error_code(error) != "ValidationError" or NOT_WAITING not in message:
                     raise
                 log.info("%s: no action waiting for %s: %s", name, action.instance_id, error)

@@ -172,16 +172,11 @@ def controller(
     from spotwise.controller.settings import ControllerSettings
     from spotwise.interruption.scope import MANAGED_TAGS
 
+    _refuse_mixed_flags(interruptions_only, interruption_queue, config, commitments, managed_tag)
     logs.configure(log_level)
     catalog = load_catalog(region, catalog_file)
     pools = None
-    if managed_tag and not interruptions_only:
-        raise UserError("--managed-tag", "applies only with --interruptions-only", "add it")
     if interruptions_only:
-        if config is not None:
-            raise UserError("--config", "has no use with --interruptions-only", "leave it out")
-        if commitments is not None:
-            raise UserError("--commitments", "has no use with --interruptions-only", "leave it out")
         pools = []  # nothing is provisioned: no NodePools are read
     elif config is not None:
         pools = load_nodepools(config)
@@ -219,6 +214,34 @@ def controller(
         commitments=held,
     )
     raise typer.Exit(code)
+
+
+def _refuse_mixed_flags(
+    interruptions_only: bool,
+    queue: str | None,
+    config: Path | None,
+    commitments: Path | None,
+    managed_tag: list[str] | None,
+) -> None:
+    """Refuse flags that cannot work together, before anything (logging included) starts.
+
+    Raises:
+        UserError: Naming the flag.
+    """
+    if managed_tag and not interruptions_only:
+        raise UserError("--managed-tag", "applies only with --interruptions-only", "add it")
+    if not interruptions_only:
+        return
+    if config is not None:
+        raise UserError("--config", "has no use with --interruptions-only", "leave it out")
+    if commitments is not None:
+        raise UserError("--commitments", "has no use with --interruptions-only", "leave it out")
+    if queue is None:
+        raise UserError(
+            "--interruptions-only",
+            "needs --interruption-queue: it handles the queue's notices",
+            "pass the cluster's queue (deploy/interruption-queue.yaml)",
+        )
 
 
 def refuse_broken_pools(pools: list[NodePool], catalog: Catalog, dry_run: bool) -> None:

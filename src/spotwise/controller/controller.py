@@ -247,6 +247,10 @@ class Controller:
         return ManagedGroups(autoscaling, clock, self.settings.managed_tags)
 
     def _rebalance_policy(self, pool: str) -> RebalancePolicy:
+        # Nothing launches replacements in interruptions-only mode: cordon, as NTH does,
+        # rather than drain a node no one replaces.
+        if self.settings.interruptions_only:
+            return RebalancePolicy.CORDON
         # The pools may change while running (custom resources): read them each time.
         return pool_policies(self.nodepools)(pool)
 

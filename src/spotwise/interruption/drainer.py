@@ -57,13 +57,15 @@ from spotwise.model.pod import Pod, PodSpec
 from spotwise.model.provider_id import instance_id
 from spotwise.ports.autoscaling import AutoScaling, LifecycleAction
 from spotwise.ports.clock import Clock
-from spotwise.ports.cloud import Cloud
+from spotwise.ports.cloud import Cloud, CloudError
 from spotwise.ports.cluster import Cluster, ClusterEvent, Eviction
 
 log = logging.getLogger(__name__)
 
 # How long a pass waits for its nodes' work; what is still running carries on.
 PASS_WAIT_SECONDS = 5.0
+# How long a failed lifecycle call (heartbeat, completion) waits before the next try.
+LIFECYCLE_RETRY_SECONDS = 30.0
 
 # Taints of nodes that take no pods now, whatever the pods tolerate.
 _NOT_READY = frozenset({"node.kubernetes.io/not-ready", "node.kubernetes.io/unreachable"})
@@ -135,6 +137,10 @@ class Drainer:
         self.pass_wait_seconds = pass_wait_seconds
         self._pool = ThreadPoolExecutor(workers, "drain") if workers > 1 else None
         self._busy: dict[str, Future[DrainReport]] = {}
+        # What this process did, in case the cache does not show it yet.
+        self._drained_at: dict[str, float] = {}
+        self._retired: set[str] = set()
+        self._lifecycle_retry: dict[str, float] = {}
         self.metrics = metrics
         self.autoscaling = autoscaling
         # Per instance, when its lifecycle hook was last kept alive (in this process; a
@@ -157,17 +163,20 @@ class Drainer:
         room = replacement_room(
             [n for n, _ in marked], snapshot.nodes, snapshot.daemonsets, snapshot.pending
         )
-        now = self.clock.now()
+        # Forget what this process did for nodes that are gone.
+        names = {n.name for n in snapshot.nodes}
+        self._drained_at = {k: v for k, v in self._drained_at.items() if k in names}
+        self._retired &= names
         if self._pool is None:
             for node, progress in marked:
-                report.add(self._one(node, progress, room[node.name], now))
+                report.add(self._one(node, progress, room[node.name]))
             return report
         started: list[Future[DrainReport]] = []
         for node, progress in marked:
             if node.name in self._busy:
                 report.waiting[node.name] = "still busy from an earlier pass"
                 continue
-            future = self._pool.submit(self._one, node, progress, room[node.name], now)
+            future = self._pool.submit(self._one, node, progress, room[node.name])
             self._busy[node.name] = future
             future.add_done_callback(self._done(node.name))
             started.append(future)
@@ -184,11 +193,16 @@ class Drainer:
 
         return free
 
-    def _one(
-        self, node: Node, progress: InProgress, fits: frozenset[str], now: float
-    ) -> DrainReport:
-        """One node's step of this pass; its own report (what failed is logged)."""
+    def _one(self, node: Node, progress: InProgress, fits: frozenset[str]) -> DrainReport:
+        """One node's step of this pass; its own report (what failed is logged).
+
+        The clock is read here, not when the pass began: queued work may start late.
+        """
         report = DrainReport()
+        now = self.clock.now()
+        # The cache may not show our own drained-at patch yet: do not count it twice.
+        if progress.drained_at is None and node.name in self._drained_at:
+            progress = replace(progress, drained_at=self._drained_at[node.name])
         try:
             if progress.drained_at is not None:
                 self._retire(node, progress, report)
@@ -255,6 +269,7 @@ class Drainer:
         """The node's pods are all gone: recorded on the node, counted once, then retired."""
         now = self.clock.now()
         self.cluster.patch_node(node.name, drained(now))
+        self._drained_at[node.name] = now
         report.finished.append(node.name)
         if self.metrics is not None and progress.marked_at is not None:
             self.metrics.drain_seconds.observe(max(0.0, now - progress.marked_at))
@@ -265,7 +280,7 @@ class Drainer:
 
     def _retire(self, node: Node, progress: InProgress, report: DrainReport) -> None:
         """After the drain: the node goes by its owner's way (see the module's docstring)."""
-        if self.dry_run:
+        if self.dry_run or node.name in self._retired:
             return
         ours = NODE_POOL in node.labels and bool(node.provider_id)
         if progress.reboot_from is not None and not ours:
@@ -283,7 +298,8 @@ class Drainer:
             return
         if held:
             assert progress.lifecycle is not None and self.autoscaling is not None
-            self.autoscaling.complete(progress.lifecycle)
+            if not self._lifecycle_call(self.autoscaling.complete, progress.lifecycle):
+                return
             self.cluster.patch_node(node.name, released())
             self._beats.pop(progress.lifecycle.instance_id, None)
             self._event(node, "InterruptionReleased", "its Auto Scaling group terminates it")
@@ -291,6 +307,7 @@ class Drainer:
             self.cloud.terminate([instance_id(node.provider_id)])
             self._event(node, "InterruptionTerminated", "its instance is terminated")
             self.cluster.delete_node(node.name)
+        self._retired.add(node.name)
         report.retired.append(node.name)
 
     def _await_reboot(self, node: Node, progress: InProgress, report: DrainReport) -> None:
@@ -317,9 +334,34 @@ class Drainer:
         last = self._beats.get(action.instance_id, progress.marked_at or now)
         if timeout is None or not heartbeat_due(last, timeout, now):
             return
-        self.autoscaling.record_heartbeat(action)
-        self._beats[action.instance_id] = now
-        report.heartbeats.append(action.instance_id)
+        if self._lifecycle_call(self.autoscaling.record_heartbeat, action):
+            self._beats[action.instance_id] = now
+            report.heartbeats.append(action.instance_id)
+
+    def _lifecycle_call(
+        self, call: Callable[[LifecycleAction], None], action: LifecycleAction
+    ) -> bool:
+        """Make a lifecycle call; a failure is logged and the call waits a while.
+
+        A group whose hook spotwise may not release (no managed tag, so no permission)
+        would otherwise be asked every second.
+        """
+        now = self.clock.now()
+        if now < self._lifecycle_retry.get(action.instance_id, now):
+            return False
+        try:
+            call(action)
+        except CloudError as error:
+            self._lifecycle_retry[action.instance_id] = now + LIFECYCLE_RETRY_SECONDS
+            log.warning(
+                "lifecycle action of %s: %s; trying again in %.0f s",
+                action.instance_id,
+                error,
+                LIFECYCLE_RETRY_SECONDS,
+            )
+            return False
+        self._lifecycle_retry.pop(action.instance_id, None)
+        return True
 
     def _event(self, node: Node, reason: str, what: str) -> None:
         self.cluster.emit(ClusterEvent("Node", node.name, reason, f"Drained; {what}."))

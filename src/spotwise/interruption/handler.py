@@ -23,7 +23,7 @@ import logging
 import threading
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 
 from spotwise.config.nodepool import NodePool
@@ -140,6 +140,8 @@ class Handler:
         self.workers = workers
         self._pool = ThreadPoolExecutor(workers, "intake") if workers > 1 else None
         self._lock = threading.Lock()
+        self._node_locks: dict[str, threading.Lock] = {}
+        self._written: dict[str, InProgress | None] = {}
         self.metrics = metrics
         self.webhook = webhook
         self.cluster_name = cluster_name
@@ -162,6 +164,12 @@ class Handler:
         if not messages:
             return report
         nodes = {instance_id(n.provider_id): n for n in self.cluster.snapshot().nodes}
+        # What this run wrote to each node: its notices see the node as it is now, not as
+        # the snapshot read it (a warning and a rebalance recommendation often come in
+        # the same receive, and the sooner deadline must win whichever is handled last).
+        self._written = {}
+        if self.scope is not None:
+            self.scope.managed(i for i in nodes if i)  # one lookup for the batch
         if self._pool is None:
             parts = [self._one(m, nodes) for m in messages]
         else:
@@ -219,17 +227,25 @@ class Handler:
             if not self.dry_run:
                 self._recent[recent_key] = now
         try:
-            self._carry_out(i, node, response, now, report)
+            with self._node_lock(node.name):  # one node's notices one after another
+                self._carry_out(i, node, response, now, report)
         except Exception:
             with self._lock:  # not done: the message comes back and acts again
                 self._recent.pop(recent_key, None)
             raise
 
-    def _hold(self, node: Node, current: InProgress, action: LifecycleAction | None) -> None:
+    def _node_lock(self, name: str) -> threading.Lock:
+        with self._lock:
+            return self._node_locks.setdefault(name, threading.Lock())
+
+    def _record_lifecycle(
+        self, node: Node, current: InProgress, action: LifecycleAction | None
+    ) -> None:
         """Record the lifecycle action on a node whose drain started without it."""
         if action is None or current.lifecycle is not None or self.dry_run:
             return
         self.cluster.patch_node(node.name, held(action))
+        self._written[node.name] = replace(current, lifecycle=action)
         log.info("%s: held by lifecycle hook %s of %s", node.name, action.hook, action.group)
 
     def _in_scope(self, node: Node) -> bool:
@@ -242,7 +258,8 @@ class Handler:
     def _carry_out(
         self, i: Interruption, node: Node, response: Response, now: float, report: IntakeReport
     ) -> None:
-        current = in_progress(node)
+        current = self._written[node.name] if node.name in self._written else in_progress(node)
+        written: InProgress | None = current
         patch: NodePatch | None = None
         match response.action:
             case Action.NOTHING:
@@ -254,27 +271,32 @@ class Handler:
                 ):
                     # Already being handled, by the same notice or a sooner one; a
                     # lifecycle hook it names (the agent marked first) is released later.
-                    self._hold(node, current, _lifecycle_action(i))
+                    self._record_lifecycle(node, current, _lifecycle_action(i))
                     return
                 deadline = response.deadline.timestamp() if response.deadline else None
+                lifecycle = _lifecycle_action(i)
                 patch = mark(
                     node,
                     i.kind.value,
                     i.id,
                     deadline,
                     now,
-                    lifecycle=_lifecycle_action(i),
+                    lifecycle=lifecycle,
                     reboot=i.code in REBOOT_CODES,
                 )
+                kept = lifecycle or (current.lifecycle if current is not None else None)
+                written = InProgress(i.kind.value, i.id, deadline, now, lifecycle=kept)
             case Action.CORDON:
                 if node.unschedulable:
                     return
                 patch = NodePatch(unschedulable=True)
             case Action.UNDO:
-                # Only the maintenance's own marks: another interruption keeps the node.
-                if current is None or current.kind != i.kind.value:
+                # Only the maintenance's own marks (its cancellation shares its id): another
+                # interruption, or another maintenance, keeps the node.
+                if current is None or current.interruption_id != i.id:
                     return
                 patch = unmark(node)
+                written = None
         report.actions.append((i.id, response.action.value, node.name))
         fields = {"interruption": i.id, "node": node.name, "action": response.action.value}
         if self.dry_run:
@@ -287,6 +309,7 @@ class Handler:
             )
             return
         self.cluster.patch_node(node.name, patch)  # raising leaves the message to come back
+        self._written[node.name] = written
         if self.metrics is not None:
             self.metrics.events.labels(i.kind.value, response.action.value).inc()
             if response.action is Action.DRAIN and i.time is not None:

@@ -6,12 +6,14 @@ only of groups that carry a managed tag, as NTH does: a group is opted in by a t
 shared account's other groups are left alone. NTH's own tag
 (``aws-node-termination-handler/managed``) works as it is, so a kops cluster that used
 NTH's addon keeps its tags. Answers are cached: an instance's group for its life, a
-group's tags for a few minutes (tags rarely change, and one lookup a minute per group
-keeps a burst of notices within Auto Scaling's rate limits).
+group's tags for five minutes (tags rarely change), and the handler asks for a whole
+batch of instances at once, so a burst of notices makes a few calls, not one each.
+Calls are one at a time (a lock): the intake's workers share the cache.
 """
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterable, Sequence
 
 from spotwise.ports.autoscaling import AutoScaling
@@ -38,6 +40,7 @@ class ManagedGroups:
         self.tags = tuple(tags)
         self._groups: dict[str, str | None] = {}  # instance -> its group (None: none)
         self._managed: dict[str, tuple[bool, float]] = {}  # group -> (managed, read at)
+        self._lock = threading.Lock()
 
     def managed(self, instance_ids: Iterable[str]) -> set[str]:
         """Those of ``instance_ids`` whose group carries a managed tag.
@@ -45,7 +48,10 @@ class ManagedGroups:
         Raises:
             CloudError: If Auto Scaling cannot be asked (the notice then comes back).
         """
-        ids = set(instance_ids)
+        with self._lock:
+            return self._managed_now(set(instance_ids))
+
+    def _managed_now(self, ids: set[str]) -> set[str]:
         unknown = ids - self._groups.keys()
         if unknown:
             found = self.autoscaling.groups(unknown)

@@ -16,6 +16,7 @@ replacement first:
   doubling to 10 s), never in a hot loop.
 * Deadline-aware: a pod still running at (deadline - its grace period - margin) is
   deleted, budgets aside, so that it stops gracefully before the instance is gone.
+* Pods still terminating at the deadline do not hold the node any longer.
 * Once the pods are gone, the node waits for its volumes to detach (`detach_until`)
   before its instance goes, so that a StatefulSet's volume is free for the pod's
   replacement at once instead of after the attach-detach controller's six-minute
@@ -103,7 +104,9 @@ def drain_step(
     """
     leaving = [p for p in pods if p.role is not Role.STAYS]
     if not [p for p in leaving if not p.terminating]:
-        done = not leaving
+        # Past the deadline the instance is gone or going: a pod stuck terminating (its
+        # node unreachable, a finalizer) must not hold the node, or its hook, for ever.
+        done = not leaving or (deadline is not None and now >= deadline)
         return DrainStep(done=done, waiting="" if done else "pods terminating")
     delete = tuple(
         p.key

@@ -6,9 +6,9 @@ NTH's and Karpenter's rules, with the rebalance policy Karpenter users have aske
   deadline (replacement first).
 * An Auto Scaling termination: its lifecycle hook holds the instance for as long as the
   handler keeps it alive, so no deadline is imposed; the drain works to one of its own,
-  `LIFECYCLE_DRAIN_SECONDS` after the notice, so that waiting for replacement capacity
-  ends and the group's termination (a scale-in, an instance refresh) is not held for
-  long.
+  `LIFECYCLE_DRAIN_SECONDS` after the notice (or its intake, if later), so that waiting
+  for replacement capacity ends and the group's termination (a scale-in, an instance
+  refresh) is not held for long.
 * A state change to stopping, stopped, shutting-down or terminated: the instance is
   going now; drain at once (deadline: now).
 * A rebalance recommendation, by the pool's policy: ``replace`` (the default) launches
@@ -77,7 +77,8 @@ def respond(
         ):
             return Response(Action.DRAIN, i.deadline, i.detail)
         case InterruptionKind.ASG_TERMINATION:
-            start = i.time or now
+            # From intake at the soonest: a backlog must not leave the drain no time.
+            start = max(i.time, now) if i.time is not None else now
             return Response(
                 Action.DRAIN, start + timedelta(seconds=LIFECYCLE_DRAIN_SECONDS), i.detail
             )
