@@ -24,7 +24,7 @@ if TYPE_CHECKING:
         Usage,
         Utilization,
     )
-    from spotwise.decisions.cost.ledger import Bill, Charge, CommitmentUse, Total
+    from spotwise.decisions.cost.ledger import Bill, Charge, Total
     from spotwise.model.node import Node
 
 app = typer.Typer(
@@ -60,6 +60,16 @@ class CostFormat(enum.StrEnum):
     JSON = "json"
 
 
+# The options every cost command takes.
+OutputOption = Annotated[CostFormat, typer.Option("--output", "-o", case_sensitive=False)]
+RegionOption = Annotated[
+    str | None, typer.Option(metavar="REGION", help="Catalog region (default us-east-1).")
+]
+CatalogOption = Annotated[
+    Path | None, typer.Option("--catalog", metavar="FILE", help="A catalog snapshot.")
+]
+
+
 @app.command("attribute", help=ATTRIBUTE_HELP)
 def attribute_cmd(
     commitments: Annotated[
@@ -70,15 +80,9 @@ def attribute_cmd(
         Path,
         typer.Option(metavar="FILE", help="Running instances: id, type, zone, capacity_type."),
     ],
-    output: Annotated[
-        CostFormat, typer.Option("--output", "-o", case_sensitive=False)
-    ] = CostFormat.TABLE,
-    region: Annotated[
-        str | None, typer.Option(metavar="REGION", help="Catalog region (default us-east-1).")
-    ] = None,
-    catalog_file: Annotated[
-        Path | None, typer.Option("--catalog", metavar="FILE", help="A catalog snapshot.")
-    ] = None,
+    output: OutputOption = CostFormat.TABLE,
+    region: RegionOption = None,
+    catalog_file: CatalogOption = None,
 ) -> None:
     """Run `spotwise cost attribute` (see ATTRIBUTE_HELP)."""
     from spotwise.catalog.bundled import load_catalog
@@ -185,7 +189,7 @@ def _instances_table(found: tuple[Attribution, ...]) -> Table:
     return table
 
 
-def _commitments_table(used: Sequence[Utilization | CommitmentUse]) -> Table:
+def _commitments_table(used: Sequence[Utilization]) -> Table:
     table = Table(box=None, pad_edge=False)
     for column in ("commitment", "kind", "used", "of", "unit", "utilization", "fee $/h"):
         table.add_column(column.upper(), overflow="fold")
@@ -217,15 +221,9 @@ def ledger_cmd(
     commitments: Annotated[
         Path | None, typer.Option(metavar="FILE", help="Reserved instances and savings plans.")
     ] = None,
-    output: Annotated[
-        CostFormat, typer.Option("--output", "-o", case_sensitive=False)
-    ] = CostFormat.TABLE,
-    region: Annotated[
-        str | None, typer.Option(metavar="REGION", help="Catalog region (default us-east-1).")
-    ] = None,
-    catalog_file: Annotated[
-        Path | None, typer.Option("--catalog", metavar="FILE", help="A catalog snapshot.")
-    ] = None,
+    output: OutputOption = CostFormat.TABLE,
+    region: RegionOption = None,
+    catalog_file: CatalogOption = None,
 ) -> None:
     """Run `spotwise cost ledger` (see LEDGER_HELP)."""
     from spotwise.catalog.bundled import load_catalog
@@ -352,15 +350,9 @@ def showback_cmd(
     by: Annotated[GroupBy, typer.Option(case_sensitive=False, help="Group lines by.")] = (
         GroupBy.NAMESPACE
     ),
-    output: Annotated[
-        CostFormat, typer.Option("--output", "-o", case_sensitive=False)
-    ] = CostFormat.TABLE,
-    region: Annotated[
-        str | None, typer.Option(metavar="REGION", help="Catalog region (default us-east-1).")
-    ] = None,
-    catalog_file: Annotated[
-        Path | None, typer.Option("--catalog", metavar="FILE", help="A catalog snapshot.")
-    ] = None,
+    output: OutputOption = CostFormat.TABLE,
+    region: RegionOption = None,
+    catalog_file: CatalogOption = None,
 ) -> None:
     """Run `spotwise cost showback` (see SHOWBACK_HELP)."""
     from spotwise.catalog.bundled import load_catalog

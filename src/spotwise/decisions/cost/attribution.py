@@ -196,16 +196,16 @@ class Attribution:
 
 @dataclass(frozen=True, slots=True)
 class Utilization:
-    """How much of one commitment the hour's usage used.
+    """How much of one commitment was used: in one hour, or summed over a ledger's hours.
 
     Attributes:
         id: The commitment.
         kind: Zonal RI, regional RI, or a kind of Savings Plan.
         used: Used: instance-hours (zonal RI, or a metal regional RI), normalized
             unit-hours (regional RI) or USD at the plan's rate (Savings Plans).
-        total: What the commitment offers in the hour, in the same unit.
+        total: What the commitment offered, in the same unit.
         unit: ``instance-hours``, ``unit-hours`` or ``usd``.
-        fee: What the commitment costs in the hour, used or not (None: unknown).
+        fee: What the commitment cost, used or not (None: unknown).
     """
 
     id: str

@@ -74,43 +74,17 @@ class Charge:
 
 
 @dataclass(frozen=True, slots=True)
-class CommitmentUse:
-    """One commitment over the ledger's hours.
-
-    Attributes:
-        id: The commitment.
-        kind: What kind it is.
-        used: What was used, in its unit, summed over the hours.
-        total: What it offered over the hours.
-        unit: ``instance-hours``, ``unit-hours`` or ``usd``.
-        fee: USD it cost over the hours, used or not (None: unknown).
-    """
-
-    id: str
-    kind: CoveredBy
-    used: float
-    total: float
-    unit: str
-    fee: float | None
-
-    @property
-    def percent(self) -> float:
-        """``used`` as a percentage of ``total``."""
-        return 100.0 * self.used / self.total if self.total else 0.0
-
-
-@dataclass(frozen=True, slots=True)
 class Bill:
     """The ledger.
 
     Attributes:
         charges: Each instance's, in the order given.
-        commitments: Each commitment's use and fee.
+        commitments: Each commitment's use and fee, summed over the hours.
         hours: The clock hours billed.
     """
 
     charges: tuple[Charge, ...]
-    commitments: tuple[CommitmentUse, ...]
+    commitments: tuple[Utilization, ...]
     hours: int
 
     @property
@@ -194,7 +168,7 @@ def ledger(
             Charge(r, billed, cost[i] + extra, r.on_demand_price * billed / HOUR, dict(covered[i]))
         )
     commitments = tuple(
-        CommitmentUse(
+        Utilization(
             u.id,
             u.kind,
             use[u.id][0],
