@@ -14,7 +14,7 @@ from spotwise.model.labelset import LabelSet
 from spotwise.model.node import Node
 from spotwise.model.resources import Resources
 
-from .test_controller import controller  # isort: skip
+from .test_controller import Lease, controller  # isort: skip
 
 CATALOG = load_bundled()
 
@@ -76,3 +76,17 @@ def test_the_gauges_are_set_and_refreshed_every_few_seconds() -> None:
     clock.advance(COST_INTERVAL_SECONDS)
     c.provisioning.run()
     assert registry.get_sample_value("spotwise_commitment_utilization_ratio", ratio) == 0.0
+
+
+def test_a_replica_that_loses_the_lease_reports_no_cost() -> None:
+    lease = Lease()
+    c, cluster, _, _, _ = controller(lease)
+    c.synced, lease.held = True, True
+    c.elect()
+    cluster.nodes = [node("od", "m5.large", CapacityType.ON_DEMAND)]
+    c.provisioning.run()
+    labels = {"node_pool": "general", "capacity_type": "on-demand"}
+    assert c.registry.get_sample_value("spotwise_cost_per_hour_dollars", labels) > 0
+    lease.held = False
+    c.elect()
+    assert c.registry.get_sample_value("spotwise_cost_per_hour_dollars", labels) is None

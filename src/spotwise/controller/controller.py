@@ -289,6 +289,8 @@ class Controller:
         if not leading:
             if self._acting:
                 log.warning("lost the lease; standing by")
+                # A standby reports no cost: summing replicas must not count it twice.
+                self.provisioning.forget_costs()
             self._acting = self._started_leading = False
             return
         if not self._started_leading and self.synced:
@@ -328,6 +330,10 @@ class Controller:
             self.runner.join(timeout=30)
             return 0
         finally:
+            # Work in flight ends (or is cancelled) before a standby may take over.
+            self.drainer.close()
+            if self.handler is not None:
+                self.handler.close()
             if self.leadership is not None and self._started_leading:
                 self.leadership.release()
                 log.info("released the lease")

@@ -74,12 +74,18 @@ class ProvisioningLoop:
         self._report(round_)
         return round_
 
+    def forget_costs(self) -> None:
+        """Clear the cost gauges (this replica no longer leads)."""
+        m = self.metrics
+        for gauge in (m.cost_per_hour, m.savings_per_hour, m.commitment_utilization):
+            gauge.clear()
+        self._costed_at = None
+
     def _cost(self, nodes: Sequence[Node]) -> None:
         """Set the cost, savings and commitment gauges from the nodes now."""
         figures = cost_figures(nodes, self.catalog, self.reserved, self.plans)
         m = self.metrics
-        for gauge in (m.cost_per_hour, m.savings_per_hour, m.commitment_utilization):
-            gauge.clear()
+        self.forget_costs()
         for (pool, capacity_type), dollars in figures.cost.items():
             m.cost_per_hour.labels(pool, capacity_type.value).set(dollars)
         for (pool, capacity_type), dollars in figures.savings.items():

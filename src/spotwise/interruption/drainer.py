@@ -153,6 +153,11 @@ class Drainer:
         self.dry_run = dry_run
         self.backoff = Backoff()
 
+    def close(self) -> None:
+        """Let the work in flight end and cancel what has not started (on shutdown)."""
+        if self._pool is not None:
+            self._pool.shutdown(wait=True, cancel_futures=True)
+
     def run(self) -> DrainReport:
         """One pass over every marked node."""
         report = DrainReport()

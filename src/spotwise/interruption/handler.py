@@ -156,6 +156,11 @@ class Handler:
         # shows the mark, acts once. Bounded by age (the notices' deadlines are minutes).
         self._recent: dict[str, float] = {}
 
+    def close(self) -> None:
+        """Let the work in flight end and cancel what has not started (on shutdown)."""
+        if self._pool is not None:
+            self._pool.shutdown(wait=True, cancel_futures=True)
+
     def run(self) -> IntakeReport:
         """Receive, handle and acknowledge what is there now."""
         report = IntakeReport()
