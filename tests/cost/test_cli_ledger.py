@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 from pathlib import Path
 
@@ -84,3 +86,53 @@ def test_hours_shorter_than_the_trace_are_refused(
     code = main(["cost", "ledger", "--trace", str(trace), "--hours", "1"])
     _, err = capsys.readouterr()
     assert code == 2 and "after the end given" in err
+
+
+def test_focus_rows_add_up_to_the_bill_both_ways(
+    capsys: pytest.CaptureFixture[str], simulated: tuple[Path, float], tmp_path: Path
+) -> None:
+    trace, _ = simulated
+    plan = tmp_path / "commitments.yaml"
+    plan.write_text(
+        "reservedInstances: [{type: m7g.large, region: us-east-1, count: 2, hourlyPrice: 0.05}]\n"
+        "savingsPlans: [{kind: compute, commitment: 0.5, discount_percent: 20}]\n"
+    )
+    bill = ledger(capsys, trace, "--commitments", str(plan))
+    code = main(
+        [
+            "cost", "ledger", "--trace", str(trace), "--commitments", str(plan),
+            "-o", "focus", "--start", "2026-12-01T00:00:00Z",
+        ]
+    )  # fmt: skip
+    out, err = capsys.readouterr()
+    assert (code, err) == (0, "")
+    rows = list(csv.DictReader(io.StringIO(out)))
+    assert set(rows[0]) == {
+        "BilledCost", "EffectiveCost", "ListCost", "PricingCategory", "CommitmentDiscountId",
+        "ResourceId", "ChargeCategory", "ChargePeriodStart", "ChargePeriodEnd", "Tags",
+    }  # fmt: skip
+    billed = sum(float(r["BilledCost"]) for r in rows)
+    effective = sum(float(r["EffectiveCost"]) for r in rows)
+    assert billed == pytest.approx(bill["billed"], abs=1e-3)
+    assert effective == pytest.approx(bill["billed"], abs=1e-3)  # amortized, the same total
+    assert sum(float(r["ListCost"]) for r in rows) == pytest.approx(bill["list_cost"], abs=1e-3)
+    purchases = [r for r in rows if r["ChargeCategory"] == "Purchase"]
+    assert {r["ResourceId"] for r in purchases} == {"reservedInstances[0]", "savingsPlans[0]"}
+    assert len(purchases) == 2 * 2  # each commitment, each of the two hours
+    assert {r["PricingCategory"] for r in rows} >= {"Dynamic", "Committed"}
+    assert rows[0]["ChargePeriodStart"].startswith("2026-12-01T")
+
+
+def test_focus_needs_a_start_and_prices_for_every_commitment(
+    capsys: pytest.CaptureFixture[str], simulated: tuple[Path, float], tmp_path: Path
+) -> None:
+    trace, _ = simulated
+    code = main(["cost", "ledger", "--trace", str(trace), "-o", "focus"])
+    assert code == 2 and "needs --start" in capsys.readouterr().err
+    plan = tmp_path / "commitments.yaml"
+    plan.write_text("reservedInstances: [{type: m7g.large, region: us-east-1, count: 1}]\n")
+    code = main(
+        ["cost", "ledger", "--trace", str(trace), "--commitments", str(plan), "-o", "focus",
+         "--start", "2026-12-01T00:00:00Z"]
+    )  # fmt: skip
+    assert code == 2 and "hourlyPrice" in capsys.readouterr().err

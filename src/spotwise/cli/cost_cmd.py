@@ -49,15 +49,18 @@ Bills per second with a 60 s minimum; attributes --commitments at every start an
 
 Prints totals by pool, capacity type and zone, with the savings against on-demand.
 
+-o focus writes FinOps FOCUS rows as CSV (with --start, the run's first hour).
+
 Prices come from the catalog (bundled, or --catalog); see docs/cost.md.
 """
 
 
 class CostFormat(enum.StrEnum):
-    """Values of ``-o``."""
+    """Values of ``-o`` (``focus``: the ledger only)."""
 
     TABLE = "table"
     JSON = "json"
+    FOCUS = "focus"
 
 
 # The options every cost command takes.
@@ -85,6 +88,7 @@ def attribute_cmd(
     catalog_file: CatalogOption = None,
 ) -> None:
     """Run `spotwise cost attribute` (see ATTRIBUTE_HELP)."""
+    _no_focus(output)
     from spotwise.catalog.bundled import load_catalog
     from spotwise.config.commitments import commitments_of, load_commitments, load_instances
     from spotwise.decisions.cost.attribution import attribute
@@ -218,6 +222,13 @@ def ledger_cmd(
         float | None,
         typer.Option(metavar="HOURS", help="How long the run lasted (default: from the trace)."),
     ] = None,
+    start: Annotated[
+        str | None,
+        typer.Option(
+            metavar="TIME",
+            help="With -o focus: when the run's first hour began (ISO 8601, UTC).",
+        ),
+    ] = None,
     commitments: Annotated[
         Path | None, typer.Option(metavar="FILE", help="Reserved instances and savings plans.")
     ] = None,
@@ -236,6 +247,9 @@ def ledger_cmd(
     reserved, plans = commitments_of(doc, catalog, commitments or "commitments")
     runs = runs_from_trace(trace, strategy, catalog, None if hours is None else hours * 3600)
     bill = ledger(runs, reserved, plans)
+    if output is CostFormat.FOCUS:
+        _write_focus(bill, start)
+        return
     groups = {label: totals(bill.charges, _by(label)) for label in LEDGER_GROUPS}
     if output is CostFormat.JSON:
         print(json.dumps(_bill_json(strategy, bill, groups), indent=2))
@@ -292,6 +306,50 @@ def _bill_json(strategy: str, bill: Bill, groups: dict[str, dict[str, Total]]) -
             for c in bill.commitments
         ],
     }
+
+
+def _no_focus(output: CostFormat) -> None:
+    """Refuse ``-o focus`` where there is no bill to write as FOCUS rows."""
+    if output is CostFormat.FOCUS:
+        raise UserError("-o focus", "applies to `spotwise cost ledger` only", "use table or json")
+
+
+def _write_focus(bill: Bill, start: str | None) -> None:
+    """The bill as FOCUS rows, CSV on stdout.
+
+    Raises:
+        UserError: Without --start, or when a reserved instance has no price.
+    """
+    import csv
+    from datetime import UTC, datetime
+
+    from spotwise.decisions.cost.focus import COLUMNS, focus_rows
+
+    if start is None:
+        raise UserError("-o focus", "needs --start: FOCUS rows are dated", "pass --start TIME")
+    try:
+        begin = datetime.fromisoformat(start.replace("Z", "+00:00"))
+    except ValueError:
+        raise UserError(
+            "--start", f"{start!r} is not an ISO 8601 time", "such as 2026-12-01T00:00:00Z"
+        ) from None
+    if begin.tzinfo is None:
+        begin = begin.replace(tzinfo=UTC)
+    if bill.fees is None:  # a purchase row without its cost would make the rows lie
+        raise UserError(
+            "--commitments",
+            "has a reserved instance without a price, so its purchase cannot be billed",
+            "give each reserved instance an hourlyPrice",
+        )
+    try:
+        rows = focus_rows(bill, begin.astimezone(UTC))
+    except ValueError as error:
+        raise UserError(
+            "--commitments", str(error), "give each reserved instance an hourlyPrice"
+        ) from None
+    writer = csv.DictWriter(sys.stdout, fieldnames=COLUMNS, lineterminator="\n")
+    writer.writeheader()
+    writer.writerows(rows)
 
 
 LEDGER_GROUPS = ("pool", "capacity_type", "instance_type", "zone")
@@ -355,6 +413,7 @@ def showback_cmd(
     catalog_file: CatalogOption = None,
 ) -> None:
     """Run `spotwise cost showback` (see SHOWBACK_HELP)."""
+    _no_focus(output)
     from spotwise.catalog.bundled import load_catalog
     from spotwise.catalog.node_price import node_price
     from spotwise.decisions.cost.showback import PricedNode, showback

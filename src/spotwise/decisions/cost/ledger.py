@@ -21,6 +21,7 @@ from dataclasses import dataclass, field, replace
 
 from spotwise.decisions.cost.attribution import (
     HOUR,
+    Coverage,
     CoveredBy,
     ReservedInstance,
     SavingsPlan,
@@ -74,6 +75,33 @@ class Charge:
 
 
 @dataclass(frozen=True, slots=True)
+class HourLine:
+    """One line of one clock hour: an instance's part, or a commitment's purchase.
+
+    Attributes:
+        hour: The clock hour (0 is the ledger's first).
+        run: The instance's index in the charges; None for a commitment's purchase.
+        by: What paid (for a purchase, the commitment's kind).
+        seconds: The instance's seconds in the line (0 for a purchase).
+        commitment: The commitment, for covered seconds and purchases.
+        billed: USD on the bill: uncovered seconds at their price, a purchase's fee, 0
+            for covered seconds (the commitment's purchase bills them).
+        effective: USD with commitments amortized: covered seconds at the commitment's
+            rate, a purchase's unused part; None when a fee is unknown.
+        listed: USD at the on-demand price for the same seconds (0 for a purchase).
+    """
+
+    hour: int
+    run: int | None
+    by: CoveredBy
+    seconds: float
+    commitment: str | None
+    billed: float
+    effective: float | None
+    listed: float
+
+
+@dataclass(frozen=True, slots=True)
 class Bill:
     """The ledger.
 
@@ -81,11 +109,13 @@ class Bill:
         charges: Each instance's, in the order given.
         commitments: Each commitment's use and fee, summed over the hours.
         hours: The clock hours billed.
+        lines: Every hour's lines, for FinOps exports (a purchase only for known fees).
     """
 
     charges: tuple[Charge, ...]
     commitments: tuple[Utilization, ...]
     hours: int
+    lines: tuple[HourLine, ...] = ()
 
     @property
     def fees(self) -> float | None:
@@ -139,6 +169,7 @@ def ledger(
     last = math.ceil(max((r.end for r in runs), default=0.0) / HOUR)
     use: dict[str, list[float]] = {}
     shapes: dict[str, Utilization] = {}
+    lines: list[HourLine] = []
     for hour in range(first, last):
         begin, end = hour * HOUR, (hour + 1) * HOUR
         ran = [
@@ -149,11 +180,18 @@ def ledger(
         ran = [(i, s) for i, s in ran if s > 0]
         usages = [replace(runs[i].usage, seconds=s) for i, s in ran]
         found, utilization = attribute(usages, reserved, plans)
+        amortized: dict[str, float] = defaultdict(float)
         for (i, _), attribution in zip(ran, found, strict=True):
             cost[i] += attribution.added_price * attribution.usage.seconds / HOUR
             for c in attribution.coverage:
                 covered[i][c.by] += c.seconds
+                lines.append(_usage_line(hour - first, i, runs[i], c))
+                if c.commitment is not None and c.amortized is not None:
+                    amortized[c.commitment] += c.amortized
         for u in utilization:
+            if u.fee is not None:
+                unused = max(0.0, u.fee - amortized[u.id])
+                lines.append(HourLine(hour - first, None, u.kind, 0.0, u.id, u.fee, unused, 0.0))
             row = use.setdefault(u.id, [0.0, 0.0, 0.0])
             row[0] += u.used
             row[1] += u.total
@@ -164,6 +202,15 @@ def ledger(
         seconds = max(0.0, r.end - r.start) if billable[i] else 0.0
         billed = max(seconds, minimum_seconds) if billable[i] else 0.0
         extra = (billed - seconds) / HOUR * r.usage.price
+        if extra > 0:  # the minimum's top-up, in the hour it started
+            by = (
+                CoveredBy.SPOT
+                if r.usage.capacity_type is CapacityType.SPOT
+                else CoveredBy.ON_DEMAND
+            )
+            hour = math.floor(r.start / HOUR) - first
+            listed = (billed - seconds) / HOUR * r.on_demand_price
+            lines.append(HourLine(hour, i, by, billed - seconds, None, extra, extra, listed))
         charges.append(
             Charge(r, billed, cost[i] + extra, r.on_demand_price * billed / HOUR, dict(covered[i]))
         )
@@ -178,7 +225,7 @@ def ledger(
         )
         for u in shapes.values()
     )
-    return Bill(tuple(charges), commitments, max(0, last - first))
+    return Bill(tuple(charges), commitments, max(0, last - first), tuple(lines))
 
 
 def totals(charges: Sequence[Charge], key: Callable[[Charge], str]) -> dict[str, Total]:
@@ -190,6 +237,17 @@ def totals(charges: Sequence[Charge], key: Callable[[Charge], str]) -> dict[str,
         row[1] += c.list_cost
         row[2] += c.billed_seconds / HOUR
     return {k: Total(*v) for k, v in sorted(sums.items())}
+
+
+def _usage_line(hour: int, index: int, run: Run, part: Coverage) -> HourLine:
+    """An instance's part of an hour as a line."""
+    listed = run.on_demand_price * part.seconds / HOUR
+    if part.commitment is None:
+        paid = run.usage.price * part.seconds / HOUR
+        return HourLine(hour, index, part.by, part.seconds, None, paid, paid, listed)
+    return HourLine(
+        hour, index, part.by, part.seconds, part.commitment, 0.0, part.amortized, listed
+    )
 
 
 def _free(run: Run) -> bool:
