@@ -3,10 +3,11 @@
 moto stores lifecycle hooks (PutLifecycleHook, DescribeLifecycleHooks) but answers
 CompleteLifecycleAction and RecordLifecycleActionHeartbeat as not implemented. `install`
 teaches moto both calls, over the same Query protocol boto3 speaks, with AWS's
-behaviour: an instance held by a terminate hook is in ``Terminating:Wait``; a heartbeat
-restarts the hook's timeout; CONTINUE or ABANDON lets the termination go on (the
-instance leaves the group and EC2 terminates it); an action that is not waiting answers
-``ValidationError``. `hold` puts an instance in ``Terminating:Wait``, as AWS does when a
+answers: an instance held by a terminate hook is in ``Terminating:Wait``; a heartbeat is
+accepted while it waits (the hook's timeout itself is not modelled, nor are tokens
+checked); CONTINUE or ABANDON lets the termination go on (the instance leaves the group
+and EC2 terminates it); an action that is not waiting answers ``ValidationError`` "No
+active Lifecycle Action found", a hook that does not exist another ``ValidationError``. `hold` puts an instance in ``Terminating:Wait``, as AWS does when a
 scale-in meets a terminate hook (moto would terminate it at once).
 
 The calls are recorded (`calls`), so a test can tell when a lifecycle action ended.
@@ -53,7 +54,7 @@ _lock = threading.Lock()
 
 
 def install() -> None:
-    """Add the two calls to moto's Auto Scaling service (once; later calls do nothing)."""
+    """Add the two calls to moto's Auto Scaling service (calling it again changes nothing)."""
     AutoScalingResponse.complete_lifecycle_action = _complete  # type: ignore[attr-defined]
     AutoScalingResponse.record_lifecycle_action_heartbeat = _heartbeat  # type: ignore[attr-defined]
 
