@@ -7,8 +7,9 @@ answers: an instance held by a terminate hook is in ``Terminating:Wait``; a hear
 accepted while it waits (the hook's timeout itself is not modelled, nor are tokens
 checked); CONTINUE or ABANDON lets the termination go on (the instance leaves the group
 and EC2 terminates it); an action that is not waiting answers ``ValidationError`` "No
-active Lifecycle Action found", a hook that does not exist another ``ValidationError``. `hold` puts an instance in ``Terminating:Wait``, as AWS does when a
-scale-in meets a terminate hook (moto would terminate it at once).
+active Lifecycle Action found", a hook that does not exist another ``ValidationError``.
+`hold` puts an instance in ``Terminating:Wait``, as AWS does when a scale-in meets a
+terminate hook (moto would terminate it at once).
 
 The calls are recorded (`calls`), so a test can tell when a lifecycle action ended.
 """
