@@ -152,6 +152,7 @@ def _usage(doc: InstanceDoc, catalog: Catalog, path: Path) -> Usage:
     Raises:
         UserError: If the catalog has no such type, or no price for it in that zone.
     """
+    from spotwise.catalog.node_price import offering_price
     from spotwise.decisions.cost.attribution import Usage
 
     where = f"{path}: {doc.id}"
@@ -159,17 +160,15 @@ def _usage(doc: InstanceDoc, catalog: Catalog, path: Path) -> Usage:
         catalog.instance_type(doc.instance_type)
     except UserError as error:
         raise UserError(where, error.problem, error.fix) from None
-    offers = catalog.offerings_of(doc.instance_type, doc.capacity_type, [doc.zone])
-    if not offers:
+    price = offering_price(catalog, doc.instance_type, doc.zone, doc.capacity_type)
+    if price is None:
         raise UserError(
             where,
             f"the {catalog.region} catalog has no {doc.capacity_type.value} price for"
             f" {doc.instance_type} in {doc.zone}",
             "check the zone and the capacity type, or pass --region",
         )
-    return Usage(
-        doc.id, doc.instance_type, doc.zone, catalog.region, doc.capacity_type, offers[0].price
-    )
+    return Usage(doc.id, doc.instance_type, doc.zone, catalog.region, doc.capacity_type, price)
 
 
 PRICES = ("price", "added", "effective")

@@ -18,7 +18,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from spotwise.catalog.catalog import Catalog
-from spotwise.catalog.node_price import node_price
+from spotwise.catalog.node_price import node_price, offering_price
 from spotwise.decisions.cost.attribution import (
     ReservedInstance,
     SavingsPlan,
@@ -50,11 +50,6 @@ class CostFigures:
     utilization: tuple[Utilization, ...]
 
 
-def cost_per_hour(nodes: Sequence[Node], catalog: Catalog) -> dict[PoolKey, float]:
-    """USD per hour of the nodes spotwise can price, by (node pool, capacity type)."""
-    return cost_figures(nodes, catalog).cost
-
-
 def cost_figures(
     nodes: Sequence[Node],
     catalog: Catalog,
@@ -70,9 +65,9 @@ def cost_figures(
         if price is None or node.capacity_type is None:
             continue
         assert node.instance_type is not None and node.zone is not None  # priced: labelled
-        listed = catalog.offerings_of(node.instance_type, CapacityType.ON_DEMAND, [node.zone])
+        listed = offering_price(catalog, node.instance_type, node.zone, CapacityType.ON_DEMAND)
         keys.append((node.labels.get(NODE_POOL) or "", node.capacity_type))
-        on_demand.append(listed[0].price if listed else price)
+        on_demand.append(price if listed is None else listed)
         usages.append(
             Usage(
                 instance_id(node.provider_id) or node.name,

@@ -14,6 +14,7 @@ import json
 from pathlib import Path
 
 from spotwise.catalog.catalog import Catalog
+from spotwise.catalog.node_price import offering_price
 from spotwise.decisions.cost.attribution import Usage
 from spotwise.decisions.cost.ledger import Run
 from spotwise.errors import UserError
@@ -107,11 +108,11 @@ def _run(
 
 
 def _price(catalog: Catalog, instance_type: str, zone: str, capacity_type: CapacityType) -> float:
-    offers = catalog.offerings_of(instance_type, capacity_type, [zone])
-    if not offers:
+    price = offering_price(catalog, instance_type, zone, capacity_type)
+    if price is None:
         raise UserError(
             instance_type,
             f"has no {capacity_type.value} price in {zone} in the {catalog.region} catalog",
             "use the catalog the simulation ran with (--region, --catalog)",
         )
-    return offers[0].price
+    return price
