@@ -16,7 +16,7 @@ own bindings: scipy.optimize took half a second to import, longer than the plan 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import highspy
 
@@ -24,20 +24,25 @@ from spotwise.decisions.scheduling.bins import fit_count
 from spotwise.model.resources import Resources
 
 CANDIDATES_PER_GROUP = 12
+TIME_LIMIT_SECONDS = 2.0
 MIB = 2**20
 
 
 @dataclass(frozen=True, slots=True)
 class Guidance:
-    """The LP's answer: per group, the shape indexes that carry its pods, busiest first.
+    """The LP's answer: which shapes carry each group's pods, and how many.
 
     Attributes:
-        types_by_group: Group index -> shape indexes with a positive share.
+        types_by_group: Group index -> shape indexes with a positive share, busiest first.
         bound: The LP's optimal hourly cost (a lower bound for these candidates).
+        columns: Each column with a positive share: (shape index, price).
+        assigned: Group index -> column index -> pods (fractional) it puts there.
     """
 
     types_by_group: dict[int, tuple[int, ...]]
     bound: float
+    columns: tuple[tuple[int, float], ...] = ()
+    assigned: dict[int, dict[int, float]] = field(default_factory=dict)
 
 
 def solve(
@@ -107,6 +112,8 @@ def solve(
     lp.a_matrix_.value_ = value
     solver = highspy.Highs()  # type: ignore[no-untyped-call]  # its __init__ has no hints
     solver.setOptionValue("output_flag", False)  # before any other call: no banner, no log
+    # Past this the plan goes on without guidance (the greedy alone) rather than wait.
+    solver.setOptionValue("time_limit", TIME_LIMIT_SECONDS)
     if solver.passModel(lp) == highspy.HighsStatus.kError:
         raise RuntimeError("HiGHS refused the assignment LP")  # a bug here, not the input
     solver.run()
@@ -114,13 +121,19 @@ def solve(
         return None
     x = solver.getSolution().col_value
     shares: dict[int, list[tuple[float, int]]] = {}
-    for j, (g, (s, _)) in enumerate(pairs):
+    used: dict[tuple[int, float], int] = {}
+    assigned: dict[int, dict[int, float]] = {}
+    for j, (g, column) in enumerate(pairs):
         share = float(x[n_x + j])
         if share > 1e-6:
-            shares.setdefault(g, []).append((-share, s))
+            shares.setdefault(g, []).append((-share, column[0]))
+            at = used.setdefault(column, len(used))
+            assigned.setdefault(g, {})[at] = share
     return Guidance(
         {g: tuple(s for _, s in sorted(v)) for g, v in shares.items()},
         float(solver.getInfo().objective_function_value),
+        tuple(used),
+        assigned,
     )
 
 
