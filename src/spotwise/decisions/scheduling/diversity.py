@@ -13,8 +13,9 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass
+from operator import itemgetter
 
-from spotwise.decisions.scheduling.bins import Placement, fit_count, minus
+from spotwise.decisions.scheduling.bins import Placement, fit_after, fit_count
 from spotwise.decisions.scheduling.launch_list import guard_factor
 from spotwise.decisions.scheduling.options import cheapest_spot
 from spotwise.decisions.scheduling.pool import Pool
@@ -39,8 +40,9 @@ class Reach:
     def room_for(self, used: Resources, request: Resources) -> int:
         """How many more pods of ``request`` the node takes and keeps enough types."""
         fits = sorted(
-            ((fit_count(minus(a, used), request), kinds) for a, kinds in self.allocatable),
-            key=lambda entry: -entry[0],
+            ((fit_after(a, used, request), kinds) for a, kinds in self.allocatable),
+            key=itemgetter(0),
+            reverse=True,
         )
         holding = 0
         families: set[str] = set()

@@ -150,10 +150,7 @@ def _candidates(
     """The union of every group's cheapest (shape, price) columns per pod."""
     chosen: set[tuple[int, float]] = set()
     for request, options in zip(requests, allowed, strict=True):
-        ranked = sorted(
-            (price / max(fit_count(allocatable[s], request), 1), s, price)
-            for s, price in options.items()
-            if fit_count(allocatable[s], request) >= 1
-        )
+        fits = ((fit_count(allocatable[s], request), s, price) for s, price in options.items())
+        ranked = sorted((price / fit, s, price) for fit, s, price in fits if fit >= 1)
         chosen.update((s, price) for _, s, price in ranked[:CANDIDATES_PER_GROUP])
     return sorted(chosen)
