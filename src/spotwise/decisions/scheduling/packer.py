@@ -371,7 +371,9 @@ class _Packer:
                 wanted[row] = min(wanted[row], sum(len(self.left[s]) for s in plain[row]))
             order = sorted(wanted, key=lambda r: -_size(rows[r][0], self.demand))
             while any(wanted.values()):
-                claim = self._open_slice(pool, rows[order[0]][0], shape)
+                # Opened for the node rules of the largest pods still wanted here.
+                first = next(r for r in order if wanted[r])
+                claim = self._open_slice(pool, plain[first][0], shape)
                 if claim is None:
                     break
                 quotas = slicing.slice_quotas(wanted, requests, allocatable[shape])
