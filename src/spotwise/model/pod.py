@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from spotwise.model.disruption_hints import NO_HINTS, DisruptionHints
 from spotwise.model.labelset import EMPTY_LABELS, LabelSet
 from spotwise.model.resources import Resources
 from spotwise.model.scheduling_terms import (
@@ -90,6 +91,8 @@ class Pod:
             ``system-node-critical``: drains move it last.
         per_node: A DaemonSet or mirror (static) pod: it lives and dies with its node.
         terminating: Being deleted (``deletionTimestamp`` set).
+        hints: What it says about voluntary disruption (annotations, local volumes).
+        started_at: When it started (``status.startTime``), seconds since the epoch.
     """
 
     name: str
@@ -100,6 +103,8 @@ class Pod:
     critical: bool = False
     per_node: bool = False
     terminating: bool = False
+    hints: DisruptionHints = NO_HINTS
+    started_at: float | None = None
 
     @property
     def namespace(self) -> str:

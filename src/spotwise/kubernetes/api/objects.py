@@ -14,6 +14,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
+from spotwise.kubernetes.api.leader import parse_time
 from spotwise.kubernetes.manifests.fields import Fields
 from spotwise.kubernetes.manifests.load import INPUTS
 from spotwise.kubernetes.manifests.manifests import Manifest
@@ -110,6 +111,7 @@ def live_pod(obj: Obj, names: Namespaces, volumes: VolumeIndex) -> LivePod:
         critical=critical,
         per_node=daemon or mirror,
         terminating=bool(meta.get("deletionTimestamp")),
+        started_at=parse_time(str(status.get("startTime") or "")),
     )
     return LivePod(
         pod=pod,
@@ -146,7 +148,8 @@ _POD_SPEC = frozenset(
     }
 )
 _CONTAINER = frozenset({"name", "ports", "resources", "restartPolicy"})
-_VOLUME = frozenset({"name", "persistentVolumeClaim", "ephemeral"})
+# Local volumes (hostPath, emptyDir) are kept too: they keep a pod from being consolidated.
+_VOLUME = frozenset({"name", "persistentVolumeClaim", "ephemeral", "hostPath", "emptyDir"})
 
 
 def trim_pod(obj: Obj) -> Obj:
@@ -164,6 +167,8 @@ def trim_pod(obj: Obj) -> Obj:
     status = obj.get("status")
     if isinstance(status, dict):
         kept: Obj = {"phase": status.get("phase")} if status.get("phase") else {}
+        if status.get("startTime"):
+            kept["startTime"] = status["startTime"]
         conditions = status.get("conditions")
         if isinstance(conditions, list):
             kept["conditions"] = [_only(c, frozenset({"type", "status"})) for c in conditions]

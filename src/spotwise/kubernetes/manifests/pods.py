@@ -16,6 +16,7 @@ from spotwise.kubernetes.manifests.selectors import (
     weighted_pod_affinity_terms,
 )
 from spotwise.kubernetes.manifests.volumes import ClaimUse
+from spotwise.model.disruption_hints import NO_HINTS, DisruptionHints, hints_of
 from spotwise.model.labelset import LabelSet
 from spotwise.model.pod import PodSpec
 from spotwise.model.scheduling_terms import HostPort, with_extended_resource_tolerations
@@ -34,6 +35,7 @@ class PodTemplate:
             each pod gets a claim ``<pod>-<volume>``.
         node_name: ``spec.nodeName``, empty when the pod is not bound.
         host_network: ``spec.hostNetwork``.
+        hints: What its annotations and local volumes say about voluntary disruption.
     """
 
     spec: PodSpec
@@ -41,6 +43,7 @@ class PodTemplate:
     ephemeral: tuple[tuple[str, str | None], ...] = ()
     node_name: str = ""
     host_network: bool = False
+    hints: DisruptionHints = NO_HINTS
 
     def claim_uses(self, pod_name: str) -> list[ClaimUse]:
         """The claims one pod of this template mounts."""
@@ -107,7 +110,9 @@ def parse_template(
     )
     claims: list[str] = []
     ephemeral: list[tuple[str, str | None]] = []
+    kinds: list[tuple[str, str]] = []
     for volume in spec.objects("volumes"):
+        kinds.append((volume.string("name"), _volume_kind(volume)))
         claim = volume.mapping("persistentVolumeClaim")
         if claim is not None:
             claims.append(claim.required_string("claimName"))
@@ -119,9 +124,25 @@ def parse_template(
             if claim_spec is not None and claim_spec.has("storageClassName"):
                 storage_class = claim_spec.string("storageClassName")
             ephemeral.append((volume.required_string("name"), storage_class))
+    annotations = metadata.string_map("annotations") if metadata is not None else {}
     return PodTemplate(
-        pod_spec, tuple(claims), tuple(ephemeral), spec.string("nodeName"), host_network
+        pod_spec,
+        tuple(claims),
+        tuple(ephemeral),
+        spec.string("nodeName"),
+        host_network,
+        hints_of(annotations, kinds),
     )
+
+
+def _volume_kind(volume: Fields) -> str:
+    """``hostPath``, ``emptyDir`` (on disk), ``emptyDir-memory``, or ``other``."""
+    if volume.has("hostPath"):
+        return "hostPath"
+    empty_dir = volume.mapping("emptyDir")
+    if empty_dir is None:
+        return "other"
+    return "emptyDir-memory" if empty_dir.string("medium") == "Memory" else "emptyDir"
 
 
 def host_ports(spec: Fields, host_network: bool) -> tuple[HostPort, ...]:

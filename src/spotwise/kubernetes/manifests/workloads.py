@@ -240,7 +240,7 @@ def _placed(
     if pins:
         zones, node = combine(pins)
         spec = dataclasses.replace(spec, zones=zones, node=node)
-    pod = Pod(name, spec, owner, tuple(c.name for c in claims))
+    pod = Pod(name, spec, owner, tuple(c.name for c in claims), hints=template.hints)
     return PlacedPod(pod, template.node_name, where, pins)
 
 
