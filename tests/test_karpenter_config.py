@@ -8,6 +8,7 @@ import yaml
 
 from spotwise.catalog.bundled import load_bundled
 from spotwise.cli.app import main
+from spotwise.config.disruption import Budget
 from spotwise.config.nodepool import load_nodepools, parse_nodepool
 from spotwise.model.instance_type import CapacityType
 from spotwise.provisioning.pools import build_pool
@@ -61,6 +62,10 @@ def test_convert_prints_a_valid_spotwise_pool_and_names_what_it_leaves_out(capsy
     for field in ("startupTaints", "expireAfter", "spec.disruption", "spec.role",
                   "httpProtocolIPv6", "spec.tags"):  # fmt: skip
         assert sum(field in w for w in warned) == 1, field
+    # The disruption block carries over; the scheduled budget is left out, with its warning.
+    disruption = pool.spec.disruption
+    assert (disruption.consolidate_after, disruption.budgets) == ("1m", (Budget(nodes="10%"),))
+    assert sum("budgets[2] has a schedule" in w for w in warned) == 1
     # The translated pool plans with the rules it was given.
     built = build_pool(pool, load_bundled())
     assert built.min_instance_types == 15 and len(built.shapes) > 100

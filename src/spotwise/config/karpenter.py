@@ -143,9 +143,7 @@ def _nodepool(
         out["weight"] = spec["weight"]
     _limits(spec.get("limits") or {}, out, where, warnings)
     if "disruption" in spec:
-        warnings.append(
-            f"{where}: spec.disruption is not applied yet (spotwise removes only empty nodes)"
-        )
+        out["disruption"] = _disruption(spec["disruption"] or {}, where, warnings)
     reference = node.get("nodeClassRef") or {}
     if reference:
         node_class = classes.get(str(reference.get("name", "")))
@@ -349,3 +347,28 @@ def _device(mapping: Mapping[str, Any], where: str, warnings: list[str]) -> dict
     if "rootVolume" in mapping:
         warnings.append(f"{where}: blockDeviceMappings rootVolume is not applied")
     return {"deviceName": mapping.get("deviceName"), "ebs": out}
+
+
+def _disruption(block: dict[str, Any], where: str, warnings: list[str]) -> dict[str, Any]:
+    """A Karpenter NodePool's ``disruption`` block as spotwise's (the same field names).
+
+    Budgets' ``schedule`` and ``duration`` are not applied yet: such a budget is left out
+    with a warning, so that it never limits disruption outside the window it was meant for.
+    """
+    out: dict[str, Any] = {}
+    for key in ("consolidationPolicy", "consolidateAfter"):
+        if key in block:
+            out[key] = block[key]
+    budgets = []
+    for number, budget in enumerate(block.get("budgets") or [], start=1):
+        budget = dict(budget or {})
+        if "schedule" in budget or "duration" in budget:
+            warnings.append(
+                f"{where}: spec.disruption.budgets[{number}] has a schedule, which is not"
+                " applied yet; the budget is left out"
+            )
+            continue
+        budgets.append({k: v for k, v in budget.items() if k in ("nodes", "reasons")})
+    if "budgets" in block:
+        out["budgets"] = budgets
+    return out

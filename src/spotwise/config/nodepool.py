@@ -23,6 +23,7 @@ from pydantic import (
 )
 
 from spotwise.config import documents, karpenter
+from spotwise.config.disruption import Disruption
 from spotwise.config.documents import (
     CpuQuantity,
     DocumentModel,
@@ -214,6 +215,7 @@ class NodePoolSpec(DocumentModel):
     max_type_share: StrictInt = Field(default=25, ge=1, le=100)
     rebalance_policy: RebalancePolicy = RebalancePolicy.REPLACE
     launch: Launch | None = None
+    disruption: Disruption = Field(default_factory=Disruption)
 
     @model_validator(mode="after")
     def _split_matches_capacity_types(self) -> Self:
