@@ -4,7 +4,6 @@ import dataclasses
 
 from scheduling.builders import node, pod_list, pool, spec
 from spotwise.decisions.disruption.consolidation import (
-    DISRUPTED_TAINT,
     ConsolidationInput,
     KeptWhy,
     MoveKind,
@@ -12,6 +11,7 @@ from spotwise.decisions.disruption.consolidation import (
     Rules,
     consolidate,
 )
+from spotwise.decisions.interruption.node_state import DISRUPTED_TAINT_KEY
 from spotwise.model.disruption_hints import DisruptionHints
 from spotwise.model.instance_type import CapacityType
 from spotwise.model.labels import NODE_POOL
@@ -145,7 +145,17 @@ def test_a_move_that_saves_less_than_the_pool_asks_is_not_made():
     assert decision.moves == ()
     (why,) = decision.kept
     assert why.why is KeptWhy.SAVES_TOO_LITTLE
-    assert why.cost_per_hour > 0
+    assert "the pool asks" in why.detail
+
+
+def test_a_node_that_cannot_pay_even_at_the_cheapest_rates_is_not_packed():
+    # 95% asked: even its pods at the cheapest CPU and memory on offer save less.
+    on_demand = pooled("od", bound=pods(3, cpu="1", prefix="web"))
+    stingy = {"default": Rules(min_savings_percent=95.0)}
+    (why,) = decide([on_demand], rules=stingy).kept
+    assert why.detail.startswith("at best saves")
+    # 30% asked: the best case could pay, so the packer is asked, and the move pays.
+    assert decide([on_demand], rules={"default": Rules(min_savings_percent=30.0)}).moves
 
 
 def test_pods_that_cannot_be_placed_again_keep_their_node():
@@ -165,7 +175,7 @@ def test_young_busy_draining_and_when_empty_nodes_stay():
         pooled(n, bound=pods(1, prefix=n)) for n in ("young", "changed", "draining", "full")
     )
     draining = dataclasses.replace(
-        draining, taints=(Taint(DISRUPTED_TAINT, "consolidation", TaintEffect.NO_SCHEDULE),)
+        draining, taints=(Taint(DISRUPTED_TAINT_KEY, "consolidation", TaintEffect.NO_SCHEDULE),)
     )
     request = ConsolidationInput(
         (young, changed, draining, full),
@@ -192,7 +202,7 @@ def test_while_pods_are_pending_only_empty_nodes_go():
 
 
 def test_a_pools_budget_caps_the_nodes_that_go():
-    decision = decide([pooled("e1"), pooled("e2"), pooled("e3")], allowed={"default": 2})
+    decision = decide([pooled("e1"), pooled("e2"), pooled("e3")], allowed_empty={"default": 2})
     (move,) = decision.moves
     assert move.nodes == ("e1", "e2")
     assert kept(decision) == {"e3": KeptWhy.BUDGET}

@@ -32,6 +32,7 @@ STRATEGIES = [
     "spotwise",
     "spotwise-rebalance-ignore",
     "spotwise-no-handler",
+    "spotwise-no-consolidation",
     "spotwise-narrow",
     "spotwise-capacity-optimized",
     "spotwise-capacity-optimized-prioritized",

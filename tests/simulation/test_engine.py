@@ -40,7 +40,7 @@ SMALL = HERE / "small.yaml"
 SCENARIOS = HERE / "scenarios"
 HOURS = 2.0
 ON_DEMAND_SERVICE = "Deployment/payments"
-LOSS_EVENTS = ("node-lost", "node-removed-empty")
+LOSS_EVENTS = ("node-lost", "node-removed-empty", "node-drained")
 REPLACEMENT = re.compile(r"-r\d+$")  # a pod recreated after its node was lost
 
 

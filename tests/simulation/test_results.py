@@ -21,6 +21,8 @@ def totals(**changes: object) -> Totals:
         fallbacks=1,
         launch_failures=2,
         nodes_removed_empty=6,
+        nodes_disrupted=9,
+        pods_consolidated=40,
         below_pdb_seconds={"web": 45.04, "api": 90.06},
         below_pdb_interrupted_seconds={"web": 30.04},
         spot_seconds_by_pool={
@@ -68,6 +70,10 @@ def test_every_figure_of_a_run() -> None:
         "on_demand_fallbacks": 1,
         "launch_failures": 2,
         "nodes_removed_empty": 6,
+        "nodes_disrupted": 9,
+        "pods_moved_by_consolidation": 40,
+        # 9 nodes over 8,888,888 node-seconds: 102.88 node-days.
+        "disruptions_per_node_day": 0.0875,
         "end_states": {"gone": 4, "running": 26},
     }
 

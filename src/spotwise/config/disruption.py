@@ -12,7 +12,7 @@ import math
 import re
 from typing import Annotated
 
-from pydantic import AfterValidator, Field, StrictBool, StrictFloat, StrictInt
+from pydantic import AfterValidator, Field, StrictBool, StrictFloat
 
 from spotwise.config.documents import DocumentModel, matches
 from spotwise.decisions.disruption.consolidation import Policy, Rules
@@ -55,8 +55,8 @@ class Disruption(DocumentModel):
     consolidate_after: Duration = "30s"
     budgets: tuple[Budget, ...] = (Budget(),)
     min_node_age: Duration = "10m"
-    min_savings_percent: StrictFloat | StrictInt = Field(default=10, ge=0, le=100)
-    min_savings_per_hour: StrictFloat | StrictInt = Field(default=0.01, ge=0)
+    min_savings_percent: StrictFloat = Field(default=10, ge=0, le=100)
+    min_savings_per_hour: StrictFloat = Field(default=0.01, ge=0)
     restrict_scale_down: StrictBool = False
 
     def rules(self) -> Rules:

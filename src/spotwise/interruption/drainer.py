@@ -278,9 +278,18 @@ class Drainer:
         report.finished.append(node.name)
         if self.metrics is not None and progress.marked_at is not None:
             self.metrics.drain_seconds.observe(max(0.0, now - progress.marked_at))
-        self.cluster.emit(
-            ClusterEvent("Node", node.name, "InterruptionDrained", f"Drained for {progress.kind}.")
-        )
+        if progress.voluntary:
+            event = ClusterEvent(
+                "Node",
+                node.name,
+                "ConsolidationDrained",
+                f"Drained for consolidation ({progress.kind}).",
+            )
+        else:
+            event = ClusterEvent(
+                "Node", node.name, "InterruptionDrained", f"Drained for {progress.kind}."
+            )
+        self.cluster.emit(event)
         self._retire(node, replace(progress, drained_at=now), report)
 
     def _retire(self, node: Node, progress: InProgress, report: DrainReport) -> None:

@@ -31,6 +31,8 @@ class Node:
         annotations: Node annotations (where handlers keep what is in progress).
         boot_id: ``status.nodeInfo.bootID``: the kubelet reports a new one after each
             reboot; empty when unknown.
+        created_at: ``metadata.creationTimestamp``, seconds since the epoch (None:
+            unknown, as in exported manifests without it).
     """
 
     name: str
@@ -44,6 +46,7 @@ class Node:
     provider_id: str = ""
     annotations: Mapping[str, str] = field(default_factory=dict)
     boot_id: str = ""
+    created_at: float | None = None
     _requested: Resources = field(default=Resources(), init=False, repr=False, compare=False)
     _specs: tuple[tuple[PodSpec, int], ...] = field(
         default=(), init=False, repr=False, compare=False

@@ -71,7 +71,6 @@ class SimNode:
     taints: tuple[Taint, ...] = ()
     unschedulable: bool = False
     pods: set[str] = field(default_factory=set)
-    empty_since: float | None = None
     warned_at: float | None = None
     rebalance_at: float | None = None
     annotations: dict[str, str] = field(default_factory=dict)
@@ -169,7 +168,6 @@ class SimCluster:
         pod.phase, pod.node, pod.ready_at = Phase.STARTING, node, ready_at
         self.pending_keys.discard(key)
         self.nodes[node].pods.add(key)
-        self.nodes[node].empty_since = None
         self._node_values.pop(node, None)
         self.at(ready_at, key, Phase.STARTING)
 
@@ -202,8 +200,6 @@ class SimCluster:
             node = self.nodes[pod.node]
             node.pods.discard(key)
             self._node_values.pop(node.name, None)
-            if not node.pods:
-                node.empty_since = now
         pod.node = None
         self._finish(key, phase)
 
@@ -270,6 +266,7 @@ class SimCluster:
                 node.unschedulable,
                 provider_id(node.zone, node.instance_id),
                 dict(node.annotations),
+                created_at=node.registered_at,
             )
             self._node_values[node.name] = value
         return value

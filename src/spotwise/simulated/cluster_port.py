@@ -9,10 +9,17 @@ controller wants) come from the engine through the `Workloads` it passes in.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable, Sequence
 from typing import Protocol
 
-from spotwise.decisions.disruption.budgets import Coverage, PodState, Verdict, eviction_verdict
+from spotwise.decisions.disruption.budgets import (
+    Coverage,
+    PodState,
+    Verdict,
+    disruptions_allowed,
+    eviction_verdict,
+)
 from spotwise.kubernetes.manifests.pdbs import PodDisruptionBudget
 from spotwise.model.labelset import LabelSet
 from spotwise.model.pod import PodSpec
@@ -74,6 +81,9 @@ class SimulatedCluster:
         self.daemonsets = tuple(daemonsets)
         self._drop_node = drop_node
         self.events: list[tuple[float, ClusterEvent]] = []
+        # Budget -> the owners whose pods it covers, for the owners alive when computed.
+        self._covered: dict[str, tuple[str, ...]] = {}
+        self._owners_seen: frozenset[str] = frozenset()
 
     def snapshot(self) -> ClusterSnapshot:
         """Nodes (ready first, then booting), pending pods, budgets and DaemonSets."""
@@ -81,7 +91,7 @@ class SimulatedCluster:
         return ClusterSnapshot(
             nodes=self.cluster.scheduler_nodes(now),
             pending=tuple(p.pod for p in self.cluster.pending()),
-            budgets=self.budgets,
+            budgets=self._with_status(),
             daemonsets=self.daemonsets,
         )
 
@@ -150,6 +160,45 @@ class SimulatedCluster:
         elif pod.phase is not Phase.TERMINATING:
             grace = self.workloads.grace_seconds(pod.owner)
             self.cluster.set_terminating(pod.pod.key, self.workloads.now() + grace)
+
+    def _with_status(self) -> tuple[PodDisruptionBudget, ...]:
+        """The budgets with ``disruptionsAllowed`` as the disruption controller would write it.
+
+        Counted per owner (its pods share their labels), so that a snapshot costs what the
+        owners are, not what the pods are.
+        """
+        if not self.budgets:
+            return ()
+        cluster = self.cluster
+        owners = frozenset(o for o, keys in cluster.active.items() if keys)
+        if owners != self._owners_seen:
+            self._owners_seen = owners
+            specs = {o: cluster.pods[next(iter(cluster.active[o]))].pod.spec for o in owners}
+            self._covered = {
+                pdb.key: tuple(
+                    sorted(
+                        o
+                        for o, spec in specs.items()
+                        if spec.namespace == pdb.namespace and pdb.selector.matches(spec.labels)
+                    )
+                )
+                for pdb in self.budgets
+            }
+        found = []
+        for pdb in self.budgets:
+            covered = self._covered.get(pdb.key, ())
+            healthy = sum(cluster.running[o] for o in covered)
+            if isinstance(pdb.min_available, int):
+                expected = sum(cluster.active_count(o) for o in covered)
+            else:
+                scales = [self.workloads.expected(o) for o in covered]
+                jobs = any(
+                    s is None and o.startswith("Job/") for s, o in zip(scales, covered, strict=True)
+                )
+                expected = 0 if jobs else sum(s or 0 for s in scales)
+            allowed = disruptions_allowed(pdb, expected, healthy)
+            found.append(dataclasses.replace(pdb, disruptions_allowed=allowed))
+        return tuple(found)
 
     def _coverage(self, pod: SimPod) -> list[Coverage]:
         """Every budget over ``pod``, with its expected and healthy counts now."""

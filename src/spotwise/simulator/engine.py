@@ -25,8 +25,11 @@ from typing import Any
 from prometheus_client import CollectorRegistry
 
 from spotwise.catalog.catalog import Catalog
+from spotwise.decisions.disruption.consolidation import MoveKind
+from spotwise.decisions.interruption.node_state import DISRUPTED_TAINT_KEY
 from spotwise.decisions.scheduling.bins import minus
 from spotwise.decisions.scheduling.overhead import allocatable
+from spotwise.disruption.consolidator import Consolidator
 from spotwise.interruption.drainer import Drainer
 from spotwise.interruption.handler import Handler, pool_policies
 from spotwise.model.instance_type import CapacityType
@@ -58,7 +61,10 @@ from spotwise.simulator.workloads import job_runs
 
 TICK_SECONDS = 15.0
 SAMPLE_SECONDS = 300.0
-EMPTY_NODE_SECONDS = 600.0
+# How often the consolidation loop runs; a move it proposes is made on the next pass
+# that proposes it again (Karpenter validates after 15 s; a pass here is 5 minutes, which
+# keeps a simulated day quick and asks a move to hold for 5 minutes).
+CONSOLIDATION_SECONDS = 300.0
 
 Trace = Callable[[dict[str, Any]], None]
 Progress = Callable[[float], None]
@@ -146,6 +152,13 @@ class Simulation:
             else None
         )
         self.drainer = Drainer(self.port, self.cloud, self.clock)
+        self.consolidator = Consolidator(
+            self.port,
+            self.provisioner,
+            self.clock,
+            {p.name: p.spec.disruption for p in strategy.nodepools},
+        )
+        self._next_consolidation = -math.inf
 
     # -- what the cluster port asks of the engine (simulation.cluster_port.Workloads) --------
 
@@ -216,7 +229,8 @@ class Simulation:
             self._advance_pods(now)
             self._workloads(now)
             self._provision(now)
-            self._remove_empty_nodes(now)
+            self._drain(now)
+            self._consolidate(now)
             self.clock.advance(TICK_SECONDS)
         self.cluster.forget_finished()
         self.totals = Totals(pods_created=len(self.cluster.pods))
@@ -228,8 +242,9 @@ class Simulation:
         self._workloads(now)
         self._market(now)
         self._handle_interruptions(now)
+        self._drain(now)
         self._provision(now)
-        self._remove_empty_nodes(now)
+        self._consolidate(now)
         self._account(now)
 
     def _provision(self, now: float) -> None:
@@ -317,26 +332,41 @@ class Simulation:
             self._notice(now, NoticeKind(kind), instance_id, at)
 
     def _handle_interruptions(self, now: float) -> None:
-        """The controller's interruption loops: intake, then one drain pass."""
-        if self.handler is None:
+        """The controller's interruption intake, when the strategy runs the handler."""
+        if self.handler is None or not len(self.queue):
             return
-        if len(self.queue):
-            for interruption_id, action, node in self.handler.run().actions:
-                self._trace(
-                    now, "interruption-handled", id=interruption_id, action=action, node=node
-                )
+        for interruption_id, action, node in self.handler.run().actions:
+            self._trace(now, "interruption-handled", id=interruption_id, action=action, node=node)
+
+    def _drain(self, now: float) -> None:
+        """One pass of the drain loop: interrupted nodes, and nodes consolidation took."""
+        # Nodes consolidation took, with the move's kind and their type (gone once retired).
+        chosen = {
+            n.name: (t.value, n.instance_type)
+            for n in self.cluster.nodes.values()
+            for t in n.taints
+            if t.key == DISRUPTED_TAINT_KEY
+        }
         report = self.drainer.run()
         t = self.totals
-        t.pods_evicted += len(report.evicted)
+        # Pods consolidation moves are counted apart: the interruption figures stay its own.
+        voluntary = [e for e in report.evicted if self.cluster.pods[e[0]].node in chosen]
+        t.pods_consolidated += len(voluntary)
+        evicted = [e for e in report.evicted if e not in voluntary]
+        t.pods_evicted += len(evicted)
         t.pods_deleted_at_deadline += len(report.deleted)
-        moved = (*report.evicted, *report.deleted)
+        moved = (*evicted, *report.deleted)
         t.replaced_ready = (t.replaced_ready or 0) + sum(1 for _, ready in moved if ready)
         for key, _ in moved:
             self._interrupted_at[self.cluster.pods[key].owner] = now
-        if moved:
+        if report.evicted or report.deleted:
             self._trace(now, "pods-moved", evicted=len(report.evicted), deleted=len(report.deleted))
         for name in report.finished:
-            self._trace(now, "node-drained", node=name)
+            kind, instance_type = chosen.get(name, ("", ""))
+            if kind == MoveKind.EMPTY.value:
+                self._trace(now, "node-removed-empty", node=name, instance_type=instance_type)
+            else:
+                self._trace(now, "node-drained", node=name)
 
     def _node_by_instance(self, instance_id: str) -> SimNode:
         return self.cluster.nodes[_node_name(instance_id)]
@@ -479,7 +509,6 @@ class Simulation:
                 registered_at=now + market.boot_seconds,
                 ready_at=now + market.boot_seconds + market.join_seconds,
                 taints=settings.taints,
-                empty_since=now + market.boot_seconds + market.join_seconds,
             )
         )
         self._watch_shortages((instance_type, zone))
@@ -494,14 +523,25 @@ class Simulation:
         for start, end in self.market.shortages(pool, self.scenario.hours):
             heapq.heappush(self.shortages, (start, end, pool[0], pool[1]))
 
-    def _remove_empty_nodes(self, now: float) -> None:
-        for node in list(self.cluster.nodes.values()):
-            if node.pods or node.empty_since is None or now - node.empty_since < EMPTY_NODE_SECONDS:
-                continue
-            self.cloud.terminate([node.instance_id])
-            self.port.delete_node(node.name)
-            self.totals.nodes_removed_empty += 1
-            self._trace(now, "node-removed-empty", node=node.name, instance_type=node.instance_type)
+    def _consolidate(self, now: float) -> None:
+        """One pass of the controller's consolidation loop, once a minute."""
+        if now < self._next_consolidation:
+            return
+        self._next_consolidation = now + CONSOLIDATION_SECONDS
+        for move in self.consolidator.run().started:
+            if move.kind is MoveKind.EMPTY:
+                self.totals.nodes_removed_empty += len(move.nodes)
+            else:
+                self.totals.nodes_disrupted += len(move.nodes)
+            self._trace(
+                now,
+                "consolidation",
+                kind=move.kind.value,
+                nodes=list(move.nodes),
+                replacements=[n.expected_instance_type for n in move.replacements],
+                saving_per_hour=round(move.saving_per_hour, 6),
+                reason=move.reason,
+            )
 
     # -- measuring -----------------------------------------------------------------------
 

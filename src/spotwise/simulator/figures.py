@@ -58,4 +58,12 @@ ROWS: tuple[Row, ...] = (
         lambda f: f"{f['longest_below_pdb_after_interruption_seconds']:,.0f} s",
     ),
     ("launches (on-demand fallbacks)", lambda f: f"{f['launches']} ({f['on_demand_fallbacks']})"),
+    ("empty nodes removed", lambda f: str(f["nodes_removed_empty"])),
+    ("nodes consolidated (pods moved)", lambda f: str(f["nodes_disrupted"])),
+    ("pods moved by consolidation", lambda f: str(f["pods_moved_by_consolidation"])),
+    ("consolidations per node-day", lambda f: _per_node_day(f["disruptions_per_node_day"])),
 )
+
+
+def _per_node_day(value: float | None) -> str:
+    return NOT_APPLICABLE if value is None else f"{value:.2f}"

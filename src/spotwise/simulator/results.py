@@ -58,6 +58,8 @@ class Totals:
     fallbacks: int = 0
     launch_failures: int = 0
     nodes_removed_empty: int = 0
+    nodes_disrupted: int = 0
+    pods_consolidated: int = 0
     below_pdb_seconds: dict[str, float] = field(default_factory=dict)
     # The same, for the stretches in which an interruption took one of its pods away.
     below_pdb_interrupted_seconds: dict[str, float] = field(default_factory=dict)
@@ -97,6 +99,8 @@ class RunResult:
         disrupted = t.pods_evicted + t.pods_deleted_at_deadline
         savings = 100 * (1 - t.cost / t.on_demand_cost) if t.on_demand_cost else None
         pools, largest_pool, largest_type = t.concentration()
+        node_days = (t.node_seconds_spot + t.node_seconds_on_demand) / 86400
+        per_node_day = round(t.nodes_disrupted / node_days, 4) if node_days else None
         ready = None
         if t.replaced_ready is not None and disrupted:
             ready = round(100 * t.replaced_ready / disrupted, 1)
@@ -129,5 +133,8 @@ class RunResult:
             "on_demand_fallbacks": t.fallbacks,
             "launch_failures": t.launch_failures,
             "nodes_removed_empty": t.nodes_removed_empty,
+            "nodes_disrupted": t.nodes_disrupted,
+            "pods_moved_by_consolidation": t.pods_consolidated,
+            "disruptions_per_node_day": per_node_day,
             "end_states": dict(sorted(self.end_states.items())),
         }

@@ -1,11 +1,14 @@
 """The strategies a simulation compares, named so that scripts can find them.
 
-* ``on-demand``: spotwise's pools with every node on-demand (the cost reference).
+* ``on-demand``: spotwise's pools with every node on-demand (the cost reference); nodes left
+  empty for 10 minutes are removed, as cluster-autoscaler does by default.
 * ``node-groups``: the cluster-autoscaler style: groups of equal-size types made from the
   same pools (as kops instance-selector makes them), spot with capacity-optimized and an
-  on-demand twin of each group.
+  on-demand twin of each group; empty nodes removed after 10 minutes.
 * ``spotwise``: spotwise's defaults: every general-purpose type, spot first with
-  price-capacity-optimized, on-demand where pods require it or spot runs dry.
+  price-capacity-optimized, on-demand where pods require it or spot runs dry;
+  consolidation on.
+* ``spotwise-no-consolidation``: spotwise removing only nodes left empty for 10 minutes.
 * ``spotwise-narrow``: spotwise without its diversity rules (``minInstanceTypes`` 1, no
   ``maxTypeShare``): launch lists only within the price ceiling; sizing and pricing are
   spotwise's.
@@ -20,7 +23,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from spotwise.catalog.catalog import Catalog
+from spotwise.config.disruption import Budget, Disruption
 from spotwise.config.nodepool import NodePool
+from spotwise.decisions.disruption.consolidation import Policy
 from spotwise.model.allocation import SpotAllocationStrategy
 from spotwise.model.instance_type import CapacityType, InstanceType
 from spotwise.model.rebalance import RebalancePolicy
@@ -52,6 +57,31 @@ def _pool(name: str, **spec: Any) -> NodePool:
             "metadata": {"name": name},
             "spec": spec,
         }
+    )
+
+
+# What the baselines do instead of consolidation: cluster-autoscaler's scale-down of
+# nodes left empty for 10 minutes (its default scale-down-unneeded-time), all at once.
+EMPTY_ONLY = Disruption(
+    consolidation_policy=Policy.WHEN_EMPTY,
+    consolidate_after="10m",
+    min_node_age="0s",
+    budgets=(Budget(nodes="100%"),),
+)
+
+
+def empty_only(nodepools: Sequence[NodePool]) -> tuple[NodePool, ...]:
+    """The pools with consolidation off: empty nodes go after 10 minutes, as the baselines."""
+    return _with_spec(nodepools, disruption=EMPTY_ONLY)
+
+
+def without_consolidation(strategy: Strategy) -> Strategy:
+    """The same strategy removing only nodes left empty for 10 minutes."""
+    return dataclasses.replace(
+        strategy,
+        name=f"{strategy.name}-no-consolidation",
+        description=f"{strategy.description}, empty nodes removed but no consolidation",
+        nodepools=empty_only(strategy.nodepools),
     )
 
 
@@ -116,7 +146,7 @@ def on_demand(nodepools: Sequence[NodePool] = ()) -> Strategy:
         )
         for p in pools
     )
-    return Strategy(ON_DEMAND, pools, "all on-demand")
+    return Strategy(ON_DEMAND, empty_only(pools), "all on-demand, empty nodes removed")
 
 
 # An Auto Scaling group's mixed-instances policy and kops instance-selector's default list
@@ -151,6 +181,7 @@ def node_groups(catalog: Catalog, nodepools: Sequence[NodePool] = ()) -> Strateg
                 "instance_types": tuple(members),
                 "spot_allocation_strategy": SpotAllocationStrategy.CAPACITY_OPTIMIZED,
                 "rebalance_policy": RebalancePolicy.IGNORE,
+                "disruption": EMPTY_ONLY,
                 **NO_DIVERSITY,
             }
         )
@@ -212,6 +243,7 @@ def strategies(catalog: Catalog, nodepools: Sequence[NodePool], compare: bool) -
             nodepools=_with_spec(base.nodepools, rebalance_policy=RebalancePolicy.IGNORE),
         ),
         without_handler(base),
+        without_consolidation(base),
         narrow(nodepools),
         *variants,
     ]

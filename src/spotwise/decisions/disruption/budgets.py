@@ -18,10 +18,11 @@ may go, out. The Kubernetes rules (pkg/controller/disruption, the eviction subre
 from __future__ import annotations
 
 import enum
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from spotwise.kubernetes.manifests.pdbs import PodDisruptionBudget
+from spotwise.model.pod import Pod
 
 
 def _scaled(bound: int | str, expected: int) -> int:
@@ -95,3 +96,35 @@ def eviction_verdict(state: PodState, budgets: Sequence[Coverage]) -> Verdict:
             return Verdict.ALLOWED
     allowed = disruptions_allowed(cover.pdb, cover.expected, cover.healthy)
     return Verdict.ALLOWED if allowed > 0 else Verdict.BLOCKED
+
+
+def refused_pods(budgets: Sequence[PodDisruptionBudget], pods: Iterable[Pod]) -> frozenset[str]:
+    """The pods whose eviction the API would refuse now, by the budgets' status.
+
+    A pod is refused when a budget covering it allows no disruption (or has no status yet:
+    the disruption controller has not counted it), or when more than one budget covers
+    it. Pods that live with their node, or are terminating, are never asked about.
+
+    Args:
+        budgets: Every budget, with ``disruptions_allowed`` from its status.
+        pods: The pods that would be evicted.
+    """
+    verdicts: dict[tuple[str, object], bool] = {}
+    found = set()
+    for pod in pods:
+        if pod.per_node or pod.terminating:
+            continue
+        spec = pod.spec
+        key = (spec.namespace, spec.labels)
+        refused = verdicts.get(key)
+        if refused is None:
+            covering = [
+                b
+                for b in budgets
+                if b.namespace == spec.namespace and b.selector.matches(spec.labels)
+            ]
+            refused = len(covering) > 1 or any(not b.disruptions_allowed for b in covering)
+            verdicts[key] = refused
+        if refused:
+            found.add(pod.key)
+    return frozenset(found)

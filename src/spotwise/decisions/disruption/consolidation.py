@@ -26,22 +26,21 @@ cheapest, most interrupted pool; a node is never replaced by its own type.
 from __future__ import annotations
 
 import enum
+import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 from spotwise.decisions.capacity.expected import PoolQuote, interruption_cost_per_hour
 from spotwise.decisions.disruption.blockers import Blocked, node_blockers
-from spotwise.decisions.interruption.node_state import TAINT_KEY
+from spotwise.decisions.interruption.node_state import DISRUPTED_TAINT_KEY, TAINT_KEY
 from spotwise.decisions.scheduling.packer import PackInput, PackMemo, pack
 from spotwise.decisions.scheduling.plan import NewNode, Plan
-from spotwise.decisions.scheduling.pool import Pool
+from spotwise.decisions.scheduling.pool import NodeShape, Pool
 from spotwise.model.instance_type import CapacityType
 from spotwise.model.labels import NODE_POOL
 from spotwise.model.node import Node
 from spotwise.model.pod import Pod, PodSpec
 
-# The taint a node being disrupted voluntarily carries (consolidation, expiry, drift).
-DISRUPTED_TAINT = "spotwise.io/disrupted"
 # A move's own cost: the new nodes run beside the old ones while pods move (boot, join,
 # drain), and the moved pods' share of capacity is idle while they restart.
 OVERLAP_HOURS = 5 / 60
@@ -50,8 +49,8 @@ RESTART_HOURS = 2 / 60
 PAYBACK_HOURS = 1.0
 # At most this many candidates are tried together, and this many alone, per call: each
 # try is a packing run.
-MULTI_NODE_CANDIDATES = 100
-SINGLE_NODE_TRIES = 50
+MULTI_NODE_CANDIDATES = 30
+SINGLE_NODE_TRIES = 20
 
 
 class Policy(enum.Enum):
@@ -163,8 +162,9 @@ class ConsolidationInput:
         created: Node -> when it was created.
         quiet_since: Node -> when a pod last came to or left it (its creation if unknown).
         budget_blocked: Pods whose budgets would refuse their eviction now.
-        allowed: Pool -> how many of its nodes may be disrupted now (its disruption
-            budget less what is being disrupted); a pool not named is not limited.
+        allowed: Pool -> how many of its nodes may be disrupted now for being
+            underutilized (its budget less what is being disrupted); not named: no limit.
+        allowed_empty: The same for empty nodes.
         pending: How many pods are pending: while any are, only empty nodes go.
         daemonsets: DaemonSet pod specs, for new nodes' overhead.
         explain: Also price what each blocked node would save (a packing run each).
@@ -179,6 +179,7 @@ class ConsolidationInput:
     quiet_since: Mapping[str, float] = field(default_factory=dict)
     budget_blocked: frozenset[str] = frozenset()
     allowed: Mapping[str, int] = field(default_factory=dict)
+    allowed_empty: Mapping[str, int] = field(default_factory=dict)
     pending: int = 0
     daemonsets: tuple[PodSpec, ...] = ()
     explain: bool = False
@@ -241,8 +242,12 @@ class _Consolidator:
         self.request = request
         self.kept: dict[str, Kept] = {}
         self.left = dict(request.allowed)
+        self.left_empty = dict(request.allowed_empty)
         self.pools = {p.name: p for p in request.pools}
         self.going: set[str] = set()  # nodes a move already takes away
+        self._shapes: dict[str, dict[str, NodeShape]] = {}
+        self._free: tuple[int, int] | None = None
+        self._rates: tuple[float, float] | None = None
 
     def run(self) -> Consolidation:
         candidates, blocked = self._candidates()
@@ -287,7 +292,7 @@ class _Consolidator:
             if pool is None or rules is None:
                 continue
             name = node.name
-            if any(t.key in (TAINT_KEY, DISRUPTED_TAINT) for t in node.taints):
+            if any(t.key in (TAINT_KEY, DISRUPTED_TAINT_KEY) for t in node.taints):
                 self._keep_node(name, KeptWhy.DISRUPTING, "it is being drained already")
                 continue
             priced = self._price(node, pool)
@@ -320,9 +325,6 @@ class _Consolidator:
                 )
                 blocked.append(candidate)
                 continue
-            if self.left.get(pool, 1) <= 0:
-                self._keep(candidate, KeptWhy.BUDGET, "its pool's disruption budget is spent")
-                continue
             found.append(candidate)
         return found, blocked
 
@@ -332,10 +334,8 @@ class _Consolidator:
         A node whose offer the pool no longer lists (a type taken out, an offering
         refused lately) is priced as it was bought, when known, without a risk.
         """
-        shapes = self.pools[pool].shapes if pool in self.pools else ()
-        for shape in shapes:
-            if shape.name != node.instance_type:
-                continue
+        shape = self._shape(pool, node.instance_type or "")
+        if shape is not None:
             for offer in shape.offers:
                 if offer.zone != node.zone or offer.capacity_type is not node.capacity_type:
                     continue
@@ -347,15 +347,23 @@ class _Consolidator:
                 return offer.price, interruption_cost_per_hour(quote)
         return (node.price, 0.0) if node.price is not None else None
 
+    def _shape(self, pool: str, instance_type: str) -> NodeShape | None:
+        """The pool's shape of ``instance_type`` (indexed once per call)."""
+        by_name = self._shapes.get(pool)
+        if by_name is None:
+            shapes = self.pools[pool].shapes if pool in self.pools else ()
+            by_name = self._shapes[pool] = {s.name: s for s in shapes}
+        return by_name.get(instance_type)
+
     def _within_budgets(self, candidates: Sequence[_Candidate]) -> list[_Candidate]:
-        """As many of ``candidates`` as their pools' budgets allow, in order; spends them."""
+        """As many empty ``candidates`` as their pools' budgets allow, in order; spends them."""
         taken = []
         for c in candidates:
-            if self.left.get(c.pool, 1) <= 0:
+            if self.left_empty.get(c.pool, 1) <= 0:
                 self._keep(c, KeptWhy.BUDGET, "its pool's disruption budget is spent")
                 continue
-            if c.pool in self.left:
-                self.left[c.pool] -= 1
+            if c.pool in self.left_empty:
+                self.left_empty[c.pool] -= 1
             taken.append(c)
         return taken
 
@@ -380,15 +388,79 @@ class _Consolidator:
 
     def _single(self, candidates: list[_Candidate]) -> Move | None:
         """The first candidate that can go alone, deleted or replaced, if it pays."""
-        for tries, c in enumerate(candidates):
+        tries = 0
+        for c in candidates:
+            if self.left.get(c.pool, 1) <= 0:
+                self._keep(c, KeptWhy.BUDGET, "its pool's disruption budget is spent")
+                continue
             if tries == SINGLE_NODE_TRIES:
                 self._keep(c, KeptWhy.NOT_TRIED, "not tried this time (too many candidates)")
                 continue
+            best = self._best_case(c)
+            if best is not None:
+                self._keep(c, KeptWhy.SAVES_TOO_LITTLE, best)
+                continue
+            tries += 1
             found = self._evaluate([c], multi=False)
             if isinstance(found, Move):
                 return found
             self._keep(c, found.why, found.detail, found.saving)
         return None
+
+    def _best_case(self, c: _Candidate) -> str | None:
+        """Why ``c`` cannot pay whatever the packer finds, or None when it might.
+
+        Its pods might fit in the other nodes' free room (a deletion), or new nodes might
+        cost less: at best, its CPU at the pools' cheapest price per CPU and its memory
+        at the cheapest per GiB. When neither can save what its pool asks, no packing
+        run is spent on it.
+        """
+        need = _demand(c.movable)
+        free = self._free_elsewhere()
+        if (
+            need[0] <= free[0] - c.node.free.cpu_milli
+            and need[1] <= free[1] - c.node.free.memory_bytes
+        ):
+            return None
+        per_cpu, per_byte = self._cheapest_rates()
+        floor = max(need[0] * per_cpu, need[1] * per_byte)
+        wanted = max(c.rules.min_savings_per_hour, c.rules.min_savings_percent / 100 * c.price)
+        if c.cost - floor >= wanted:
+            return None
+        return (
+            f"at best saves ${c.cost - floor:.4f}/h (its pods at the cheapest CPU and memory"
+            f" on offer); the pool asks ${wanted:.4f}/h"
+        )
+
+    def _free_elsewhere(self) -> tuple[int, int]:
+        """CPU and memory free on the nodes that take pods, summed (once per call)."""
+        if self._free is None:
+            cpu = memory = 0
+            for n in self.request.nodes:
+                if n.unschedulable or n.name in self.going:
+                    continue
+                cpu += max(n.free.cpu_milli, 0)
+                memory += max(n.free.memory_bytes, 0)
+            self._free = (cpu, memory)
+        return self._free
+
+    def _cheapest_rates(self) -> tuple[float, float]:
+        """The lowest price per millicore and per byte of any offer of the pools."""
+        if self._rates is None:
+            per_cpu = per_byte = math.inf
+            for pool in self.request.pools:
+                for shape in pool.shapes:
+                    a = shape.allocatable
+                    low = min((o.price for o in shape.offers), default=math.inf)
+                    if a.cpu_milli > 0:
+                        per_cpu = min(per_cpu, low / a.cpu_milli)
+                    if a.memory_bytes > 0:
+                        per_byte = min(per_byte, low / a.memory_bytes)
+            self._rates = (
+                0.0 if per_cpu == math.inf else per_cpu,
+                0.0 if per_byte == math.inf else per_byte,
+            )
+        return self._rates
 
     def _budgeted(self, candidates: list[_Candidate]) -> list[_Candidate]:
         """A prefix-preserving selection of candidates that fits every pool's budget."""
@@ -514,6 +586,14 @@ def _reason(candidates: Sequence[_Candidate], new: Sequence[NewNode]) -> str:
     if back_to_spot:
         return f"on-demand back to spot: {nodes} replaced by {into}"
     return f"{nodes} replaced by {into}"
+
+
+def _demand(pods: Sequence[Pod]) -> tuple[int, int]:
+    """The CPU (millicores) and memory (bytes) ``pods`` request."""
+    return (
+        sum(p.spec.requests.cpu_milli for p in pods),
+        sum(p.spec.requests.memory_bytes for p in pods),
+    )
 
 
 def _empty_reason(count: int) -> str:

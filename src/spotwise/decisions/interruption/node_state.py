@@ -26,6 +26,9 @@ from spotwise.ports.autoscaling import LifecycleAction
 from spotwise.ports.cluster import NodePatch
 
 TAINT_KEY = "spotwise.io/interruption"
+# The taint of a node disrupted voluntarily (consolidation): drained the same way, replacement
+# first, but with no deadline and always within the budgets.
+DISRUPTED_TAINT_KEY = "spotwise.io/disrupted"
 DEADLINE_ANNOTATION = "spotwise.io/interruption-deadline"
 ID_ANNOTATION = "spotwise.io/interruption-id"
 MARKED_AT_ANNOTATION = "spotwise.io/interruption-marked-at"
@@ -55,6 +58,7 @@ class InProgress:
         drained_at: When its last pod that had to leave was gone; None while draining.
         lifecycle: The Auto Scaling lifecycle action holding the instance, until released.
         reboot_from: For a reboot-only maintenance, the boot id the node had when marked.
+        voluntary: Disrupted by spotwise's choice (consolidation), not by an interruption.
     """
 
     kind: str
@@ -64,11 +68,12 @@ class InProgress:
     drained_at: float | None = None
     lifecycle: LifecycleAction | None = None
     reboot_from: str | None = None
+    voluntary: bool = False
 
 
-def taint(kind: str) -> Taint:
-    """The taint an interrupted node carries."""
-    return Taint(TAINT_KEY, kind, TaintEffect.NO_SCHEDULE)
+def taint(kind: str, voluntary: bool = False) -> Taint:
+    """The taint an interrupted (or voluntarily disrupted) node carries."""
+    return Taint(DISRUPTED_TAINT_KEY if voluntary else TAINT_KEY, kind, TaintEffect.NO_SCHEDULE)
 
 
 def mark(
@@ -80,6 +85,7 @@ def mark(
     *,
     lifecycle: LifecycleAction | None = None,
     reboot: bool = False,
+    voluntary: bool = False,
 ) -> NodePatch:
     """The patch that marks ``node`` as interrupted: taint, label, cordon, annotations.
 
@@ -91,6 +97,7 @@ def mark(
         now: When it is marked.
         lifecycle: The lifecycle action holding the instance, to release once drained.
         reboot: A reboot-only maintenance: the node comes back, and the marks come off.
+        voluntary: Spotwise disrupts it by choice (consolidation): `DISRUPTED_TAINT_KEY`.
     """
     annotations: dict[str, str | None] = {
         ID_ANNOTATION: interruption_id,
@@ -110,13 +117,16 @@ def mark(
     if not node.unschedulable:
         annotations[CORDONED_BY_US] = "true"
     return NodePatch(
-        labels=labels, annotations=annotations, add_taints=(taint(kind),), unschedulable=True
+        labels=labels,
+        annotations=annotations,
+        add_taints=(taint(kind, voluntary),),
+        unschedulable=True,
     )
 
 
 def unmark(node: Node) -> NodePatch:
     """The patch that undoes `mark`, leaving the label and cordon others set."""
-    ours = [t for t in node.taints if t.key == TAINT_KEY]
+    ours = [t for t in node.taints if t.key in (TAINT_KEY, DISRUPTED_TAINT_KEY)]
     labels: dict[str, str | None] = {}
     if node.annotations.get(EXCLUDED_BY_US):
         labels[EXCLUDE_LB_LABEL] = None
@@ -141,8 +151,14 @@ def unmark(node: Node) -> NodePatch:
 
 
 def in_progress(node: Node) -> InProgress | None:
-    """The interruption being handled on ``node``, or None."""
+    """The interruption (or voluntary disruption) being handled on ``node``, or None.
+
+    An interruption wins over a voluntary disruption of the same node: its deadline is real.
+    """
     found = next((t for t in node.taints if t.key == TAINT_KEY), None)
+    voluntary = found is None
+    if found is None:
+        found = next((t for t in node.taints if t.key == DISRUPTED_TAINT_KEY), None)
     if found is None:
         return None
     annotations = node.annotations
@@ -154,6 +170,7 @@ def in_progress(node: Node) -> InProgress | None:
         parse_iso(annotations.get(DRAINED_AT_ANNOTATION, "")),
         _lifecycle(annotations.get(LIFECYCLE_ANNOTATION, ""), node.provider_id),
         annotations.get(REBOOT_ANNOTATION) or None,
+        voluntary,
     )
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Mapping, Sequence
+from datetime import datetime
 
 from spotwise.errors import UserError
 from spotwise.kubernetes.manifests.fields import Fields
@@ -71,7 +72,16 @@ def parse_node(manifest: Manifest) -> Node:
         provider_id=manifest.spec.string("providerID"),
         annotations=manifest.metadata.string_map("annotations"),
         boot_id=_boot_id(status),
+        created_at=_created_at(manifest.metadata.string("creationTimestamp")),
     )
+
+
+def _created_at(text: str) -> float | None:
+    """``metadata.creationTimestamp`` in seconds since the epoch; None if absent or unreadable."""
+    try:
+        return datetime.fromisoformat(text.replace("Z", "+00:00")).timestamp() if text else None
+    except ValueError:
+        return None
 
 
 def _boot_id(status: Fields | None) -> str:

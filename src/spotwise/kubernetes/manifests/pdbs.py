@@ -24,6 +24,8 @@ class PodDisruptionBudget:
             empty one every pod of the namespace.
         min_available: ``spec.minAvailable``: a count or a percentage such as ``"50%"``.
         max_unavailable: ``spec.maxUnavailable``: a count or a percentage.
+        disruptions_allowed: ``status.disruptionsAllowed`` as the disruption controller
+            last wrote it (None: not known, as in manifests).
     """
 
     namespace: str
@@ -31,6 +33,7 @@ class PodDisruptionBudget:
     selector: LabelSelector
     min_available: int | str | None = None
     max_unavailable: int | str | None = None
+    disruptions_allowed: int | None = None
 
     @property
     def key(self) -> str:
@@ -58,8 +61,15 @@ def parse_pdb(manifest: Manifest) -> PodDisruptionBudget:
             "minAvailable and maxUnavailable cannot both be set",
             "keep one of them",
         )
+    status = manifest.fields.mapping("status")
+    allowed = status.raw("disruptionsAllowed") if status is not None else None
     return PodDisruptionBudget(
-        manifest.namespace, manifest.name, selector, min_available, max_unavailable
+        manifest.namespace,
+        manifest.name,
+        selector,
+        min_available,
+        max_unavailable,
+        allowed if isinstance(allowed, int) and not isinstance(allowed, bool) else None,
     )
 
 

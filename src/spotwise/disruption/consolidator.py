@@ -1,0 +1,183 @@
+"""The consolidation loop: decide, decide again after a delay, then hand nodes to the drain.
+
+Each pass reads the cluster through the Cluster port and asks the pure decision
+(`spotwise.decisions.disruption.consolidation.consolidate`) what to remove or replace.
+A move is acted on only when a later pass, at least `VALIDATION_SECONDS` after it was
+first proposed, proposes it again (the same kind, the same nodes): a spike of pending
+pods or a node that just joined changes the answer, and then nothing happens.
+
+Acting is marking: each node of the move gets the ``spotwise.io/disrupted`` taint, a cordon
+and the drain's annotations (`spotwise.decisions.interruption.node_state.mark`, voluntary).
+From there the controller's other loops carry it as they carry an interruption, replacement
+first: the provisioner plans the node's pods as pending and launches their replacements,
+and the drain loop evicts each pod once it has a Ready place to go, within its budgets
+and with no deadline, then terminates spotwise's instance and deletes the Node.
+
+The loop keeps one memory of its own, when each node's pods last changed (for
+``consolidateAfter``); a controller that restarts waits ``consolidateAfter`` again.
+The same class runs in the controller and, over the simulated ports, in the simulator.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import Counter
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from spotwise.config.disruption import Disruption, Reason
+from spotwise.decisions.disruption.budgets import refused_pods
+from spotwise.decisions.disruption.consolidation import (
+    ConsolidationInput,
+    Kept,
+    Move,
+    MoveKind,
+    consolidate,
+)
+from spotwise.decisions.interruption.node_state import in_progress, mark
+from spotwise.model.labels import NODE_POOL
+from spotwise.model.node import Node
+from spotwise.ports.clock import Clock
+from spotwise.ports.cluster import Cluster, ClusterEvent, ClusterSnapshot
+from spotwise.provisioning.provisioner import Provisioner
+
+log = logging.getLogger(__name__)
+
+VALIDATION_SECONDS = 15.0
+
+
+@dataclass(frozen=True, slots=True)
+class ConsolidationReport:
+    """What one pass did.
+
+    Attributes:
+        proposed: Moves found this pass, waiting to be confirmed.
+        started: Moves confirmed and acted on (their nodes marked).
+        kept: Why every other node of a consolidating pool stays.
+    """
+
+    proposed: tuple[Move, ...] = ()
+    started: tuple[Move, ...] = ()
+    kept: tuple[Kept, ...] = ()
+
+
+class Consolidator:
+    """Removes and replaces nodes when that saves money, through the Cluster port.
+
+    Args:
+        cluster: The cluster.
+        provisioner: The provisioner, for its pools (priced as it plans) and memo.
+        clock: Time.
+        disruption: Pool name -> its ``disruption`` block; other pools' nodes stay.
+        dry_run: Decide and log, change nothing.
+        validation_seconds: How long a move waits to be proposed again before it is made.
+    """
+
+    def __init__(
+        self,
+        cluster: Cluster,
+        provisioner: Provisioner,
+        clock: Clock,
+        disruption: Mapping[str, Disruption],
+        *,
+        dry_run: bool = False,
+        validation_seconds: float = VALIDATION_SECONDS,
+    ) -> None:
+        self.cluster = cluster
+        self.provisioner = provisioner
+        self.clock = clock
+        self.disruption = dict(disruption)
+        self.dry_run = dry_run
+        self.validation_seconds = validation_seconds
+        self._pods_seen: dict[str, tuple[frozenset[str], float]] = {}
+        self._proposed: dict[tuple[MoveKind, tuple[str, ...]], float] = {}
+
+    def reconfigure(self, disruption: Mapping[str, Disruption]) -> None:
+        """Use other pools' blocks from the next pass on (NodePools edited)."""
+        self.disruption = dict(disruption)
+
+    def run(self, snapshot: ClusterSnapshot | None = None) -> ConsolidationReport:
+        """One pass: decide, confirm what was proposed long enough ago, act on it."""
+        now = self.clock.now()
+        snapshot = snapshot if snapshot is not None else self.cluster.snapshot()
+        quiet = self._quiet_since(snapshot.nodes, now)
+        decision = consolidate(self._request(snapshot, now, quiet))
+        started, proposed = [], []
+        waiting: dict[tuple[MoveKind, tuple[str, ...]], float] = {}
+        for move in decision.moves:
+            key = (move.kind, move.nodes)
+            since = self._proposed.get(key, now)
+            if now - since >= self.validation_seconds:
+                self._act(move, snapshot.nodes, now)
+                started.append(move)
+            else:
+                waiting[key] = since
+                proposed.append(move)
+        self._proposed = waiting  # what was not proposed again is dropped
+        return ConsolidationReport(tuple(proposed), tuple(started), decision.kept)
+
+    def _request(
+        self, snapshot: ClusterSnapshot, now: float, quiet: Mapping[str, float]
+    ) -> ConsolidationInput:
+        nodes = snapshot.nodes
+        pools = self.provisioner.pools
+        return ConsolidationInput(
+            nodes,
+            pools.at(now, self.provisioner.observed),
+            {name: d.rules() for name, d in self.disruption.items()},
+            now,
+            created={n.name: n.created_at for n in nodes if n.created_at is not None},
+            quiet_since=quiet,
+            budget_blocked=refused_pods(snapshot.budgets, (p for n in nodes for p in n.pods)),
+            allowed=self._allowed(nodes, Reason.UNDERUTILIZED),
+            allowed_empty=self._allowed(nodes, Reason.EMPTY),
+            pending=len(snapshot.pending),
+            daemonsets=snapshot.daemonsets,
+            memo=pools.memo,
+        )
+
+    def _allowed(self, nodes: tuple[Node, ...], reason: Reason) -> dict[str, int]:
+        """Per pool, how many more nodes its budgets let go now for ``reason``."""
+        size: Counter[str] = Counter()
+        going: Counter[str] = Counter()
+        for n in nodes:
+            pool = n.labels.get(NODE_POOL)
+            if pool in self.disruption:
+                size[pool] += 1
+                state = in_progress(n)
+                going[pool] += state is not None and state.voluntary
+        return {
+            pool: max(0, d.allowed(size[pool], reason) - going[pool])
+            for pool, d in self.disruption.items()
+        }
+
+    def _quiet_since(self, nodes: tuple[Node, ...], now: float) -> dict[str, float]:
+        """When each node's pods last changed, as this loop has seen them."""
+        seen: dict[str, tuple[frozenset[str], float]] = {}
+        for n in nodes:
+            pods = frozenset(p.key for p in n.pods if not p.per_node)
+            before = self._pods_seen.get(n.name)
+            # First seen (new, or this loop just started): its quiet time starts now.
+            since = before[1] if before is not None and before[0] == pods else now
+            seen[n.name] = (pods, since)
+        self._pods_seen = seen
+        return {name: since for name, (_, since) in seen.items()}
+
+    def _act(self, move: Move, nodes: tuple[Node, ...], now: float) -> None:
+        """Mark the move's nodes for the drain, and say why in an Event and the log."""
+        by_name = {n.name: n for n in nodes}
+        saving = f"saves ${move.saving_per_hour:.3f}/h"
+        log.info("consolidation: %s (%s): %s", move.reason, saving, ", ".join(move.nodes))
+        if self.dry_run:
+            return
+        for name in move.nodes:
+            node = by_name.get(name)
+            if node is None:
+                continue
+            patch = mark(
+                node, move.kind.value, f"consolidation-{now:.0f}", None, now, voluntary=True
+            )
+            self.cluster.patch_node(name, patch)
+            self.cluster.emit(
+                ClusterEvent("Node", name, "Consolidating", f"{move.reason}; {saving}")
+            )

@@ -1,0 +1,82 @@
+"""The consolidation loop: a move is made only when a later pass proposes it again."""
+
+import dataclasses
+
+from provisioning.builders import FakeCluster, nodepool, pods, setup
+from scheduling.builders import node
+from spotwise.decisions.interruption.node_state import DISRUPTED_TAINT_KEY, in_progress
+from spotwise.disruption.consolidator import VALIDATION_SECONDS, Consolidator
+from spotwise.model.labels import NODE_POOL
+
+
+class MarkingCluster(FakeCluster):
+    """The provisioning tests' cluster, recording the patches and Events of the loop."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.patches: list[tuple[str, object]] = []
+        self.events: list[object] = []
+
+    def patch_node(self, name, patch) -> None:
+        self.patches.append((name, patch))
+
+    def emit(self, event) -> None:
+        self.events.append(event)
+
+
+def loop(dry_run: bool = False):
+    provisioner, _, _, clock = setup()
+    cluster = MarkingCluster()
+    pool = nodepool()
+    consolidator = Consolidator(
+        cluster, provisioner, clock, {"web": pool.spec.disruption}, dry_run=dry_run
+    )
+    return consolidator, cluster, clock
+
+
+def pooled(name: str, created: float, bound=()):
+    n = node(name, "m5.large", "us-east-1a", bound=tuple(bound), labels={NODE_POOL: "web"})
+    return dataclasses.replace(n, created_at=created)
+
+
+def test_an_empty_node_is_marked_when_a_later_pass_proposes_it_again():
+    consolidator, cluster, clock = loop()
+    cluster.nodes = [pooled("idle", clock.now() - 3600)]
+    first = consolidator.run()  # seen for the first time: quiet from now on
+    assert first.started == () and cluster.patches == []
+    clock.advance(60)  # quiet for 60 s, past consolidateAfter (30 s): proposed
+    proposed = consolidator.run()
+    assert [m.nodes for m in proposed.proposed] == [("idle",)]
+    assert cluster.patches == []
+    clock.advance(VALIDATION_SECONDS)
+    confirmed = consolidator.run()
+    assert [m.nodes for m in confirmed.started] == [("idle",)]
+    ((name, patch),) = cluster.patches
+    assert name == "idle" and patch.unschedulable is True
+    marked = dataclasses.replace(cluster.nodes[0], taints=patch.add_taints)
+    state = in_progress(marked)
+    assert state is not None and state.voluntary and state.deadline is None
+    assert patch.add_taints[0].key == DISRUPTED_TAINT_KEY
+    assert [e.reason for e in cluster.events] == ["Consolidating"]
+
+
+def test_a_proposal_the_next_pass_does_not_repeat_is_dropped():
+    consolidator, cluster, clock = loop()
+    cluster.nodes = [pooled("idle", clock.now() - 3600)]
+    consolidator.run()
+    clock.advance(60)
+    assert consolidator.run().proposed
+    # A pod lands on it before the move is confirmed: the answer changed, nothing happens.
+    cluster.nodes = [pooled("idle", clock.now() - 3600, bound=pods(1))]
+    clock.advance(VALIDATION_SECONDS)
+    assert consolidator.run().started == ()
+    assert cluster.patches == []
+
+
+def test_a_dry_run_decides_and_changes_nothing():
+    consolidator, cluster, clock = loop(dry_run=True)
+    cluster.nodes = [pooled("idle", clock.now() - 3600)]
+    for _ in range(3):
+        report = consolidator.run()
+        clock.advance(60)
+    assert report.started and cluster.patches == [] and cluster.events == []
