@@ -21,7 +21,7 @@ from kubernetes import client
 
 from aws.conftest import CLUSTER
 from aws.groups import HOOK, auto_scaling_group
-from kubeapi.helpers import node, pod, run_pod
+from kubeapi.helpers import controller, node, pod, run_pod
 from spotwise.model.provider_id import provider_id
 from spotwise.simulated.queue import spot_warning
 from spotwise.testing import moto_lifecycle
@@ -293,3 +293,51 @@ def test_interruptions_only_drains_managed_groups_nodes_and_releases_their_hooks
     )
     assert not controller.said("provisioning")  # no provisioning loop in this mode
     assert controller.stop() == 0
+
+
+def test_a_node_left_empty_by_a_scale_down_is_consolidated_away(
+    start_controller: Any,
+    core: client.CoreV1Api,
+    ec2: Any,
+    kubelets: Any,
+    binder: Any,
+    pools_file: Path,
+    tmp_path: Path,
+) -> None:
+    """A Deployment's pods run, the Deployment scales to zero, and the node goes.
+
+    The controller's consolidation loop proposes the empty node, confirms it 15 s later,
+    and marks it; the drain loop then terminates its instance and deletes the Node.
+    """
+    pools = yaml.safe_load(pools_file.read_text())
+    pools["spec"]["disruption"] = {"consolidateAfter": "1s", "minNodeAge": "0s"}
+    quick = tmp_path / "quick.yaml"
+    quick.write_text(yaml.safe_dump(pools))
+    for namespace in ("spotwise", "shop"):
+        core.create_namespace(client.V1Namespace(metadata=client.V1ObjectMeta(name=namespace)))
+    owner = controller("ReplicaSet", "web-7d4b9", str(uuid.uuid4()))
+    for i in range(2):
+        manifest = pod(f"web-{i}", labels={"app": "web"}, owner=owner)
+        manifest["spec"]["containers"][0]["resources"] = {"requests": {"cpu": "500m"}}
+        core.create_namespaced_pod("shop", manifest)
+    process: ControllerProcess = start_controller(
+        "--no-config", "--config", str(quick), "--consolidation-interval", "1"
+    )
+
+    def all_running() -> bool:
+        settle(kubelets, binder)
+        return running_pods(core) == ["web-0", "web-1"]
+
+    wait_for("the pods to run", all_running)
+    assert len(instances(ec2)) == 1
+    for i in range(2):  # the Deployment scales to zero
+        core.delete_namespaced_pod(f"web-{i}", "shop", grace_period_seconds=0)
+
+    def gone() -> bool:
+        kubelets.sync()
+        return not instances(ec2) and not core.list_node().items
+
+    wait_for("the empty node to be consolidated away", gone, timeout=90)
+    messages = [e.get("message", "") for e in process.logs()]
+    assert any(m.startswith("consolidation: 1 empty node") for m in messages), messages[-20:]
+    assert process.stop() == 0

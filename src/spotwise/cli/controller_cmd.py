@@ -152,6 +152,12 @@ def controller(
     retry_seconds: Annotated[
         float, typer.Option(metavar="SECONDS", help="How often to renew or try the Lease.")
     ] = 2.0,
+    consolidation_interval: Annotated[
+        float,
+        typer.Option(
+            metavar="SECONDS", min=0.0, help="How often consolidation decides (0 turns it off)."
+        ),
+    ] = 15.0,
     kube_api_qps: Annotated[
         float, typer.Option(metavar="QPS", help="Kubernetes API requests per second.")
     ] = 50.0,
@@ -194,6 +200,7 @@ def controller(
         retry_seconds=retry_seconds,
         interruptions_only=interruptions_only,
         managed_tags=tuple(managed_tag) if managed_tag else MANAGED_TAGS,
+        consolidation_interval_seconds=consolidation_interval,
     )
     join = {"endpoint": cluster_endpoint, "ca": cluster_ca, "cidr": service_cidr}
     held: tuple[tuple[ReservedInstance, ...], tuple[SavingsPlan, ...]] = ((), ())

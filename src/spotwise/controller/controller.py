@@ -26,6 +26,7 @@ from spotwise.controller.provisioning_loop import ProvisioningLoop
 from spotwise.controller.settings import ControllerSettings
 from spotwise.decisions.cost.attribution import ReservedInstance, SavingsPlan
 from spotwise.decisions.interruption.response import RebalancePolicy
+from spotwise.disruption.consolidator import Consolidator, disruption_of
 from spotwise.interruption.drainer import Drainer
 from spotwise.interruption.handler import Handler, pool_policies
 from spotwise.interruption.metrics import InterruptionMetrics
@@ -203,6 +204,13 @@ class Controller:
             autoscaling=autoscaling,
             workers=settings.drain_workers,
         )
+        self.consolidator = Consolidator(
+            cluster,
+            self.provisioner,
+            clock,
+            disruption_of(self.nodepools),
+            dry_run=settings.dry_run,
+        )
         self.stop = threading.Event()
         self.synced = False
         self._acting = leadership is None
@@ -221,6 +229,17 @@ class Controller:
                             "garbage-collection",
                             settings.garbage_interval_seconds,
                             self.garbage.run,
+                        ),
+                        *(
+                            [
+                                Loop(
+                                    "consolidation",
+                                    settings.consolidation_interval_seconds,
+                                    self.consolidator.run,
+                                )
+                            ]
+                            if settings.consolidation_interval_seconds > 0
+                            else []
                         ),
                     ]
                 ),
@@ -261,6 +280,7 @@ class Controller:
             self.nodepools = found.nodepools
             unavailable = self.provisioner.launcher.unavailable
             self.provisioner.reconfigure(*pool_config(self.nodepools, self.catalog, unavailable))
+            self.consolidator.reconfigure(disruption_of(self.nodepools))
             log.info(
                 "node pools: %s",
                 ", ".join(p.name for p in self.nodepools) or "none",

@@ -36,6 +36,8 @@ class ControllerSettings:
         provisioning_interval_seconds: How often the provisioning loop reads the cluster.
         garbage_interval_seconds: How often garbage collection runs.
         drain_interval_seconds: How often the drain loop looks at interrupted nodes.
+        consolidation_interval_seconds: How often the consolidation loop decides (a move
+            is made when a pass at least 15 s later proposes it again); 0: it does not run.
         registration_timeout_seconds: How long an instance has to register its Node.
         sync_timeout_seconds: How long to wait for the caches to fill at start.
         interruptions_only: Handle interruptions only (no provisioning, no garbage
@@ -62,6 +64,7 @@ class ControllerSettings:
     provisioning_interval_seconds: float = 0.5
     garbage_interval_seconds: float = 60.0
     drain_interval_seconds: float = 1.0
+    consolidation_interval_seconds: float = 15.0
     registration_timeout_seconds: float = REGISTRATION_TIMEOUT_SECONDS
     sync_timeout_seconds: float = 120.0
     interruptions_only: bool = False

@@ -22,10 +22,11 @@ from __future__ import annotations
 
 import logging
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 from spotwise.config.disruption import Disruption, Reason
+from spotwise.config.nodepool import NodePool
 from spotwise.decisions.disruption.budgets import refused_pods
 from spotwise.decisions.disruption.consolidation import (
     ConsolidationInput,
@@ -59,6 +60,11 @@ class ConsolidationReport:
     proposed: tuple[Move, ...] = ()
     started: tuple[Move, ...] = ()
     kept: tuple[Kept, ...] = ()
+
+
+def disruption_of(nodepools: Iterable[NodePool]) -> dict[str, Disruption]:
+    """Each pool's ``disruption`` block, by pool name."""
+    return {p.name: p.spec.disruption for p in nodepools}
 
 
 class Consolidator:

@@ -29,7 +29,7 @@ from spotwise.decisions.disruption.consolidation import MoveKind
 from spotwise.decisions.interruption.node_state import DISRUPTED_TAINT_KEY
 from spotwise.decisions.scheduling.bins import minus
 from spotwise.decisions.scheduling.overhead import allocatable
-from spotwise.disruption.consolidator import Consolidator
+from spotwise.disruption.consolidator import Consolidator, disruption_of
 from spotwise.interruption.drainer import Drainer
 from spotwise.interruption.handler import Handler, pool_policies
 from spotwise.model.instance_type import CapacityType
@@ -156,7 +156,7 @@ class Simulation:
             self.port,
             self.provisioner,
             self.clock,
-            {p.name: p.spec.disruption for p in strategy.nodepools},
+            disruption_of(strategy.nodepools),
         )
         self._next_consolidation = -math.inf
 
