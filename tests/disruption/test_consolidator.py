@@ -2,10 +2,13 @@
 
 import dataclasses
 
+from prometheus_client import CollectorRegistry
+
 from provisioning.builders import FakeCluster, nodepool, pods, setup
 from scheduling.builders import node
 from spotwise.decisions.interruption.node_state import DISRUPTED_TAINT_KEY, in_progress
 from spotwise.disruption.consolidator import VALIDATION_SECONDS, Consolidator
+from spotwise.disruption.metrics import ConsolidationMetrics
 from spotwise.model.labels import NODE_POOL
 
 
@@ -24,12 +27,18 @@ class MarkingCluster(FakeCluster):
         self.events.append(event)
 
 
-def loop(dry_run: bool = False):
+def loop(dry_run: bool = False, registry: CollectorRegistry | None = None):
     provisioner, _, _, clock = setup()
     cluster = MarkingCluster()
     pool = nodepool()
+    metrics = ConsolidationMetrics(registry) if registry is not None else None
     consolidator = Consolidator(
-        cluster, provisioner, clock, {"web": pool.spec.disruption}, dry_run=dry_run
+        cluster,
+        provisioner,
+        clock,
+        {"web": pool.spec.disruption},
+        dry_run=dry_run,
+        metrics=metrics,
     )
     return consolidator, cluster, clock
 
@@ -40,7 +49,8 @@ def pooled(name: str, created: float, bound=()):
 
 
 def test_an_empty_node_is_marked_when_a_later_pass_proposes_it_again():
-    consolidator, cluster, clock = loop()
+    registry = CollectorRegistry()
+    consolidator, cluster, clock = loop(registry=registry)
     cluster.nodes = [pooled("idle", clock.now() - 3600)]
     first = consolidator.run()  # seen for the first time: quiet from now on
     assert first.started == () and cluster.patches == []
@@ -58,10 +68,18 @@ def test_an_empty_node_is_marked_when_a_later_pass_proposes_it_again():
     assert state is not None and state.voluntary and state.deadline is None
     assert patch.add_taints[0].key == DISRUPTED_TAINT_KEY
     assert [e.reason for e in cluster.events] == ["Consolidating"]
+    labels = {"kind": "empty"}
+    assert registry.get_sample_value("spotwise_consolidation_moves_total", labels) == 1
+    assert registry.get_sample_value("spotwise_consolidation_nodes_total", labels) == 1
+    saved = registry.get_sample_value(
+        "spotwise_consolidation_savings_dollars_per_hour_total", labels
+    )
+    assert saved == confirmed.started[0].saving_per_hour > 0
 
 
 def test_a_proposal_the_next_pass_does_not_repeat_is_dropped():
-    consolidator, cluster, clock = loop()
+    registry = CollectorRegistry()
+    consolidator, cluster, clock = loop(registry=registry)
     cluster.nodes = [pooled("idle", clock.now() - 3600)]
     consolidator.run()
     clock.advance(60)
@@ -71,6 +89,9 @@ def test_a_proposal_the_next_pass_does_not_repeat_is_dropped():
     clock.advance(VALIDATION_SECONDS)
     assert consolidator.run().started == ()
     assert cluster.patches == []
+    kept = "spotwise_consolidation_kept_nodes"
+    assert registry.get_sample_value(kept, {"reason": "pods-changed-lately"}) == 1
+    assert registry.get_sample_value(kept, {"reason": "blocked"}) == 0
 
 
 def test_a_dry_run_decides_and_changes_nothing():

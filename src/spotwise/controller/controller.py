@@ -27,6 +27,7 @@ from spotwise.controller.settings import ControllerSettings
 from spotwise.decisions.cost.attribution import ReservedInstance, SavingsPlan
 from spotwise.decisions.interruption.response import RebalancePolicy
 from spotwise.disruption.consolidator import Consolidator, disruption_of
+from spotwise.disruption.metrics import ConsolidationMetrics
 from spotwise.interruption.drainer import Drainer
 from spotwise.interruption.handler import Handler, pool_policies
 from spotwise.interruption.metrics import InterruptionMetrics
@@ -210,6 +211,7 @@ class Controller:
             clock,
             disruption_of(self.nodepools),
             dry_run=settings.dry_run,
+            metrics=ConsolidationMetrics(self.registry),
         )
         self.stop = threading.Event()
         self.synced = False

@@ -31,11 +31,13 @@ from spotwise.decisions.disruption.budgets import refused_pods
 from spotwise.decisions.disruption.consolidation import (
     ConsolidationInput,
     Kept,
+    KeptWhy,
     Move,
     MoveKind,
     consolidate,
 )
 from spotwise.decisions.interruption.node_state import in_progress, mark
+from spotwise.disruption.metrics import ConsolidationMetrics
 from spotwise.model.labels import NODE_POOL
 from spotwise.model.node import Node
 from spotwise.ports.clock import Clock
@@ -77,6 +79,7 @@ class Consolidator:
         disruption: Pool name -> its ``disruption`` block; other pools' nodes stay.
         dry_run: Decide and log, change nothing.
         validation_seconds: How long a move waits to be proposed again before it is made.
+        metrics: Where moves and kept nodes are counted; None counts nothing.
     """
 
     def __init__(
@@ -88,6 +91,7 @@ class Consolidator:
         *,
         dry_run: bool = False,
         validation_seconds: float = VALIDATION_SECONDS,
+        metrics: ConsolidationMetrics | None = None,
     ) -> None:
         self.cluster = cluster
         self.provisioner = provisioner
@@ -95,6 +99,7 @@ class Consolidator:
         self.disruption = dict(disruption)
         self.dry_run = dry_run
         self.validation_seconds = validation_seconds
+        self.metrics = metrics
         self._pods_seen: dict[str, tuple[frozenset[str], float]] = {}
         self._proposed: dict[tuple[MoveKind, tuple[str, ...]], float] = {}
 
@@ -120,7 +125,20 @@ class Consolidator:
                 waiting[key] = since
                 proposed.append(move)
         self._proposed = waiting  # what was not proposed again is dropped
+        if self.metrics is not None:
+            self._count(started, decision.kept)
         return ConsolidationReport(tuple(proposed), tuple(started), decision.kept)
+
+    def _count(self, started: list[Move], kept: tuple[Kept, ...]) -> None:
+        assert self.metrics is not None
+        for move in started:
+            kind = move.kind.value
+            self.metrics.moves.labels(kind).inc()
+            self.metrics.nodes.labels(kind).inc(len(move.nodes))
+            self.metrics.savings.labels(kind).inc(max(move.saving_per_hour, 0.0))
+        reasons = Counter(k.why.value for k in kept)
+        for why in KeptWhy:
+            self.metrics.kept.labels(why.value).set(reasons.get(why.value, 0))
 
     def _request(
         self, snapshot: ClusterSnapshot, now: float, quiet: Mapping[str, float]
