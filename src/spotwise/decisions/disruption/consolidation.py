@@ -275,6 +275,9 @@ class _Consolidator:
             moves.append(move)
             for name in move.nodes:
                 self.kept.pop(name, None)
+            for c in busy:
+                if c.node.name not in move.nodes and c.node.name not in self.kept:
+                    self._keep(c, KeptWhy.NOT_TRIED, "another move was made this pass")
         if self.request.explain:
             self._price_blocked(blocked)
         return Consolidation(tuple(moves), tuple(self.kept[k] for k in sorted(self.kept)))
