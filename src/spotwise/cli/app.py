@@ -17,6 +17,7 @@ from spotwise.cli import (
     config_cmd,
     controller_cmd,
     cost_cmd,
+    disruption_cmd,
     events_cmd,
     plan_cmd,
     select_cmd,
@@ -42,6 +43,7 @@ app.add_typer(catalog_cmd.app, name="catalog")
 app.add_typer(config_cmd.app, name="config")
 app.add_typer(events_cmd.app, name="events")
 app.add_typer(cost_cmd.app, name="cost")
+app.add_typer(disruption_cmd.app, name="disruption")
 
 
 @app.callback()

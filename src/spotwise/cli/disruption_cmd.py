@@ -1,0 +1,173 @@
+"""``spotwise disruption explain``: what consolidation would do now, and why the rest stays."""
+
+from __future__ import annotations
+
+import enum
+import json
+import time
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+from rich.table import Table
+
+from spotwise.cli.console import stdout
+from spotwise.errors import UserError
+
+if TYPE_CHECKING:
+    from spotwise.decisions.disruption.consolidation import Consolidation
+    from spotwise.ports.cluster import ClusterSnapshot
+
+app = typer.Typer(no_args_is_help=True, help="What voluntary disruption would do, and why.")
+
+EXPLAIN_HELP = """\
+What consolidation would do to the cluster now, and why every other node of a
+consolidating pool stays: the rule that keeps it (a do-not-disrupt pod, a budget,
+its age, a move that saves too little...) and, for a blocked node, the dollars per
+hour its move would save were it not blocked.
+
+The nodes and pods come from a live cluster (--kubeconfig) or from files (-f with
+--nodes); the pools from --pool (default: one pool of every type). Only nodes
+labelled spotwise.io/node-pool with one of the pools are looked at.
+"""
+
+
+class ExplainFormat(enum.StrEnum):
+    """How ``explain`` prints."""
+
+    TABLE = "table"
+    JSON = "json"
+
+
+@app.command("explain", help=EXPLAIN_HELP)
+def explain_cmd(
+    files: Annotated[
+        list[Path] | None,
+        typer.Option("--file", "-f", metavar="FILE", help="Pods: a manifest file or folder."),
+    ] = None,
+    nodes: Annotated[
+        Path | None,
+        typer.Option(metavar="FILE", help="The nodes, with -f (kubectl get nodes -o yaml)."),
+    ] = None,
+    kubeconfig: Annotated[
+        Path | None, typer.Option(metavar="FILE", help="Read this cluster's nodes and pods.")
+    ] = None,
+    context: Annotated[
+        str | None, typer.Option(metavar="NAME", help="The kubeconfig context (default: current).")
+    ] = None,
+    pool: Annotated[
+        Path | None,
+        typer.Option(metavar="FILE", help="NodePool documents (default: one of every type)."),
+    ] = None,
+    output: Annotated[
+        ExplainFormat, typer.Option("--output", "-o", case_sensitive=False, help="Format.")
+    ] = ExplainFormat.TABLE,
+    region: Annotated[
+        str | None, typer.Option(metavar="REGION", help="AWS region (default: the catalog's).")
+    ] = None,
+    catalog_file: Annotated[
+        Path | None, typer.Option("--catalog", metavar="FILE", help="A catalog snapshot.")
+    ] = None,
+) -> None:
+    """Run `spotwise disruption explain` (see EXPLAIN_HELP)."""
+    from spotwise.catalog.bundled import load_catalog
+    from spotwise.config.nodepool import load_nodepools
+    from spotwise.decisions.disruption.budgets import refused_pods
+    from spotwise.decisions.disruption.consolidation import ConsolidationInput, consolidate
+    from spotwise.disruption.consolidator import disruption_of
+    from spotwise.provisioning.pools import build_pools, default_nodepool
+
+    snapshot = _snapshot(files, nodes, kubeconfig, context)
+    nodepools = load_nodepools(pool) if pool else [default_nodepool()]
+    catalog = load_catalog(region, catalog_file)
+    now = time.time()
+    decision = consolidate(
+        ConsolidationInput(
+            snapshot.nodes,
+            build_pools(nodepools, catalog),
+            {name: d.rules() for name, d in disruption_of(nodepools).items()},
+            now,
+            created={n.name: n.created_at for n in snapshot.nodes if n.created_at is not None},
+            budget_blocked=refused_pods(
+                snapshot.budgets, (p for n in snapshot.nodes for p in n.pods)
+            ),
+            pending=len(snapshot.pending),
+            daemonsets=snapshot.daemonsets,
+            explain=True,
+        )
+    )
+    if output is ExplainFormat.JSON:
+        print(json.dumps(_document(decision), indent=2))
+    else:
+        stdout().print(_table(decision))
+
+
+def _snapshot(
+    files: list[Path] | None, nodes: Path | None, kubeconfig: Path | None, context: str | None
+) -> ClusterSnapshot:
+    """The nodes, pods and budgets, from files or from a live cluster.
+
+    Raises:
+        UserError: If both or neither source is given, or the source cannot be read.
+    """
+    from spotwise.ports.cluster import ClusterSnapshot
+
+    if kubeconfig is not None:
+        if files or nodes is not None:
+            raise UserError("--kubeconfig", "cannot be used with -f or --nodes", "pick one source")
+        from spotwise.cli.plan_live import read_cluster
+
+        return read_cluster(kubeconfig, context, 30.0)
+    if nodes is None:
+        raise UserError("explain", "no nodes", "pass --nodes FILE (with -f) or --kubeconfig FILE")
+    from spotwise.kubernetes.manifests import load_workload
+
+    workload = load_workload(files or [], nodes)
+    return ClusterSnapshot(workload.nodes, workload.pods, workload.pdbs, workload.daemonsets)
+
+
+def _document(decision: Consolidation) -> dict[str, object]:
+    return {
+        "moves": [
+            {
+                "kind": m.kind.value,
+                "nodes": list(m.nodes),
+                "replacements": [n.expected_instance_type for n in m.replacements],
+                "saving_per_hour": round(m.saving_per_hour, 6),
+                "reason": m.reason,
+            }
+            for m in decision.moves
+        ],
+        "kept": [
+            {
+                "node": k.node,
+                "why": k.why.value,
+                "detail": k.detail,
+                "blockers": [
+                    {"rule": b.blocker.value, "subject": b.subject, "detail": b.detail}
+                    for b in k.blockers
+                ],
+                "cost_per_hour": round(k.cost_per_hour, 6),
+            }
+            for k in decision.kept
+        ],
+    }
+
+
+def _table(decision: Consolidation) -> Table:
+    table = Table(
+        title="consolidation now",
+        caption="$/h: what a move saves (all its nodes); for a node that stays, what its move"
+        " would save were it not kept",
+    )
+    for column in ("node", "decision", "why", "$/h"):
+        table.add_column(column, justify="right" if column == "$/h" else "left")
+    for move in decision.moves:
+        for name in move.nodes:
+            table.add_row(
+                name, f"goes ({move.kind.value})", move.reason, f"{move.saving_per_hour:.4f}"
+            )
+    for kept in decision.kept:
+        cost = f"{kept.cost_per_hour:.4f}" if kept.cost_per_hour else "-"
+        table.add_row(kept.node, f"stays ({kept.why.value})", kept.detail, cost)
+    return table
