@@ -12,6 +12,13 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 from rich.table import Table
 
+from spotwise.cli.cluster_input import (
+    ContextOption,
+    FilesOption,
+    KubeconfigOption,
+    NodesOption,
+    read_snapshot,
+)
 from spotwise.cli.console import stdout
 from spotwise.decisions.cost.showback import GroupBy
 from spotwise.errors import UserError
@@ -25,7 +32,6 @@ if TYPE_CHECKING:
         Utilization,
     )
     from spotwise.decisions.cost.ledger import Bill, Charge, Total
-    from spotwise.model.node import Node
 
 app = typer.Typer(
     help="Cost: commitments and what instances add to the bill.", no_args_is_help=True
@@ -390,20 +396,10 @@ Reads a live cluster (--kubeconfig) or files (-f pods, --nodes); see docs/cost.m
 
 @app.command("showback", help=SHOWBACK_HELP)
 def showback_cmd(
-    files: Annotated[
-        list[Path] | None,
-        typer.Option("--file", "-f", metavar="FILE", help="Pods: a manifest file or folder."),
-    ] = None,
-    nodes: Annotated[
-        Path | None,
-        typer.Option(metavar="FILE", help="The nodes, with -f (kubectl get nodes -o yaml)."),
-    ] = None,
-    kubeconfig: Annotated[
-        Path | None, typer.Option(metavar="FILE", help="Read this cluster's nodes and pods.")
-    ] = None,
-    context: Annotated[
-        str | None, typer.Option(metavar="NAME", help="The kubeconfig context (default: current).")
-    ] = None,
+    files: FilesOption = None,
+    nodes: NodesOption = None,
+    kubeconfig: KubeconfigOption = None,
+    context: ContextOption = None,
     by: Annotated[GroupBy, typer.Option(case_sensitive=False, help="Group lines by.")] = (
         GroupBy.NAMESPACE
     ),
@@ -417,7 +413,7 @@ def showback_cmd(
     from spotwise.catalog.node_price import node_price
     from spotwise.decisions.cost.showback import PricedNode, showback
 
-    cluster_nodes = _cluster_nodes(files, nodes, kubeconfig, context)
+    cluster_nodes = read_snapshot("showback", files, nodes, kubeconfig, context).nodes
     catalog = load_catalog(region, catalog_file)
     priced, unpriced = [], []
     for node in cluster_nodes:
@@ -473,24 +469,3 @@ def showback_cmd(
     console = stdout()
     console.print(f"{len(priced)} nodes, ${total:,.4f} per hour")
     console.print(table)
-
-
-def _cluster_nodes(
-    files: list[Path] | None, nodes: Path | None, kubeconfig: Path | None, context: str | None
-) -> tuple[Node, ...]:
-    """The nodes with their pods, from files or from a live cluster.
-
-    Raises:
-        UserError: If both or neither source is given, or the source cannot be read.
-    """
-    if kubeconfig is not None:
-        if files or nodes is not None:
-            raise UserError("--kubeconfig", "cannot be used with -f or --nodes", "pick one source")
-        from spotwise.cli.plan_live import read_cluster
-
-        return read_cluster(kubeconfig, context, 30.0).nodes
-    if nodes is None:
-        raise UserError("showback", "no nodes", "pass --nodes FILE (with -f) or --kubeconfig FILE")
-    from spotwise.kubernetes.manifests import load_workload
-
-    return load_workload(files or [], nodes).nodes

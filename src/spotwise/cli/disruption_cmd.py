@@ -11,12 +11,17 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 from rich.table import Table
 
+from spotwise.cli.cluster_input import (
+    ContextOption,
+    FilesOption,
+    KubeconfigOption,
+    NodesOption,
+    read_snapshot,
+)
 from spotwise.cli.console import stdout
-from spotwise.errors import UserError
 
 if TYPE_CHECKING:
     from spotwise.decisions.disruption.consolidation import Consolidation
-    from spotwise.ports.cluster import ClusterSnapshot
 
 app = typer.Typer(no_args_is_help=True, help="What voluntary disruption would do, and why.")
 
@@ -41,20 +46,10 @@ class ExplainFormat(enum.StrEnum):
 
 @app.command("explain", help=EXPLAIN_HELP)
 def explain_cmd(
-    files: Annotated[
-        list[Path] | None,
-        typer.Option("--file", "-f", metavar="FILE", help="Pods: a manifest file or folder."),
-    ] = None,
-    nodes: Annotated[
-        Path | None,
-        typer.Option(metavar="FILE", help="The nodes, with -f (kubectl get nodes -o yaml)."),
-    ] = None,
-    kubeconfig: Annotated[
-        Path | None, typer.Option(metavar="FILE", help="Read this cluster's nodes and pods.")
-    ] = None,
-    context: Annotated[
-        str | None, typer.Option(metavar="NAME", help="The kubeconfig context (default: current).")
-    ] = None,
+    files: FilesOption = None,
+    nodes: NodesOption = None,
+    kubeconfig: KubeconfigOption = None,
+    context: ContextOption = None,
     pool: Annotated[
         Path | None,
         typer.Option(metavar="FILE", help="NodePool documents (default: one of every type)."),
@@ -77,7 +72,7 @@ def explain_cmd(
     from spotwise.disruption.consolidator import disruption_of
     from spotwise.provisioning.pools import build_pools, default_nodepool
 
-    snapshot = _snapshot(files, nodes, kubeconfig, context)
+    snapshot = read_snapshot("explain", files, nodes, kubeconfig, context)
     nodepools = load_nodepools(pool) if pool else [default_nodepool()]
     catalog = load_catalog(region, catalog_file)
     now = time.time()
@@ -100,30 +95,6 @@ def explain_cmd(
         print(json.dumps(_document(decision), indent=2))
     else:
         stdout().print(_table(decision))
-
-
-def _snapshot(
-    files: list[Path] | None, nodes: Path | None, kubeconfig: Path | None, context: str | None
-) -> ClusterSnapshot:
-    """The nodes, pods and budgets, from files or from a live cluster.
-
-    Raises:
-        UserError: If both or neither source is given, or the source cannot be read.
-    """
-    from spotwise.ports.cluster import ClusterSnapshot
-
-    if kubeconfig is not None:
-        if files or nodes is not None:
-            raise UserError("--kubeconfig", "cannot be used with -f or --nodes", "pick one source")
-        from spotwise.cli.plan_live import read_cluster
-
-        return read_cluster(kubeconfig, context, 30.0)
-    if nodes is None:
-        raise UserError("explain", "no nodes", "pass --nodes FILE (with -f) or --kubeconfig FILE")
-    from spotwise.kubernetes.manifests import load_workload
-
-    workload = load_workload(files or [], nodes)
-    return ClusterSnapshot(workload.nodes, workload.pods, workload.pdbs, workload.daemonsets)
 
 
 def _document(decision: Consolidation) -> dict[str, object]:
