@@ -216,3 +216,28 @@ def test_explain_prices_what_a_blocked_node_would_save():
     assert k.why is KeptWhy.BLOCKED
     assert "do-not-disrupt" in k.detail
     assert plain.kept[0].cost_per_hour == 0.0 < k.cost_per_hour
+
+
+def test_a_budget_for_every_reason_is_spent_once_by_empty_and_underutilized_nodes():
+    # One node may go: the empty one takes the budget, the light one waits.
+    light = pooled("light", bound=pods(1, prefix="web"))
+    full = pooled("full", bound=pods(2, prefix="db", do_not_disrupt="true"))
+    one = {"default": 1}
+    decision = decide([pooled("e"), light, full], allowed=one, allowed_empty=one)
+    assert [m.nodes for m in decision.moves] == [("e",)]
+    assert kept(decision)["light"] is KeptWhy.BUDGET
+
+
+def test_no_move_while_a_drain_is_under_way():
+    draining = dataclasses.replace(
+        pooled("draining", bound=pods(1, prefix="old")),
+        taints=(Taint(DISRUPTED_TAINT_KEY, "delete", TaintEffect.NO_SCHEDULE),),
+        unschedulable=True,
+    )
+    decision = decide([draining, pooled("e"), pooled("light", bound=pods(1, prefix="web"))])
+    assert decision.moves == ()
+    assert kept(decision) == {
+        "draining": KeptWhy.DISRUPTING,
+        "e": KeptWhy.PENDING_PODS,
+        "light": KeptWhy.PENDING_PODS,
+    }

@@ -82,3 +82,16 @@ def test_undo_takes_off_everything_spotwise_put_on() -> None:
     clean = apply(marked, unmark(marked))
     assert not clean.unschedulable and EXCLUDE_LB_LABEL not in clean.labels
     assert clean.annotations == {} and clean.taints == ()
+
+
+def test_a_canceled_interruption_leaves_a_consolidation_under_way():
+    from spotwise.decisions.interruption.node_state import DISRUPTED_TAINT_KEY
+
+    plain = node()
+    consolidated = apply(plain, mark(plain, "delete", "c-1", None, DEADLINE, voluntary=True))
+    both = apply(consolidated, mark(consolidated, "scheduled-maintenance", "m-1", DEADLINE))
+    left = apply(both, unmark(both))  # the maintenance is canceled
+    assert [t.key for t in left.taints] == [DISRUPTED_TAINT_KEY]
+    assert left.unschedulable  # the cordon stays: the node still goes
+    state = in_progress(left)
+    assert state is not None and state.voluntary and state.deadline is None

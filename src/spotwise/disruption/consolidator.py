@@ -168,8 +168,8 @@ class Consolidator:
             pool = n.labels.get(NODE_POOL)
             if pool in self.disruption:
                 size[pool] += 1
-                state = in_progress(n)
-                going[pool] += state is not None and state.voluntary
+                # Any node on its way out counts, interrupted ones too.
+                going[pool] += in_progress(n) is not None
         return {
             pool: max(0, d.allowed(size[pool], reason) - going[pool])
             for pool, d in self.disruption.items()

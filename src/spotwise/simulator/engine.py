@@ -26,7 +26,7 @@ from prometheus_client import CollectorRegistry
 
 from spotwise.catalog.catalog import Catalog
 from spotwise.decisions.disruption.consolidation import MoveKind
-from spotwise.decisions.interruption.node_state import DISRUPTED_TAINT_KEY
+from spotwise.decisions.interruption.node_state import DISRUPTED_TAINT_KEY, TAINT_KEY
 from spotwise.decisions.scheduling.bins import minus
 from spotwise.decisions.scheduling.overhead import allocatable
 from spotwise.disruption.consolidator import Consolidator, disruption_of
@@ -344,6 +344,7 @@ class Simulation:
         chosen = {
             n.name: (t.value, n.instance_type)
             for n in self.cluster.nodes.values()
+            if not any(t.key == TAINT_KEY for t in n.taints)  # an interruption took over
             for t in n.taints
             if t.key == DISRUPTED_TAINT_KEY
         }

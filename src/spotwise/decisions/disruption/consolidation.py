@@ -241,18 +241,31 @@ class _Consolidator:
     def __init__(self, request: ConsolidationInput) -> None:
         self.request = request
         self.kept: dict[str, Kept] = {}
-        self.left = dict(request.allowed)
-        self.left_empty = dict(request.allowed_empty)
+        # Nodes this call takes per pool, against each reason's allowance: a budget that
+        # names no reason is one allowance for empty and underutilized nodes alike.
+        self.spent: dict[str, int] = {}
         self.pools = {p.name: p for p in request.pools}
         self.going: set[str] = set()  # nodes a move already takes away
         self._shapes: dict[str, dict[str, NodeShape]] = {}
         self._free: tuple[int, int] | None = None
+        # A node being drained (interrupted or consolidated) has pods looking for room.
+        self._draining = any(
+            t.key in (TAINT_KEY, DISRUPTED_TAINT_KEY)
+            for n in request.nodes
+            if any(not (p.per_node or p.terminating) for p in n.pods)
+            for t in n.taints
+        )
         self._rates: tuple[float, float] | None = None
 
     def run(self) -> Consolidation:
         candidates, blocked = self._candidates()
         moves: list[Move] = []
         empty = [c for c in candidates if not c.movable]
+        if self._draining:
+            # The drain's pods may be planned onto an empty node: keep it for them.
+            for c in empty:
+                self._keep(c, KeptWhy.PENDING_PODS, "a drain is under way: its pods come first")
+            empty = []
         taken = self._within_budgets(empty)
         if taken:
             saving = sum(c.cost for c in taken)
@@ -264,6 +277,10 @@ class _Consolidator:
             if c.rules.policy is Policy.WHEN_EMPTY:
                 self._keep(c, KeptWhy.WHEN_EMPTY, "its pool consolidates empty nodes only")
         busy = [c for c in busy if c.rules.policy is Policy.WHEN_EMPTY_OR_UNDERUTILIZED]
+        if busy and self._draining:
+            for c in busy:
+                self._keep(c, KeptWhy.PENDING_PODS, "a drain is under way: its pods come first")
+            busy = []
         if busy and self.request.pending:
             for c in busy:
                 self._keep(c, KeptWhy.PENDING_PODS, "pods are pending: provisioning comes first")
@@ -362,13 +379,17 @@ class _Consolidator:
         """As many empty ``candidates`` as their pools' budgets allow, in order; spends them."""
         taken = []
         for c in candidates:
-            if self.left_empty.get(c.pool, 1) <= 0:
+            if not self._may_take(c.pool, self.request.allowed_empty):
                 self._keep(c, KeptWhy.BUDGET, "its pool's disruption budget is spent")
                 continue
-            if c.pool in self.left_empty:
-                self.left_empty[c.pool] -= 1
+            self.spent[c.pool] = self.spent.get(c.pool, 0) + 1
             taken.append(c)
         return taken
+
+    def _may_take(self, pool: str, allowed: Mapping[str, int], more: int = 0) -> bool:
+        """Whether ``pool``'s budget for one reason lets one more node go (beyond ``more``)."""
+        limit = allowed.get(pool)
+        return limit is None or self.spent.get(pool, 0) + more < limit
 
     # -- moves ---------------------------------------------------------------------------
 
@@ -393,7 +414,7 @@ class _Consolidator:
         """The first candidate that can go alone, deleted or replaced, if it pays."""
         tries = 0
         for c in candidates:
-            if self.left.get(c.pool, 1) <= 0:
+            if not self._may_take(c.pool, self.request.allowed):
                 self._keep(c, KeptWhy.BUDGET, "its pool's disruption budget is spent")
                 continue
             if tries == SINGLE_NODE_TRIES:
@@ -413,20 +434,19 @@ class _Consolidator:
     def _best_case(self, c: _Candidate) -> str | None:
         """Why ``c`` cannot pay whatever the packer finds, or None when it might.
 
-        Its pods might fit in the other nodes' free room (a deletion), or new nodes might
-        cost less: at best, its CPU at the pools' cheapest price per CPU and its memory
-        at the cheapest per GiB. When neither can save what its pool asks, no packing
-        run is spent on it.
+        At best, its pods fill the other nodes' free room and what is left of them goes
+        to new capacity at the pools' cheapest price per CPU and per GiB. When even that
+        cannot save what its pool asks, no packing run is spent on it.
         """
         need = _demand(c.movable)
         free = self._free_elsewhere()
-        if (
-            need[0] <= free[0] - c.node.free.cpu_milli
-            and need[1] <= free[1] - c.node.free.memory_bytes
-        ):
-            return None
+        own = _room(c.node) if c.node.name not in self.going else (0, 0)
+        cpu = max(0, need[0] - (free[0] - own[0]))  # what no other node's room can take
+        memory = max(0, need[1] - (free[1] - own[1]))
+        if not (cpu or memory):
+            return None  # its pods might all fit elsewhere: a deletion
         per_cpu, per_byte = self._cheapest_rates()
-        floor = max(need[0] * per_cpu, need[1] * per_byte)
+        floor = max(cpu * per_cpu, memory * per_byte)
         wanted = max(c.rules.min_savings_per_hour, c.rules.min_savings_percent / 100 * c.price)
         if c.cost - floor >= wanted:
             return None
@@ -440,10 +460,9 @@ class _Consolidator:
         if self._free is None:
             cpu = memory = 0
             for n in self.request.nodes:
-                if n.unschedulable or n.name in self.going:
-                    continue
-                cpu += max(n.free.cpu_milli, 0)
-                memory += max(n.free.memory_bytes, 0)
+                if n.name not in self.going:
+                    room = _room(n)
+                    cpu, memory = cpu + room[0], memory + room[1]
             self._free = (cpu, memory)
         return self._free
 
@@ -467,13 +486,12 @@ class _Consolidator:
 
     def _budgeted(self, candidates: list[_Candidate]) -> list[_Candidate]:
         """A prefix-preserving selection of candidates that fits every pool's budget."""
-        left = dict(self.left)
+        taking: dict[str, int] = {}
         out = []
         for c in candidates:
-            if left.get(c.pool, 1) <= 0:
+            if not self._may_take(c.pool, self.request.allowed, taking.get(c.pool, 0)):
                 continue
-            if c.pool in left:
-                left[c.pool] -= 1
+            taking[c.pool] = taking.get(c.pool, 0) + 1
             out.append(c)
         return out
 
@@ -589,6 +607,13 @@ def _reason(candidates: Sequence[_Candidate], new: Sequence[NewNode]) -> str:
     if back_to_spot:
         return f"on-demand back to spot: {nodes} replaced by {into}"
     return f"{nodes} replaced by {into}"
+
+
+def _room(node: Node) -> tuple[int, int]:
+    """The CPU and memory others' pods could still take on ``node`` (0 when cordoned)."""
+    if node.unschedulable:
+        return 0, 0
+    return max(node.free.cpu_milli, 0), max(node.free.memory_bytes, 0)
 
 
 def _demand(pods: Sequence[Pod]) -> tuple[int, int]:

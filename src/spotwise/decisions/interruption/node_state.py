@@ -125,7 +125,20 @@ def mark(
 
 
 def unmark(node: Node) -> NodePatch:
-    """The patch that undoes `mark`, leaving the label and cordon others set."""
+    """The patch that undoes `mark`, leaving the label and cordon others set.
+
+    A canceled interruption of a node that consolidation is taking anyway takes off the
+    interruption's taint and deadline only: the node still goes, with no deadline.
+    """
+    if any(t.key == DISRUPTED_TAINT_KEY for t in node.taints) and any(
+        t.key == TAINT_KEY for t in node.taints
+    ):
+        return NodePatch(
+            annotations=dict.fromkeys(
+                (DEADLINE_ANNOTATION, LIFECYCLE_ANNOTATION, REBOOT_ANNOTATION)
+            ),
+            remove_taints=tuple(t for t in node.taints if t.key == TAINT_KEY),
+        )
     ours = [t for t in node.taints if t.key in (TAINT_KEY, DISRUPTED_TAINT_KEY)]
     labels: dict[str, str | None] = {}
     if node.annotations.get(EXCLUDED_BY_US):
