@@ -7,9 +7,10 @@ pending pods; then the controller's own provisioning loop
 (`spotwise.provisioning.provisioner.Provisioner`, the same code `spotwise controller`
 runs) plans and launches nodes for what is still pending, over the simulated Cluster and
 Cloud ports. A launched instance's Node registers once it has booted, and takes pods once
-it has joined (the kubelet's part); empty nodes are removed after ten minutes. No
-interruption handler runs yet: an interrupted instance simply vanishes at its deadline and its pods
-are recreated by their controllers, which is the baseline the handler will beat.
+it has joined (the kubelet's part). The controller's interruption handler, drain loop and
+consolidation loop run over the same ports as in production (`spotwise.interruption`,
+`spotwise.disruption`); a strategy without the handler lets an interrupted instance
+vanish at its deadline, its pods recreated by their controllers.
 """
 
 from __future__ import annotations
