@@ -27,7 +27,7 @@ from prometheus_client import CollectorRegistry
 
 from spotwise.catalog.catalog import Catalog
 from spotwise.decisions.disruption.consolidation import MoveKind
-from spotwise.decisions.interruption.node_state import DISRUPTED_TAINT_KEY, TAINT_KEY
+from spotwise.decisions.interruption.node_state import voluntary_kind
 from spotwise.decisions.scheduling.bins import minus
 from spotwise.decisions.scheduling.overhead import allocatable
 from spotwise.disruption.consolidator import Consolidator, disruption_of
@@ -343,18 +343,15 @@ class Simulation:
         """One pass of the drain loop: interrupted nodes, and nodes consolidation took."""
         # Nodes consolidation took, with the move's kind and their type (gone once retired).
         chosen = {
-            n.name: (t.value, n.instance_type)
+            n.name: (kind, n.instance_type)
             for n in self.cluster.nodes.values()
-            if not any(t.key == TAINT_KEY for t in n.taints)  # an interruption took over
-            for t in n.taints
-            if t.key == DISRUPTED_TAINT_KEY
+            if (kind := voluntary_kind(n.taints)) is not None
         }
         report = self.drainer.run()
         t = self.totals
         # Pods consolidation moves are counted apart: the interruption figures stay its own.
-        voluntary = [e for e in report.evicted if self.cluster.pods[e[0]].node in chosen]
-        t.pods_consolidated += len(voluntary)
-        evicted = [e for e in report.evicted if e not in voluntary]
+        evicted = [e for e in report.evicted if self.cluster.pods[e[0]].node not in chosen]
+        t.pods_consolidated += len(report.evicted) - len(evicted)
         t.pods_evicted += len(evicted)
         t.pods_deleted_at_deadline += len(report.deleted)
         moved = (*evicted, *report.deleted)

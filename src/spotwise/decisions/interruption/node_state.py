@@ -16,6 +16,7 @@ back, and the marks come off).
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -168,12 +169,10 @@ def in_progress(node: Node) -> InProgress | None:
 
     An interruption wins over a voluntary disruption of the same node: its deadline is real.
     """
-    found = next((t for t in node.taints if t.key == TAINT_KEY), None)
-    voluntary = found is None
-    if found is None:
-        found = next((t for t in node.taints if t.key == DISRUPTED_TAINT_KEY), None)
+    found = _marking(node.taints)
     if found is None:
         return None
+    voluntary = found.key == DISRUPTED_TAINT_KEY
     annotations = node.annotations
     return InProgress(
         found.value,
@@ -185,6 +184,21 @@ def in_progress(node: Node) -> InProgress | None:
         annotations.get(REBOOT_ANNOTATION) or None,
         voluntary,
     )
+
+
+def voluntary_kind(taints: Sequence[Taint]) -> str | None:
+    """The kind of the voluntary disruption these taints mark (``empty``, ``delete``...).
+
+    None when there is none, or when an interruption took the node over (see `in_progress`).
+    """
+    found = _marking(taints)
+    return found.value if found is not None and found.key == DISRUPTED_TAINT_KEY else None
+
+
+def _marking(taints: Sequence[Taint]) -> Taint | None:
+    """The taint that says what is being done to a node: an interruption's first."""
+    found = next((t for t in taints if t.key == TAINT_KEY), None)
+    return found or next((t for t in taints if t.key == DISRUPTED_TAINT_KEY), None)
 
 
 def drained(now: float) -> NodePatch:
