@@ -59,13 +59,18 @@ def test_convert_prints_a_valid_spotwise_pool_and_names_what_it_leaves_out(capsy
     assert launch.block_device_mappings[0].ebs.volume_size == "100Gi"
     warned = err.splitlines()
     assert all(w.startswith("warning: ") for w in warned)
-    for field in ("startupTaints", "expireAfter", "spec.disruption", "spec.role",
-                  "httpProtocolIPv6", "spec.tags"):  # fmt: skip
+    for field in ("startupTaints", "spec.role", "httpProtocolIPv6", "spec.tags"):
         assert sum(field in w for w in warned) == 1, field
-    # The disruption block carries over; the scheduled budget is left out, with its warning.
+    assert not any("disruption" in w or "expireAfter" in w for w in warned)
+    # The disruption block carries over, its scheduled budget (read in UTC) and the
+    # template's expireAfter with it.
     disruption = pool.spec.disruption
-    assert (disruption.consolidate_after, disruption.budgets) == ("1m", (Budget(nodes="10%"),))
-    assert sum("budgets[2] has a schedule" in w for w in warned) == 1
+    assert disruption.consolidate_after == "1m"
+    assert disruption.budgets == (
+        Budget(nodes="10%"),
+        Budget(nodes="0", schedule="0 9 * * mon-fri", duration="8h"),
+    )
+    assert disruption.expire_after == "720h"
     # The translated pool plans with the rules it was given.
     built = build_pool(pool, load_bundled())
     assert built.min_instance_types == 15 and len(built.shapes) > 100

@@ -106,6 +106,8 @@ def test_user_data_joins_the_cluster_with_every_label_and_taint() -> None:
         **capacity_type_labels(SPOT),
         "spotwise.io/node-pool": "general",
         "team": "web",
+        # What drift is told by: the pool's settings when the node was launched.
+        "spotwise.io/nodepool-hash": p.spec.settings_hash,
     }
     assert labels["lifecycle"] == "Ec2Spot"
     assert labels["karpenter.sh/capacity-type"] == "spot"

@@ -11,6 +11,7 @@ from spotwise.decisions.disruption.consolidation import (
     Rules,
     consolidate,
 )
+from spotwise.decisions.disruption.reasons import Reason
 from spotwise.decisions.interruption.node_state import DISRUPTED_TAINT_KEY
 from spotwise.model.disruption_hints import DisruptionHints
 from spotwise.model.instance_type import CapacityType
@@ -202,7 +203,9 @@ def test_while_pods_are_pending_only_empty_nodes_go():
 
 
 def test_a_pools_budget_caps_the_nodes_that_go():
-    decision = decide([pooled("e1"), pooled("e2"), pooled("e3")], allowed_empty={"default": 2})
+    decision = decide(
+        [pooled("e1"), pooled("e2"), pooled("e3")], allowed={Reason.EMPTY: {"default": 2}}
+    )
     (move,) = decision.moves
     assert move.nodes == ("e1", "e2")
     assert kept(decision) == {"e3": KeptWhy.BUDGET}
@@ -223,7 +226,9 @@ def test_a_budget_for_every_reason_is_spent_once_by_empty_and_underutilized_node
     light = pooled("light", bound=pods(1, prefix="web"))
     full = pooled("full", bound=pods(2, prefix="db", do_not_disrupt="true"))
     one = {"default": 1}
-    decision = decide([pooled("e"), light, full], allowed=one, allowed_empty=one)
+    decision = decide(
+        [pooled("e"), light, full], allowed={Reason.UNDERUTILIZED: one, Reason.EMPTY: one}
+    )
     assert [m.nodes for m in decision.moves] == [("e",)]
     assert kept(decision)["light"] is KeptWhy.BUDGET
 
@@ -241,3 +246,71 @@ def test_no_move_while_a_drain_is_under_way():
         "e": KeptWhy.PENDING_PODS,
         "light": KeptWhy.PENDING_PODS,
     }
+
+
+# -- expiry and drift ----------------------------------------------------------------------
+
+
+def test_expired_nodes_are_replaced_oldest_first_as_the_budget_allows_whatever_the_policy():
+    a = pooled("a", bound=pods(3, prefix="a"))
+    b = pooled("b", bound=pods(3, prefix="b"))
+    young = pooled("young", bound=pods(1, prefix="c"))
+    rules = {"default": Rules(Policy.WHEN_EMPTY, expire_after=3600.0)}
+    request = ConsolidationInput(
+        (a, b, young),
+        (DEFAULT,),
+        rules,
+        NOW,
+        created={"a": NOW - 7300, "b": NOW - 7400, "young": NOW - 60},
+        quiet_since={"a": NOW - 10, "b": NOW - 10, "young": NOW - 10},
+        allowed={Reason.EXPIRED: {"default": 1}},
+    )
+    decision = consolidate(request)
+    (move,) = decision.moves
+    assert (move.kind, move.nodes, move.replacements) == (MoveKind.EXPIRED, ("b",), ())
+    assert "expireAfter of 1.0 h" in move.reason
+    assert kept(decision) == {
+        "a": KeptWhy.BUDGET,
+        "young": KeptWhy.TOO_YOUNG,
+    }
+
+
+def test_a_node_of_unknown_age_never_expires():
+    n = pooled("n", bound=pods(3, prefix="a"))
+    request = ConsolidationInput(
+        (n,), (DEFAULT,), {"default": Rules(Policy.WHEN_EMPTY, expire_after=1.0)}, NOW
+    )
+    assert consolidate(request).moves == ()
+
+
+def test_a_drifted_node_is_replaced_even_when_its_pool_no_longer_prices_its_type():
+    gone = pooled("gone", "c4.8xlarge", bound=pods(2, prefix="web"))  # not in the pool
+    stays = pooled("stays", bound=pods(2, prefix="db", do_not_disrupt="true"))
+    drifted = {
+        "gone": "its type c4.8xlarge is no longer among the pool's instanceTypes",
+        "stays": "its pool's labels changed",
+    }
+    decision = decide([gone, stays], drifted=drifted)
+    (move,) = decision.moves
+    assert (move.kind, move.nodes, move.saving_per_hour) == (MoveKind.DRIFTED, ("gone",), 0.0)
+    assert move.reason == "drifted: its type c4.8xlarge is no longer among the pool's instanceTypes"
+    # A pod that may not be disrupted holds a drifted node too.
+    (blocked,) = decision.kept
+    assert (blocked.node, blocked.why) == ("stays", KeptWhy.BLOCKED)
+    assert blocked.detail.startswith("drifted: its pool's labels changed; ")
+
+
+def test_consolidation_waits_while_an_expired_node_is_drained():
+    old = pooled("old", bound=pods(1, prefix="a"))
+    light = pooled("light", bound=pods(1, prefix="b"))
+    request = ConsolidationInput(
+        (old, light),
+        (DEFAULT,),
+        {"default": Rules(expire_after=3600.0)},
+        NOW,
+        created={"old": NOW - 7200, "light": NOW - 1800},
+        quiet_since={"old": OLD, "light": OLD},
+    )
+    decision = consolidate(request)
+    assert [m.kind for m in decision.moves] == [MoveKind.EXPIRED]
+    assert kept(decision) == {"light": KeptWhy.PENDING_PODS}

@@ -7,7 +7,7 @@ from prometheus_client import CollectorRegistry
 from provisioning.builders import FakeCluster, nodepool, pods, setup
 from scheduling.builders import node
 from spotwise.decisions.interruption.node_state import DISRUPTED_TAINT_KEY, in_progress
-from spotwise.disruption.consolidator import VALIDATION_SECONDS, Consolidator
+from spotwise.disruption.consolidator import VALIDATION_SECONDS, Consolidator, templates_of
 from spotwise.disruption.metrics import ConsolidationMetrics
 from spotwise.model.labels import NODE_POOL
 
@@ -27,16 +27,17 @@ class MarkingCluster(FakeCluster):
         self.events.append(event)
 
 
-def loop(dry_run: bool = False, registry: CollectorRegistry | None = None):
+def loop(dry_run: bool = False, registry: CollectorRegistry | None = None, **spec):
     provisioner, _, _, clock = setup()
     cluster = MarkingCluster()
-    pool = nodepool()
+    pool = nodepool(**spec)
     metrics = ConsolidationMetrics(registry) if registry is not None else None
     consolidator = Consolidator(
         cluster,
         provisioner,
         clock,
         {"web": pool.spec.disruption},
+        templates=templates_of([pool]),
         dry_run=dry_run,
         metrics=metrics,
     )
@@ -101,3 +102,48 @@ def test_a_dry_run_decides_and_changes_nothing():
         report = consolidator.run()
         clock.advance(60)
     assert report.started and cluster.patches == [] and cluster.events == []
+
+
+def test_an_expired_node_is_marked_with_its_pools_termination_grace_period_as_deadline():
+    registry = CollectorRegistry()
+    disruption = {"expireAfter": "1h", "terminationGracePeriod": "30m"}
+    consolidator, cluster, clock = loop(registry=registry, disruption=disruption)
+    cluster.nodes = [pooled("old", clock.now() - 7200, bound=owned(2))]
+    consolidator.run()
+    clock.advance(VALIDATION_SECONDS)
+    (move,) = consolidator.run().started
+    assert move.kind.value == "expired"
+    ((_, patch),) = cluster.patches
+    state = in_progress(dataclasses.replace(cluster.nodes[0], **patch_fields(patch)))
+    assert state is not None and state.voluntary and state.kind == "expired"
+    assert state.deadline == clock.now() + 1800
+    labels = {"kind": "expired"}
+    assert registry.get_sample_value("spotwise_consolidation_nodes_total", labels) == 1
+
+
+def test_a_node_launched_before_its_pool_changed_is_replaced_as_drifted():
+    consolidator, cluster, clock = loop(labels={"team": "shop"})
+    before = nodepool(labels={"team": "web"})
+    old = pooled("old", clock.now() - 60, bound=owned(2))  # young: drift does not wait
+    stamped = {**old.labels, **before.spec.node_labels}
+    cluster.nodes = [dataclasses.replace(old, labels=type(old.labels)(stamped))]
+    consolidator.run()
+    clock.advance(VALIDATION_SECONDS)
+    (move,) = consolidator.run().started
+    assert move.kind.value == "drifted" and "changed since it was launched" in move.reason
+    ((_, patch),) = cluster.patches
+    state = in_progress(dataclasses.replace(cluster.nodes[0], **patch_fields(patch)))
+    assert state is not None and state.deadline is None
+
+
+def owned(n: int) -> list:
+    """Pods of a Deployment: consolidation may move them."""
+    return [dataclasses.replace(p, owner="Deployment/web") for p in pods(n)]
+
+
+def patch_fields(patch) -> dict:
+    """The node fields a marking patch sets, as `in_progress` reads them."""
+    return {
+        "taints": patch.add_taints,
+        "annotations": {k: v for k, v in patch.annotations.items() if v is not None},
+    }

@@ -11,7 +11,7 @@ from kubernetes import client
 from prometheus_client import CollectorRegistry
 
 from spotwise.decisions.interruption.node_state import mark
-from spotwise.interruption.drainer import Drainer
+from spotwise.interruption.drainer import STALLED_SECONDS, Drainer
 from spotwise.interruption.metrics import InterruptionMetrics
 from spotwise.kubernetes.api.cluster import KubernetesCluster
 from spotwise.ports.clock import ManualClock
@@ -56,10 +56,16 @@ def setup(core: client.CoreV1Api, policy: client.PolicyV1Api, room: bool) -> Non
 
 
 def marked(
-    cluster: KubernetesCluster, deadline: float | None, caught_up: CaughtUp, now: float
+    cluster: KubernetesCluster,
+    deadline: float | None,
+    caught_up: CaughtUp,
+    now: float,
+    voluntary: bool = False,
 ) -> None:
     (node,) = [n for n in cluster.snapshot().nodes if n.name == "doomed"]
-    cluster.patch_node("doomed", mark(node, "spot-interruption", "id-1", deadline, now))
+    kind = "underutilized" if voluntary else "spot-interruption"
+    patch = mark(node, kind, "id-1", deadline, now, voluntary=voluntary)
+    cluster.patch_node("doomed", patch)
     caught_up()
 
 
@@ -85,6 +91,34 @@ def test_pods_wait_for_room_then_leave_as_their_budget_allows(
     assert len(report.blocked) == 2
     again = drainer.run()
     assert again.evicted == [] and again.blocked == []  # within the backoff: no hot loop
+
+
+def test_a_voluntary_drain_none_of_whose_pods_can_leave_gives_up_and_the_node_serves_again(
+    cluster: KubernetesCluster,
+    core: client.CoreV1Api,
+    policy: client.PolicyV1Api,
+    caught_up: CaughtUp,
+) -> None:
+    setup(core, policy, room=False)  # no room ever comes up for the pods
+    caught_up()
+    clock = ManualClock(time.time())
+    marked(cluster, None, caught_up, clock.now(), voluntary=True)
+    drainer = Drainer(cluster, TerminatingCloud(), clock)
+    assert drainer.run().abandoned == []
+    clock.advance(STALLED_SECONDS - 1)
+    assert drainer.run().abandoned == []
+    clock.advance(1)
+    assert drainer.run().abandoned == ["doomed"]
+    caught_up()
+    doomed = core.read_node("doomed")
+    assert not doomed.spec.unschedulable and not doomed.spec.taints
+    reasons = [e.reason for e in core.list_namespaced_event("default").items]
+    assert "DisruptionAbandoned" in reasons
+    # An interruption never gives up: its instance goes anyway.
+    marked(cluster, clock.now() + 3600, caught_up, clock.now())
+    assert drainer.run().abandoned == []
+    clock.advance(2 * STALLED_SECONDS)
+    assert drainer.run().abandoned == []
 
 
 def test_the_deadline_deletes_what_the_budget_holds_and_the_node_goes(

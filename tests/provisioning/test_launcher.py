@@ -7,6 +7,7 @@ from prometheus_client import CollectorRegistry
 from sim.builders import sim_cloud
 from spotwise.catalog.bundled import load_bundled
 from spotwise.config.nodepool import NodePool
+from spotwise.decisions.disruption.drift import HASH_LABEL
 from spotwise.decisions.scheduling.plan import NewNode
 from spotwise.model import labels as keys
 from spotwise.model.allocation import OnDemandAllocationStrategy, SpotAllocationStrategy
@@ -417,7 +418,7 @@ def test_settings_come_from_the_nodepool():
     settings = settings_for(pool)
     assert settings.spot_strategy is SpotAllocationStrategy.CAPACITY_OPTIMIZED_PRIORITIZED
     assert settings.on_demand_strategy is OnDemandAllocationStrategy.PRIORITIZED
-    assert dict(settings.labels) == {"team": "shop"}
+    assert dict(settings.labels) == {"team": "shop", HASH_LABEL: pool.spec.settings_hash}
     assert settings.taints == (Taint("spotInstance", "true", TaintEffect.PREFER_NO_SCHEDULE),)
 
 

@@ -98,7 +98,7 @@ def launch_template_data(
         UserError: If the pool has no ``spec.launch``.
     """
     launch = launch_of(pool)
-    labels = template_labels(pool.name, pool.spec.labels, capacity_type)
+    labels = template_labels(pool.name, pool.spec.node_labels, capacity_type)
     taints = [Taint(t.key, t.value, t.effect) for t in pool.spec.taints]
     user_data = node_user_data(cluster, labels, taints, launch.user_data)
     tags = [

@@ -7,16 +7,21 @@ NodePool's block carries over; the rest are spotwise's churn controls.
 
 from __future__ import annotations
 
-import enum
 import math
 import re
-from typing import Annotated
+from datetime import datetime, timedelta
+from typing import Annotated, Self
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import AfterValidator, Field, StrictBool, StrictFloat
+from croniter import croniter
+from pydantic import AfterValidator, Field, StrictBool, StrictFloat, model_validator
 
 from spotwise.config.documents import DocumentModel, matches
 from spotwise.decisions.disruption.consolidation import Policy, Rules
+from spotwise.decisions.disruption.reasons import Reason
 from spotwise.model.duration import parse_duration
+
+__all__ = ["Budget", "Disruption", "Reason"]
 
 _PERCENT_OR_COUNT = re.compile(r"^(\d+%?)$")
 
@@ -27,25 +32,70 @@ def _duration(value: str) -> str:
     return value
 
 
+_MACROS = ("@yearly", "@annually", "@monthly", "@weekly", "@daily", "@midnight", "@hourly")
+
+
+def _schedule(value: str) -> str:
+    # Five fields or a macro, as Karpenter reads them: croniter would also take seconds
+    # and years, which a Karpenter NodePool never holds.
+    fields = value.split()
+    standard = len(fields) == 5 or (len(fields) == 1 and fields[0] in _MACROS)
+    if not (standard and croniter.is_valid(value)):
+        raise ValueError(f"{value!r} is not a cron schedule such as '0 9 * * mon-fri' or @daily")
+    return value
+
+
+def _time_zone(value: str) -> str:
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError(f"{value!r} is not a time zone such as UTC or Europe/Berlin") from None
+    return value
+
+
 Duration = Annotated[str, AfterValidator(_duration)]
+Schedule = Annotated[str, AfterValidator(_schedule)]
+TimeZone = Annotated[str, AfterValidator(_time_zone)]
 NodesBudget = Annotated[
     str, AfterValidator(matches(_PERCENT_OR_COUNT, "a count or a percentage such as 10%"))
 ]
 
 
-class Reason(enum.StrEnum):
-    """Why nodes are disrupted voluntarily, as budgets name it (Karpenter's words)."""
-
-    EMPTY = "Empty"
-    UNDERUTILIZED = "Underutilized"
-    DRIFTED = "Drifted"
-
-
 class Budget(DocumentModel):
-    """At most this many of the pool's nodes are disrupted at once, for these reasons."""
+    """At most this many of the pool's nodes are disrupted at once, for these reasons.
+
+    With a ``schedule`` (cron) and a ``duration``, the budget holds only from each time
+    the schedule fires until the duration has passed, read in ``timeZone`` (Karpenter
+    reads schedules in UTC only; UTC is the default here too).
+    """
 
     nodes: NodesBudget = "10%"
     reasons: tuple[Reason, ...] = ()
+    schedule: Schedule | None = None
+    duration: Duration | None = None
+    time_zone: TimeZone = "UTC"
+
+    @model_validator(mode="after")
+    def _schedule_has_duration(self) -> Self:
+        if (self.schedule is None) != (self.duration is None):
+            raise ValueError("schedule and duration go together: set both or neither")
+        if self.duration == "Never":
+            raise ValueError("duration 'Never' never ends; give a duration such as 8h")
+        return self
+
+    def active(self, now: float) -> bool:
+        """Whether the budget holds at ``now`` (seconds since the epoch).
+
+        As Karpenter decides it: the first time the schedule fires after ``now`` less
+        the duration is not later than ``now``.
+        """
+        if self.schedule is None or self.duration is None:
+            return True
+        zone = ZoneInfo(self.time_zone)
+        window = timedelta(seconds=_seconds(self.duration))
+        start = datetime.fromtimestamp(now, zone) - window
+        fired = croniter(self.schedule, start).get_next(datetime)
+        return bool(fired.timestamp() <= now)
 
 
 class Disruption(DocumentModel):
@@ -58,6 +108,16 @@ class Disruption(DocumentModel):
     min_savings_percent: StrictFloat = Field(default=10, ge=0, le=100)
     min_savings_per_hour: StrictFloat = Field(default=0.01, ge=0)
     restrict_scale_down: StrictBool = False
+    expire_after: Duration = "Never"
+    termination_grace_period: Duration | None = None
+
+    @property
+    def drain_seconds(self) -> float | None:
+        """How long a voluntary drain may last before pods are deleted; None: no bound."""
+        if self.termination_grace_period is None:
+            return None
+        seconds = _seconds(self.termination_grace_period)
+        return None if math.isinf(seconds) else seconds
 
     def rules(self) -> Rules:
         """The consolidation rules this block sets."""
@@ -68,16 +128,20 @@ class Disruption(DocumentModel):
             float(self.min_savings_percent),
             float(self.min_savings_per_hour),
             self.restrict_scale_down,
+            _seconds(self.expire_after),
         )
 
-    def allowed(self, nodes: int, reason: Reason) -> int:
-        """How many of a pool's ``nodes`` may be disrupted at once for ``reason``.
+    def allowed(self, nodes: int, reason: Reason, now: float) -> int:
+        """How many of a pool's ``nodes`` may be disrupted at once for ``reason`` at ``now``.
 
-        The most restrictive budget that applies wins; a percentage is of the pool's
-        nodes, rounded up (as Karpenter rounds it), so 10% of five nodes is one.
+        The most restrictive budget that applies (to the reason, and at ``now`` when it
+        has a schedule) wins; a percentage is of the pool's nodes, rounded up (as
+        Karpenter rounds it), so 10% of five nodes is one. With none, every node may go.
         """
         found = [
-            _count(b.nodes, nodes) for b in self.budgets if not b.reasons or reason in b.reasons
+            _count(b.nodes, nodes)
+            for b in self.budgets
+            if (not b.reasons or reason in b.reasons) and b.active(now)
         ]
         return min(found, default=nodes)
 

@@ -117,6 +117,10 @@ def _name(document: Mapping[str, Any]) -> str:
     return str((document.get("metadata") or {}).get("name", ""))
 
 
+# Karpenter's default spec.template.spec.expireAfter (30 days).
+KARPENTER_EXPIRE_AFTER = "720h"
+
+
 def _nodepool(
     document: Mapping[str, Any],
     classes: Mapping[str, Mapping[str, Any]],
@@ -136,14 +140,17 @@ def _nodepool(
         out["labels"] = dict(labels)
     if node.get("taints"):
         out["taints"] = [_taint(t) for t in node["taints"]]
-    for unsupported in ("startupTaints", "expireAfter", "terminationGracePeriod"):
-        if unsupported in node:
-            warnings.append(f"{where}: spec.template.spec.{unsupported} is not applied yet")
+    if "startupTaints" in node:
+        warnings.append(f"{where}: spec.template.spec.startupTaints is not applied yet")
     if "weight" in spec:
         out["weight"] = spec["weight"]
     _limits(spec.get("limits") or {}, out, where, warnings)
-    if "disruption" in spec:
-        out["disruption"] = _disruption(spec["disruption"] or {}, where, warnings)
+    out["disruption"] = _disruption(spec.get("disruption") or {})
+    # Karpenter keeps these in the node template; spotwise keeps them with the rest of a
+    # node's way out. Karpenter's own default expiry is 720h.
+    out["disruption"]["expireAfter"] = node.get("expireAfter", KARPENTER_EXPIRE_AFTER)
+    if "terminationGracePeriod" in node:
+        out["disruption"]["terminationGracePeriod"] = node["terminationGracePeriod"]
     reference = node.get("nodeClassRef") or {}
     if reference:
         node_class = classes.get(str(reference.get("name", "")))
@@ -349,26 +356,18 @@ def _device(mapping: Mapping[str, Any], where: str, warnings: list[str]) -> dict
     return {"deviceName": mapping.get("deviceName"), "ebs": out}
 
 
-def _disruption(block: dict[str, Any], where: str, warnings: list[str]) -> dict[str, Any]:
+def _disruption(block: dict[str, Any]) -> dict[str, Any]:
     """A Karpenter NodePool's ``disruption`` block as spotwise's (the same field names).
 
-    Budgets' ``schedule`` and ``duration`` are not applied yet: such a budget is left out
-    with a warning, so that it never limits disruption outside the window it was meant for.
+    Karpenter reads budgets' schedules in UTC, spotwise's default time zone.
     """
     out: dict[str, Any] = {}
     for key in ("consolidationPolicy", "consolidateAfter"):
         if key in block:
             out[key] = block[key]
-    budgets = []
-    for number, budget in enumerate(block.get("budgets") or [], start=1):
-        budget = dict(budget or {})
-        if "schedule" in budget or "duration" in budget:
-            warnings.append(
-                f"{where}: spec.disruption.budgets[{number}] has a schedule, which is not"
-                " applied yet; the budget is left out"
-            )
-            continue
-        budgets.append({k: v for k, v in budget.items() if k in ("nodes", "reasons")})
     if "budgets" in block:
-        out["budgets"] = budgets
+        kept = ("nodes", "reasons", "schedule", "duration")
+        out["budgets"] = [
+            {k: v for k, v in dict(b or {}).items() if k in kept} for b in block["budgets"]
+        ]
     return out

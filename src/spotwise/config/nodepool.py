@@ -7,6 +7,8 @@ is validated with pydantic at this edge; docs/nodepool.md documents every field.
 
 from __future__ import annotations
 
+import hashlib
+import json
 import re
 import sys
 from pathlib import Path
@@ -41,12 +43,14 @@ from spotwise.config.launch import (
     VolumeType,
     user_data_content_type,
 )
+from spotwise.decisions.disruption.drift import HASH_LABEL, Template
 from spotwise.errors import UserError
 from spotwise.model.allocation import OnDemandAllocationStrategy, SpotAllocationStrategy
 from spotwise.model.instance_type import Architecture, CapacityType
 from spotwise.model.quantity import parse_bytes, parse_cpu_millicores
 from spotwise.model.rebalance import RebalancePolicy
 from spotwise.model.scheduling_terms import Operator, TaintEffect
+from spotwise.model.scheduling_terms import Requirement as LabelRequirement
 
 __all__ = [
     "API_VERSION",
@@ -235,6 +239,21 @@ class NodePoolSpec(DocumentModel):
         return self
 
     @property
+    def settings_hash(self) -> str:
+        """A short hash of what a node keeps from its launch: labels, taints, launch block.
+
+        Nodes carry it in `HASH_LABEL`; when it changes, they drifted.
+        """
+        fixed = self.model_dump(mode="json", by_alias=True, include={"labels", "taints", "launch"})
+        text = json.dumps(fixed, sort_keys=True, separators=(",", ":"))
+        return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+    @property
+    def node_labels(self) -> dict[str, str]:
+        """The labels the pool's nodes register with: its own and the settings' hash."""
+        return {**self.labels, HASH_LABEL: self.settings_hash}
+
+    @property
     def on_demand_above_base(self) -> int:
         """The on-demand percentage beyond the base: as written, else 100 without spot, else 0."""
         if self.on_demand_percentage_above_base is not None:
@@ -256,6 +275,18 @@ class NodePool(DocumentModel):
     def name(self) -> str:
         """The pool's name."""
         return self.metadata.name
+
+    def template(self) -> Template:
+        """What the pool launches today, to tell which of its nodes drifted."""
+        spec = self.spec
+        return Template(
+            spec.settings_hash,
+            frozenset(spec.instance_types),
+            frozenset(spec.capacity_types),
+            frozenset(spec.zones),
+            None if spec.architecture is None else spec.architecture.kubernetes,
+            tuple(LabelRequirement(r.key, r.operator, r.values) for r in spec.requirements),
+        )
 
 
 def first_error(error: ValidationError) -> tuple[str, str, str]:

@@ -26,7 +26,7 @@ from spotwise.controller.provisioning_loop import ProvisioningLoop
 from spotwise.controller.settings import ControllerSettings
 from spotwise.decisions.cost.attribution import ReservedInstance, SavingsPlan
 from spotwise.decisions.interruption.response import RebalancePolicy
-from spotwise.disruption.consolidator import Consolidator, disruption_of
+from spotwise.disruption.consolidator import Consolidator, disruption_of, templates_of
 from spotwise.disruption.metrics import ConsolidationMetrics
 from spotwise.interruption.drainer import Drainer
 from spotwise.interruption.handler import Handler, pool_policies
@@ -210,6 +210,7 @@ class Controller:
             self.provisioner,
             clock,
             disruption_of(self.nodepools),
+            templates=templates_of(self.nodepools),
             dry_run=settings.dry_run,
             metrics=ConsolidationMetrics(self.registry),
         )
@@ -282,7 +283,9 @@ class Controller:
             self.nodepools = found.nodepools
             unavailable = self.provisioner.launcher.unavailable
             self.provisioner.reconfigure(*pool_config(self.nodepools, self.catalog, unavailable))
-            self.consolidator.reconfigure(disruption_of(self.nodepools))
+            self.consolidator.reconfigure(
+                disruption_of(self.nodepools), templates_of(self.nodepools)
+            )
             log.info(
                 "node pools: %s",
                 ", ".join(p.name for p in self.nodepools) or "none",

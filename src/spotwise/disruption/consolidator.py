@@ -10,8 +10,13 @@ Acting is marking: each node of the move gets the ``spotwise.io/disrupted`` tain
 and the drain's annotations (`spotwise.decisions.interruption.node_state.mark`, voluntary).
 From there the controller's other loops carry it as they carry an interruption, replacement
 first: the provisioner plans the node's pods as pending and launches their replacements,
-and the drain loop evicts each pod once it has a Ready place to go, within its budgets
-and with no deadline, then terminates spotwise's instance and deletes the Node.
+and the drain loop evicts each pod once it has a Ready place to go, within its budgets,
+then terminates spotwise's instance and deletes the Node. The drain has no deadline
+unless the pool sets ``terminationGracePeriod``: then pods still there when it ends are
+deleted, budgets aside, as an interruption's are at its deadline.
+
+The same loop replaces nodes older than their pool's ``expireAfter`` and nodes that
+drifted from it (`spotwise.decisions.disruption.drift`), within the budgets.
 
 The loop keeps one memory of its own, when each node's pods last changed (for
 ``consolidateAfter``); a controller that restarts waits ``consolidateAfter`` again.
@@ -36,6 +41,7 @@ from spotwise.decisions.disruption.consolidation import (
     MoveKind,
     consolidate,
 )
+from spotwise.decisions.disruption.drift import Template, drift
 from spotwise.decisions.interruption.node_state import in_progress, mark
 from spotwise.disruption.metrics import ConsolidationMetrics
 from spotwise.model.labels import NODE_POOL
@@ -69,6 +75,22 @@ def disruption_of(nodepools: Iterable[NodePool]) -> dict[str, Disruption]:
     return {p.name: p.spec.disruption for p in nodepools}
 
 
+def templates_of(nodepools: Iterable[NodePool]) -> dict[str, Template]:
+    """What each pool launches today (to tell drifted nodes), by pool name."""
+    return {p.name: p.template() for p in nodepools}
+
+
+def drifted_nodes(nodes: Iterable[Node], templates: Mapping[str, Template]) -> dict[str, str]:
+    """Node -> why it drifted from its pool, for the nodes of ``templates``' pools."""
+    found = {}
+    for n in nodes:
+        template = templates.get(n.labels.get(NODE_POOL) or "")
+        why = drift(n, template) if template is not None else None
+        if why is not None:
+            found[n.name] = why
+    return found
+
+
 class Consolidator:
     """Removes and replaces nodes when that saves money, through the Cluster port.
 
@@ -77,6 +99,7 @@ class Consolidator:
         provisioner: The provisioner, for its pools (priced as it plans) and memo.
         clock: Time.
         disruption: Pool name -> its ``disruption`` block; other pools' nodes stay.
+        templates: Pool name -> what it launches today; a pool not named never drifts.
         dry_run: Decide and log, change nothing.
         validation_seconds: How long a move waits to be proposed again before it is made.
         metrics: Where moves and kept nodes are counted; None counts nothing.
@@ -89,6 +112,7 @@ class Consolidator:
         clock: Clock,
         disruption: Mapping[str, Disruption],
         *,
+        templates: Mapping[str, Template] | None = None,
         dry_run: bool = False,
         validation_seconds: float = VALIDATION_SECONDS,
         metrics: ConsolidationMetrics | None = None,
@@ -97,15 +121,19 @@ class Consolidator:
         self.provisioner = provisioner
         self.clock = clock
         self.disruption = dict(disruption)
+        self.templates = dict(templates or {})
         self.dry_run = dry_run
         self.validation_seconds = validation_seconds
         self.metrics = metrics
         self._pods_seen: dict[str, tuple[frozenset[str], float]] = {}
         self._proposed: dict[tuple[MoveKind, tuple[str, ...]], float] = {}
 
-    def reconfigure(self, disruption: Mapping[str, Disruption]) -> None:
-        """Use other pools' blocks from the next pass on (NodePools edited)."""
+    def reconfigure(
+        self, disruption: Mapping[str, Disruption], templates: Mapping[str, Template]
+    ) -> None:
+        """Use other pools' blocks and templates from the next pass on (NodePools edited)."""
         self.disruption = dict(disruption)
+        self.templates = dict(templates)
 
     def run(self, snapshot: ClusterSnapshot | None = None) -> ConsolidationReport:
         """One pass: decide, confirm what was proposed long enough ago, act on it."""
@@ -153,15 +181,15 @@ class Consolidator:
             created={n.name: n.created_at for n in nodes if n.created_at is not None},
             quiet_since=quiet,
             budget_blocked=refused_pods(snapshot.budgets, (p for n in nodes for p in n.pods)),
-            allowed=self._allowed(nodes, Reason.UNDERUTILIZED),
-            allowed_empty=self._allowed(nodes, Reason.EMPTY),
+            allowed={reason: self._allowed(nodes, reason, now) for reason in Reason},
+            drifted=drifted_nodes(nodes, self.templates),
             pending=len(snapshot.pending),
             daemonsets=snapshot.daemonsets,
             memo=pools.memo,
         )
 
-    def _allowed(self, nodes: tuple[Node, ...], reason: Reason) -> dict[str, int]:
-        """Per pool, how many more nodes its budgets let go now for ``reason``."""
+    def _allowed(self, nodes: tuple[Node, ...], reason: Reason, now: float) -> dict[str, int]:
+        """Per pool, how many more nodes its budgets let go at ``now`` for ``reason``."""
         size: Counter[str] = Counter()
         going: Counter[str] = Counter()
         for n in nodes:
@@ -171,9 +199,14 @@ class Consolidator:
                 # Any node on its way out counts, interrupted ones too.
                 going[pool] += in_progress(n) is not None
         return {
-            pool: max(0, d.allowed(size[pool], reason) - going[pool])
+            pool: max(0, d.allowed(size[pool], reason, now) - going[pool])
             for pool, d in self.disruption.items()
         }
+
+    def _drain_seconds(self, node: Node) -> float | None:
+        """How long its pool lets the node's drain last (``terminationGracePeriod``)."""
+        settings = self.disruption.get(node.labels.get(NODE_POOL) or "")
+        return None if settings is None else settings.drain_seconds
 
     def _quiet_since(self, nodes: tuple[Node, ...], now: float) -> dict[str, float]:
         """When each node's pods last changed, as this loop has seen them."""
@@ -198,8 +231,10 @@ class Consolidator:
             node = by_name.get(name)
             if node is None:
                 continue
+            bound = self._drain_seconds(node)
+            deadline = None if bound is None else now + bound
             patch = mark(
-                node, move.kind.value, f"consolidation-{now:.0f}", None, now, voluntary=True
+                node, move.kind.value, f"consolidation-{now:.0f}", deadline, now, voluntary=True
             )
             self.cluster.patch_node(name, patch)
             self.cluster.emit(

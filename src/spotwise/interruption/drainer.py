@@ -19,6 +19,12 @@ Once a node's pods are gone (``drained-at`` on the node) it is retired, by its o
   Ready), then the marks come off;
 * any other node stays cordoned until its owner removes it.
 
+A voluntary drain (consolidation, expiry, drift) without a deadline gives up when none
+of its pods has left for `STALLED_SECONDS` (a replacement that never comes up, a budget
+stuck at zero): its marks come off and the node serves again, as Karpenter undoes a
+disruption whose replacements do not initialize. An interruption never gives up: the
+instance goes anyway.
+
 Nodes are worked on by a bounded pool of workers: a pass waits a few seconds for them,
 and a node whose work is still running (an API call that hangs) is skipped by the passes
 that start meanwhile, so one stuck drain never holds up the others. A node whose work
@@ -66,6 +72,8 @@ log = logging.getLogger(__name__)
 PASS_WAIT_SECONDS = 5.0
 # How long a failed lifecycle call (heartbeat, completion) waits before the next try.
 LIFECYCLE_RETRY_SECONDS = 30.0
+# How long a voluntary drain without a deadline waits for one of its pods to leave.
+STALLED_SECONDS = 600.0
 
 # Taints of nodes that take no pods now, whatever the pods tolerate.
 _NOT_READY = frozenset({"node.kubernetes.io/not-ready", "node.kubernetes.io/unreachable"})
@@ -85,6 +93,7 @@ class DrainReport:
             actions released, rebooted nodes unmarked.
         heartbeats: Lifecycle actions kept alive, by instance id.
         waiting: Nodes still waiting, with why.
+        abandoned: Voluntary drains given up (none of their pods could leave).
     """
 
     evicted: list[tuple[str, bool]] = field(default_factory=list)
@@ -94,6 +103,7 @@ class DrainReport:
     retired: list[str] = field(default_factory=list)
     heartbeats: list[str] = field(default_factory=list)
     waiting: dict[str, str] = field(default_factory=dict)
+    abandoned: list[str] = field(default_factory=list)
 
     def add(self, other: DrainReport) -> None:
         """Count ``other`` (one node's report) in this one."""
@@ -104,6 +114,7 @@ class DrainReport:
         self.retired.extend(other.retired)
         self.heartbeats.extend(other.heartbeats)
         self.waiting.update(other.waiting)
+        self.abandoned.extend(other.abandoned)
 
 
 class Drainer:
@@ -147,6 +158,8 @@ class Drainer:
         # new leader counts from the mark, when the hook's wait began).
         self._beats: dict[str, float] = {}
         self._timeouts: dict[tuple[str, str], float | None] = {}
+        # Per node drained voluntarily: its pods still there, and since when.
+        self._stalled: dict[str, tuple[frozenset[str], float]] = {}
         self.cluster = cluster
         self.cloud = cloud
         self.clock = clock
@@ -172,6 +185,7 @@ class Drainer:
         names = {n.name for n in snapshot.nodes}
         self._drained_at = {k: v for k, v in self._drained_at.items() if k in names}
         self._retired &= names
+        self._stalled = {k: v for k, v in self._stalled.items() if k in names}
         if self._pool is None:
             for node, progress in marked:
                 report.add(self._one(node, progress, room[node.name]))
@@ -212,6 +226,9 @@ class Drainer:
             if progress.drained_at is not None:
                 self._retire(node, progress, report)
                 return report
+            if self._gives_up(node, progress, now):
+                self._abandon(node, report)
+                return report
             pods = [drain_pod(p) for p in node.pods]
             ready = all(p.key in fits for p in node.pods if not p.per_node and not p.terminating)
             step = drain_step(pods, now, progress.deadline, ready, self.backoff.retry_at, fits)
@@ -219,6 +236,41 @@ class Drainer:
         except Exception:  # the API away: the next pass tries this node again
             log.exception("draining %s failed; the next pass tries again", node.name)
         return report
+
+    def _gives_up(self, node: Node, progress: InProgress, now: float) -> bool:
+        """Whether a voluntary drain saw none of its pods leave for `STALLED_SECONDS`."""
+        if not progress.voluntary or progress.deadline is not None:
+            return False
+        staying = frozenset(p.key for p in node.pods if not p.per_node and not p.terminating)
+        before = self._stalled.get(node.name)
+        if before is None or before[0] != staying:
+            # Seen first (marked, or this process just started), or a pod left.
+            since = now if before is not None else (progress.marked_at or now)
+            self._stalled[node.name] = (staying, min(since, now))
+            return False
+        return bool(staying) and now - before[1] >= STALLED_SECONDS
+
+    def _abandon(self, node: Node, report: DrainReport) -> None:
+        """Take the marks of a stalled voluntary drain off: the node serves again."""
+        self._stalled.pop(node.name, None)
+        log.warning(
+            "gave up disrupting %s: none of its pods could leave for %.0f s",
+            node.name,
+            STALLED_SECONDS,
+        )
+        if self.dry_run:
+            return
+        self.cluster.patch_node(node.name, unmark(node))
+        self.cluster.emit(
+            ClusterEvent(
+                "Node",
+                node.name,
+                "DisruptionAbandoned",
+                f"None of its pods could leave for {STALLED_SECONDS:.0f} s (no room for them,"
+                " or their budgets allow no eviction); it serves again.",
+            )
+        )
+        report.abandoned.append(node.name)
 
     def _carry_out(
         self,

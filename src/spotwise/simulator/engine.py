@@ -30,7 +30,7 @@ from spotwise.decisions.disruption.consolidation import MoveKind
 from spotwise.decisions.interruption.node_state import voluntary_kind
 from spotwise.decisions.scheduling.bins import minus
 from spotwise.decisions.scheduling.overhead import allocatable
-from spotwise.disruption.consolidator import Consolidator, disruption_of
+from spotwise.disruption.consolidator import Consolidator, disruption_of, templates_of
 from spotwise.interruption.drainer import Drainer
 from spotwise.interruption.handler import Handler, pool_policies
 from spotwise.model.instance_type import CapacityType
@@ -158,6 +158,7 @@ class Simulation:
             self.provisioner,
             self.clock,
             disruption_of(strategy.nodepools),
+            templates=templates_of(strategy.nodepools),
         )
         self._next_consolidation = -math.inf
 

@@ -5,10 +5,15 @@ Every move is checked by the packer (`spotwise.decisions.scheduling.packer.pack`
 the candidates' pods pending over the other nodes and the pools, so it follows the same
 scheduling semantics as provisioning: a pod that could not be placed again keeps its node.
 
-Moves are looked for in Karpenter's order, and at most one besides the empty nodes is
-returned per call (the loop acts on it, then asks again):
+Moves are looked for in Karpenter's order, and at most one consolidation besides the
+empty, expired and drifted nodes is returned per call (the loop acts on it, then asks
+again):
 
 1. Empty nodes (no pod but DaemonSet and static pods) go, all at once: nothing moves.
+   Expired nodes (older than the pool's ``expireAfter``) and drifted ones
+   (`spotwise.decisions.disruption.drift`) go too, each its own move, as the budgets
+   allow; the provisioner plans their pods' new home as they are drained, replacement
+   first, whatever the consolidation policy says.
 2. Several nodes at once: the longest run of candidates, least disruptive first, whose
    pods fit the rest of the cluster and at most one new node, found by bisection.
 3. One node: deleted when its pods fit elsewhere; replaced by one cheaper node; or,
@@ -32,6 +37,7 @@ from dataclasses import dataclass, field
 
 from spotwise.decisions.capacity.expected import PoolQuote, interruption_cost_per_hour
 from spotwise.decisions.disruption.blockers import Blocked, node_blockers
+from spotwise.decisions.disruption.reasons import Reason
 from spotwise.decisions.interruption.node_state import DISRUPTED_TAINT_KEY, TAINT_KEY
 from spotwise.decisions.scheduling.packer import PackInput, PackMemo, pack
 from spotwise.decisions.scheduling.plan import NewNode, Plan
@@ -73,6 +79,7 @@ class Rules:
         min_savings_per_hour: A move saves at least this many USD per hour.
         restrict_scale_down: The pool's nodes are never consolidated (Spot Ocean's
             ``restrictScaleDown``).
+        expire_after: Seconds after its creation a node is replaced (inf: never).
     """
 
     policy: Policy = Policy.WHEN_EMPTY_OR_UNDERUTILIZED
@@ -81,6 +88,7 @@ class Rules:
     min_savings_percent: float = 10.0
     min_savings_per_hour: float = 0.01
     restrict_scale_down: bool = False
+    expire_after: float = math.inf
 
 
 class MoveKind(enum.Enum):
@@ -89,6 +97,22 @@ class MoveKind(enum.Enum):
     EMPTY = "empty"  # nodes without pods go
     DELETE = "delete"  # their pods fit on the other nodes
     REPLACE = "replace"  # their pods go to new, cheaper nodes
+    EXPIRED = "expired"  # older than the pool's expireAfter: replaced
+    DRIFTED = "drifted"  # no longer what the pool launches: replaced
+
+    @property
+    def reason(self) -> Reason:
+        """The reason its nodes are counted against in the budgets."""
+        return _BUDGET_REASON[self]
+
+
+_BUDGET_REASON = {
+    MoveKind.EMPTY: Reason.EMPTY,
+    MoveKind.DELETE: Reason.UNDERUTILIZED,
+    MoveKind.REPLACE: Reason.UNDERUTILIZED,
+    MoveKind.EXPIRED: Reason.EXPIRED,
+    MoveKind.DRIFTED: Reason.DRIFTED,
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,8 +122,10 @@ class Move:
     Attributes:
         kind: What it does.
         nodes: The nodes that go.
-        replacements: The nodes launched for their pods (REPLACE only).
-        saving_per_hour: Price and expected interruption cost per hour, before less after.
+        replacements: The nodes launched for their pods (REPLACE only; expired and
+            drifted nodes' pods are planned by the provisioner as they leave).
+        saving_per_hour: Price and expected interruption cost per hour, before less after
+            (0.0 for expired and drifted nodes: they are replaced for what they are).
         reason: What a person reads.
     """
 
@@ -162,9 +188,9 @@ class ConsolidationInput:
         created: Node -> when it was created.
         quiet_since: Node -> when a pod last came to or left it (its creation if unknown).
         budget_blocked: Pods whose budgets would refuse their eviction now.
-        allowed: Pool -> how many of its nodes may be disrupted now for being
-            underutilized (its budget less what is being disrupted); not named: no limit.
-        allowed_empty: The same for empty nodes.
+        allowed: Per reason, pool -> how many of its nodes may be disrupted now for it
+            (its budget less what is being disrupted); a pool not named: no limit.
+        drifted: Node -> why it drifted from its pool.
         pending: How many pods are pending: while any are, only empty nodes go.
         daemonsets: DaemonSet pod specs, for new nodes' overhead.
         explain: Also price what each blocked node would save (a packing run each).
@@ -178,8 +204,8 @@ class ConsolidationInput:
     created: Mapping[str, float] = field(default_factory=dict)
     quiet_since: Mapping[str, float] = field(default_factory=dict)
     budget_blocked: frozenset[str] = frozenset()
-    allowed: Mapping[str, int] = field(default_factory=dict)
-    allowed_empty: Mapping[str, int] = field(default_factory=dict)
+    allowed: Mapping[Reason, Mapping[str, int]] = field(default_factory=dict)
+    drifted: Mapping[str, str] = field(default_factory=dict)
     pending: int = 0
     daemonsets: tuple[PodSpec, ...] = ()
     explain: bool = False
@@ -191,7 +217,8 @@ class Consolidation:
     """What `consolidate` decided.
 
     Attributes:
-        moves: The empty nodes' deletion (if any), then at most one other move.
+        moves: The empty nodes' deletion (if any), the expired and drifted nodes' (one
+            move each), then at most one consolidation.
         kept: Every other node of a consolidating pool, with why it stays.
     """
 
@@ -256,6 +283,7 @@ class _Consolidator:
             for t in n.taints
         )
         self._rates: tuple[float, float] | None = None
+        self.stale: list[tuple[_Candidate, MoveKind, str]] = []  # expired or drifted
 
     def run(self) -> Consolidation:
         candidates, blocked = self._candidates()
@@ -266,12 +294,13 @@ class _Consolidator:
             for c in empty:
                 self._keep(c, KeptWhy.PENDING_PODS, "a drain is under way: its pods come first")
             empty = []
-        taken = self._within_budgets(empty)
+        taken = self._within_budgets(empty, MoveKind.EMPTY)
         if taken:
             saving = sum(c.cost for c in taken)
             names = tuple(c.node.name for c in taken)
             self.going.update(names)
             moves.append(Move(MoveKind.EMPTY, names, (), saving, _empty_reason(len(taken))))
+        moves.extend(self._stale_moves())
         busy = [c for c in candidates if c.movable]
         for c in busy:
             if c.rules.policy is Policy.WHEN_EMPTY:
@@ -315,15 +344,27 @@ class _Consolidator:
             if any(t.key in (TAINT_KEY, DISRUPTED_TAINT_KEY) for t in node.taints):
                 self._keep_node(name, KeptWhy.DISRUPTING, "it is being drained already")
                 continue
+            created = request.created.get(name)
+            age = request.now - created if created is not None else None
+            stale = _stale(rules, age, request.drifted.get(name))
             priced = self._price(node, pool)
-            if priced is None:
+            if priced is None and stale is None:
                 self._keep_node(name, KeptWhy.PRICE_UNKNOWN, "its price is not known")
                 continue
             movable = tuple(p for p in node.pods if not (p.per_node or p.terminating))
             spot = node.capacity_type is CapacityType.SPOT
-            candidate = _Candidate(node, pool, rules, *priced, movable, spot)
-            created = request.created.get(name)
-            age = request.now - created if created is not None else float("inf")
+            candidate = _Candidate(node, pool, rules, *(priced or (0.0, 0.0)), movable, spot)
+            if stale is not None:
+                # Replaced for what it is, not for its price (which its pool may no longer
+                # list): neither its age, its quiet time nor the pool's
+                # restrictScaleDown hold it; its pods' blockers do.
+                blockers = node_blockers(node, request.now, False, request.budget_blocked)
+                if blockers:
+                    self._keep_blocked(candidate, blockers, f"{stale[1]}; ")
+                else:
+                    self.stale.append((candidate, *stale))
+                continue
+            age = float("inf") if age is None else age
             if age < rules.min_node_age:
                 detail = f"launched {age:.0f} s ago, under the pool's {rules.min_node_age:.0f} s"
                 self._keep(candidate, KeptWhy.TOO_YOUNG, detail)
@@ -337,12 +378,7 @@ class _Consolidator:
                 node, request.now, rules.restrict_scale_down, request.budget_blocked
             )
             if blockers:
-                self.kept[name] = Kept(
-                    name,
-                    KeptWhy.BLOCKED,
-                    "; ".join(f"{b.subject}: {b.detail}" for b in blockers),
-                    tuple(blockers),
-                )
+                self._keep_blocked(candidate, blockers)
                 blocked.append(candidate)
                 continue
             found.append(candidate)
@@ -375,16 +411,35 @@ class _Consolidator:
             by_name = self._shapes[pool] = {s.name: s for s in shapes}
         return by_name.get(instance_type)
 
-    def _within_budgets(self, candidates: Sequence[_Candidate]) -> list[_Candidate]:
-        """As many empty ``candidates`` as their pools' budgets allow, in order; spends them."""
+    def _stale_moves(self) -> list[Move]:
+        """Expired nodes, oldest first, then drifted ones, as the budgets allow."""
+        moves = []
+        created = self.request.created
+        self.stale.sort(key=lambda s: (s[1] is MoveKind.DRIFTED, created.get(s[0].node.name, 0.0)))
+        for c, kind, why in self.stale:
+            if self._within_budgets([c], kind):
+                self.going.add(c.node.name)
+                moves.append(Move(kind, (c.node.name,), (), 0.0, why))
+        if moves:
+            # Their pods look for room from now on: consolidation waits for them.
+            self._draining = True
+        return moves
+
+    def _within_budgets(self, candidates: Sequence[_Candidate], kind: MoveKind) -> list[_Candidate]:
+        """As many ``candidates`` as their pools' budgets for ``kind`` allow; spends them."""
+        allowed = self.request.allowed.get(kind.reason, {})
         taken = []
         for c in candidates:
-            if not self._may_take(c.pool, self.request.allowed_empty):
+            if not self._may_take(c.pool, allowed):
                 self._keep(c, KeptWhy.BUDGET, "its pool's disruption budget is spent")
                 continue
             self.spent[c.pool] = self.spent.get(c.pool, 0) + 1
             taken.append(c)
         return taken
+
+    @property
+    def _underutilized(self) -> Mapping[str, int]:
+        return self.request.allowed.get(Reason.UNDERUTILIZED, {})
 
     def _may_take(self, pool: str, allowed: Mapping[str, int], more: int = 0) -> bool:
         """Whether ``pool``'s budget for one reason lets one more node go (beyond ``more``)."""
@@ -414,7 +469,7 @@ class _Consolidator:
         """The first candidate that can go alone, deleted or replaced, if it pays."""
         tries = 0
         for c in candidates:
-            if not self._may_take(c.pool, self.request.allowed):
+            if not self._may_take(c.pool, self._underutilized):
                 self._keep(c, KeptWhy.BUDGET, "its pool's disruption budget is spent")
                 continue
             if tries == SINGLE_NODE_TRIES:
@@ -489,7 +544,7 @@ class _Consolidator:
         taking: dict[str, int] = {}
         out = []
         for c in candidates:
-            if not self._may_take(c.pool, self.request.allowed, taking.get(c.pool, 0)):
+            if not self._may_take(c.pool, self._underutilized, taking.get(c.pool, 0)):
                 continue
             taking[c.pool] = taking.get(c.pool, 0) + 1
             out.append(c)
@@ -556,6 +611,26 @@ class _Consolidator:
 
     def _keep_node(self, name: str, why: KeptWhy, detail: str) -> None:
         self.kept[name] = Kept(name, why, detail)
+
+    def _keep_blocked(self, c: _Candidate, blockers: Sequence[Blocked], prefix: str = "") -> None:
+        detail = prefix + "; ".join(f"{b.subject}: {b.detail}" for b in blockers)
+        self.kept[c.node.name] = Kept(c.node.name, KeptWhy.BLOCKED, detail, tuple(blockers))
+
+
+def _stale(rules: Rules, age: float | None, drifted: str | None) -> tuple[MoveKind, str] | None:
+    """Whether a node is replaced for its age (None: unknown) or its drift, and why."""
+    if age is not None and age >= rules.expire_after:
+        return MoveKind.EXPIRED, (
+            f"expired: {_hours(age)} old, past its pool's expireAfter of"
+            f" {_hours(rules.expire_after)}"
+        )
+    if drifted is not None:
+        return MoveKind.DRIFTED, f"drifted: {drifted}"
+    return None
+
+
+def _hours(seconds: float) -> str:
+    return f"{seconds / 3600:.1f} h"
 
 
 def _refusal(

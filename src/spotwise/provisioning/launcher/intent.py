@@ -41,7 +41,7 @@ class LaunchSettings:
     Attributes:
         spot_strategy: How EC2 picks among spot overrides.
         on_demand_strategy: How EC2 picks among on-demand overrides.
-        labels: The pool's own node labels.
+        labels: The pool's own node labels and its settings' hash (drift).
         taints: The pool's node taints.
         tags: Extra instance tags.
         capacity_reservations: The pool's capacity reservation ids, tried first (as
@@ -85,7 +85,7 @@ def settings_for(nodepool: NodePool, catalog: Catalog | None = None) -> LaunchSe
     return LaunchSettings(
         spot_strategy=spec.spot_allocation_strategy,
         on_demand_strategy=spec.on_demand_allocation_strategy,
-        labels=MappingProxyType(dict(spec.labels)),
+        labels=MappingProxyType(spec.node_labels),
         taints=tuple(Taint(t.key, t.value, t.effect) for t in spec.taints),
         capacity_reservations=() if launch is None else launch.reserved_capacity,
         architectures=architectures,
