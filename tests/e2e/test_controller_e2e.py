@@ -341,3 +341,98 @@ def test_a_node_left_empty_by_a_scale_down_is_consolidated_away(
     messages = [e.get("message", "") for e in process.logs()]
     assert any(m.startswith("consolidation: 1 empty node") for m in messages), messages[-20:]
     assert process.stop() == 0
+
+
+def test_an_underutilized_node_is_replaced_by_a_cheaper_one_within_its_pods_budget(
+    start_controller: Any,
+    core: client.CoreV1Api,
+    ec2: Any,
+    kubelets: Any,
+    binder: Any,
+    pools_file: Path,
+    tmp_path: Path,
+) -> None:
+    """A batch pod and two web pods share a node; the batch ends and the node is too big.
+
+    Consolidation replaces it by a cheaper one: the replacement is launched first, the
+    drain moves the web pods one at a time as their PodDisruptionBudget (minAvailable 1)
+    allows, and the old instance goes. The test stands in for the ReplicaSet (recreating
+    evicted pods) and for the disruption controller (the budget's status).
+    """
+    pools = yaml.safe_load(pools_file.read_text())
+    pools["spec"]["disruption"] = {"consolidateAfter": "1s", "minNodeAge": "0s"}
+    quick = tmp_path / "quick.yaml"
+    quick.write_text(yaml.safe_dump(pools))
+    for namespace in ("spotwise", "shop"):
+        core.create_namespace(client.V1Namespace(metadata=client.V1ObjectMeta(name=namespace)))
+    policy = client.PolicyV1Api(core.api_client)
+    policy.create_namespaced_pod_disruption_budget(
+        "shop",
+        {
+            "metadata": {"name": "web"},
+            "spec": {"selector": {"matchLabels": {"app": "web"}}, "minAvailable": 1},
+        },
+    )
+    web = controller("ReplicaSet", "web-7d4b9", str(uuid.uuid4()))
+    batch = controller("ReplicaSet", "batch-5c8f2", str(uuid.uuid4()))
+
+    def create(name: str, cpu: str, owner: dict[str, Any], app: str) -> None:
+        manifest = pod(name, labels={"app": app}, owner=owner)
+        manifest["spec"]["containers"][0]["resources"] = {"requests": {"cpu": cpu}}
+        core.create_namespaced_pod("shop", manifest)
+
+    create("batch-0", "2500m", batch, "batch")
+    for i in range(2):
+        create(f"web-{i}", "500m", web, "web")
+    process: ControllerProcess = start_controller(
+        "--no-config", "--config", str(quick), "--consolidation-interval", "1"
+    )
+
+    def budget_status(running: int) -> None:
+        """Stand in for the disruption controller: the budget's status from its pods."""
+        status = {
+            "currentHealthy": running,
+            "desiredHealthy": 1,
+            "expectedPods": 2,
+            "disruptionsAllowed": max(0, running - 1),
+        }
+        policy.patch_namespaced_pod_disruption_budget_status("web", "shop", {"status": status})
+
+    def all_running() -> bool:
+        settle(kubelets, binder)
+        return running_pods(core) == ["batch-0", "web-0", "web-1"]
+
+    wait_for("the pods to run", all_running)
+    budget_status(2)
+    (first,) = instances(ec2)
+    core.delete_namespaced_pod("batch-0", "shop", grace_period_seconds=0)  # the batch ends
+    fewest_running = 2
+    made = 2
+
+    def replaced() -> bool:
+        nonlocal fewest_running, made
+        settle(kubelets, binder)
+        live = [
+            p
+            for p in core.list_namespaced_pod("shop", label_selector="app=web").items
+            if p.metadata.deletion_timestamp is None
+        ]
+        running = [p for p in live if p.status.phase == "Running"]
+        fewest_running = min(fewest_running, len(running))
+        budget_status(len(running))
+        for _ in range(2 - len(live)):  # the ReplicaSet recreates what was evicted
+            create(f"web-{made}", "500m", web, "web")
+            made += 1
+        left = instances(ec2)
+        moved = len(left) == 1 and left[0]["InstanceId"] != first["InstanceId"]
+        return moved and len(running) == 2
+
+    wait_for("the node to be replaced", replaced, timeout=120)
+    (second,) = instances(ec2)
+    assert made == 4  # both web pods moved, one at a time
+    assert fewest_running >= 1  # the budget held: never fewer than minAvailable
+    messages = [e.get("message", "") for e in process.logs()]
+    moves = [m for m in messages if m.startswith("consolidation: ")]
+    assert moves and "replaced by 1 cheaper node" in moves[0], messages[-20:]
+    assert second["InstanceType"] != first["InstanceType"]
+    assert process.stop() == 0
