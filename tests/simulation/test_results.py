@@ -25,6 +25,7 @@ def totals(**changes: object) -> Totals:
         pods_consolidated=40,
         below_pdb_seconds={"web": 45.04, "api": 90.06},
         below_pdb_interrupted_seconds={"web": 30.04},
+        below_pdb_consolidated_seconds={"web": 15.04},
         spot_seconds_by_pool={
             ("m7g.large", "us-east-1a"): 3600.0,
             ("m7g.large", "us-east-1b"): 1800.0,
@@ -66,6 +67,7 @@ def test_every_figure_of_a_run() -> None:
         "replacement_ready_percent": None,
         "longest_below_pdb_seconds": 90.1,
         "longest_below_pdb_after_interruption_seconds": 30.0,
+        "longest_below_pdb_after_consolidation_seconds": 15.0,
         "launches": 5,
         "on_demand_fallbacks": 1,
         "launch_failures": 2,

@@ -20,7 +20,7 @@ import heapq
 import json
 import math
 from collections import Counter, defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from prometheus_client import CollectorRegistry
@@ -111,6 +111,8 @@ class Simulation:
         # Per owner, when an interruption last took one of its pods away (moved by the
         # handler, or killed with a reclaimed instance).
         self._interrupted_at: dict[str, float] = {}
+        # Per owner, when a voluntary drain (consolidation, expiry, drift) last moved a pod.
+        self._consolidated_at: dict[str, float] = {}
         self._notice_serial = 0
         self._deployments = {d.owner: d for d in scenario.deployments}
         self._base_scale: Counter[str] = Counter(
@@ -238,6 +240,7 @@ class Simulation:
         self.totals = Totals(pods_created=len(self.cluster.pods))
         self._below_pdb_since.clear()
         self._interrupted_at.clear()
+        self._consolidated_at.clear()
 
     def _step(self, now: float) -> None:
         self._advance_pods(now)
@@ -351,11 +354,14 @@ class Simulation:
         report = self.drainer.run()
         t = self.totals
         # Pods consolidation moves are counted apart: the interruption figures stay its own.
-        evicted = [e for e in report.evicted if self.cluster.pods[e[0]].node not in chosen]
-        t.pods_consolidated += len(report.evicted) - len(evicted)
-        t.pods_evicted += len(evicted)
+        evicted = self._voluntary(report.evicted, chosen)
+        deleted = self._voluntary(report.deleted, chosen)
+        t.pods_consolidated += len(evicted[True])
+        t.pods_evicted += len(evicted[False])
         t.pods_deleted_at_deadline += len(report.deleted)
-        moved = (*evicted, *report.deleted)
+        for key, _ in (*evicted[True], *deleted[True]):
+            self._consolidated_at[self.cluster.pods[key].owner] = now
+        moved = (*evicted[False], *deleted[False])
         t.replaced_ready = (t.replaced_ready or 0) + sum(1 for _, ready in moved if ready)
         for key, _ in moved:
             self._interrupted_at[self.cluster.pods[key].owner] = now
@@ -367,6 +373,15 @@ class Simulation:
                 self._trace(now, "node-removed-empty", node=name, instance_type=instance_type)
             else:
                 self._trace(now, "node-drained", node=name)
+
+    def _voluntary(
+        self, pods: list[tuple[str, bool]], chosen: Mapping[str, object]
+    ) -> dict[bool, list[tuple[str, bool]]]:
+        """``pods`` split by whether they left a node taken voluntarily (True) or not."""
+        split: dict[bool, list[tuple[str, bool]]] = {True: [], False: []}
+        for entry in pods:
+            split[self.cluster.pods[entry[0]].node in chosen].append(entry)
+        return split
 
     def _node_by_instance(self, instance_id: str) -> SimNode:
         return self.cluster.nodes[_node_name(instance_id)]
@@ -576,6 +591,9 @@ class Simulation:
                 if self._interrupted_at.get(owner, -math.inf) >= since - TICK_SECONDS:
                     after = self.totals.below_pdb_interrupted_seconds
                     after[name] = max(after.get(name, 0.0), stretch)
+                if self._consolidated_at.get(owner, -math.inf) >= since - TICK_SECONDS:
+                    moved = self.totals.below_pdb_consolidated_seconds
+                    moved[name] = max(moved.get(name, 0.0), stretch)
             else:
                 self._below_pdb_since.pop(name, None)
 

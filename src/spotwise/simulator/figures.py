@@ -61,6 +61,10 @@ ROWS: tuple[Row, ...] = (
     ("empty nodes removed", lambda f: str(f["nodes_removed_empty"])),
     ("nodes consolidated (pods moved)", lambda f: str(f["nodes_disrupted"])),
     ("pods moved by consolidation", lambda f: str(f["pods_moved_by_consolidation"])),
+    (
+        "longest time below a PDB after consolidation",
+        lambda f: f"{f['longest_below_pdb_after_consolidation_seconds']:,.0f} s",
+    ),
     ("consolidations per node-day", lambda f: _per_node_day(f["disruptions_per_node_day"])),
 )
 

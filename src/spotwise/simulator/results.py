@@ -63,6 +63,8 @@ class Totals:
     below_pdb_seconds: dict[str, float] = field(default_factory=dict)
     # The same, for the stretches in which an interruption took one of its pods away.
     below_pdb_interrupted_seconds: dict[str, float] = field(default_factory=dict)
+    # The same, for the stretches in which a voluntary drain moved one of its pods.
+    below_pdb_consolidated_seconds: dict[str, float] = field(default_factory=dict)
     # Spot node-seconds per (instance type, zone) pool.
     spot_seconds_by_pool: dict[tuple[str, str], float] = field(default_factory=dict)
 
@@ -128,6 +130,9 @@ class RunResult:
             "longest_below_pdb_seconds": round(max(t.below_pdb_seconds.values(), default=0.0), 1),
             "longest_below_pdb_after_interruption_seconds": round(
                 max(t.below_pdb_interrupted_seconds.values(), default=0.0), 1
+            ),
+            "longest_below_pdb_after_consolidation_seconds": round(
+                max(t.below_pdb_consolidated_seconds.values(), default=0.0), 1
             ),
             "launches": t.launches,
             "on_demand_fallbacks": t.fallbacks,
