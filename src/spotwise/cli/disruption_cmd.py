@@ -19,9 +19,11 @@ from spotwise.cli.cluster_input import (
     read_snapshot,
 )
 from spotwise.cli.console import stdout
+from spotwise.errors import UserError
 
 if TYPE_CHECKING:
     from spotwise.decisions.disruption.consolidation import Consolidation
+    from spotwise.simulator.trace_disruption import DisruptionHistory
 
 app = typer.Typer(no_args_is_help=True, help="What voluntary disruption would do, and why.")
 
@@ -34,6 +36,10 @@ hour its move would save were it not blocked.
 The nodes and pods come from a live cluster (--kubeconfig) or from files (-f with
 --nodes); the pools from --pool (default: one pool of every type). Only nodes
 labelled spotwise.io/node-pool with one of the pools are looked at.
+
+With --trace (a trace of `spotwise simulate --trace`), what consolidation did over
+the run instead: the moves by kind, how often each reason kept a node, and each
+blocking rule with the dollars its nodes' moves would have saved over the run.
 """
 
 
@@ -63,13 +69,27 @@ def explain_cmd(
     catalog_file: Annotated[
         Path | None, typer.Option("--catalog", metavar="FILE", help="A catalog snapshot.")
     ] = None,
+    trace: Annotated[
+        Path | None,
+        typer.Option(metavar="FILE", help="A trace of `spotwise simulate --trace` instead."),
+    ] = None,
+    strategy: Annotated[
+        str, typer.Option(metavar="NAME", help="With --trace: whose run (default: spotwise).")
+    ] = "spotwise",
 ) -> None:
     """Run `spotwise disruption explain` (see EXPLAIN_HELP)."""
+    if trace is not None:
+        if files or nodes is not None or kubeconfig is not None or pool is not None:
+            raise UserError(
+                "--trace", "cannot be used with -f, --nodes, --kubeconfig or --pool", "pick one"
+            )
+        _explain_trace(trace, strategy, output)
+        return
     from spotwise.catalog.bundled import load_catalog
     from spotwise.config.nodepool import load_nodepools
     from spotwise.decisions.disruption.budgets import refused_pods
     from spotwise.decisions.disruption.consolidation import ConsolidationInput, consolidate
-    from spotwise.disruption.consolidator import disruption_of
+    from spotwise.disruption.consolidator import disruption_of, drifted_nodes, templates_of
     from spotwise.provisioning.pools import build_pools, default_nodepool
 
     snapshot = read_snapshot("explain", files, nodes, kubeconfig, context)
@@ -86,6 +106,7 @@ def explain_cmd(
             budget_blocked=refused_pods(
                 snapshot.budgets, (p for n in snapshot.nodes for p in n.pods)
             ),
+            drifted=drifted_nodes(snapshot.nodes, templates_of(nodepools)),
             pending=len(snapshot.pending),
             daemonsets=snapshot.daemonsets,
             explain=True,
@@ -142,3 +163,71 @@ def _table(decision: Consolidation) -> Table:
         cost = f"{kept.cost_per_hour:.4f}" if kept.cost_per_hour else "-"
         table.add_row(kept.node, f"stays ({kept.why.value})", kept.detail, cost)
     return table
+
+
+def _explain_trace(trace: Path, strategy: str, output: ExplainFormat) -> None:
+    from spotwise.simulator.trace_disruption import disruption_history
+
+    history = disruption_history(trace, strategy)
+    if output is ExplainFormat.JSON:
+        print(json.dumps(_history_document(history), indent=2))
+        return
+    console = stdout()
+    for table in _history_tables(history):
+        console.print(table)
+
+
+def _history_document(history: DisruptionHistory) -> dict[str, object]:
+    return {
+        "strategy": history.strategy,
+        "passes": history.passes,
+        "moves": [
+            {
+                "kind": m.kind,
+                "moves": m.moves,
+                "nodes": m.nodes,
+                "saving_per_hour": round(m.saving_per_hour, 6),
+            }
+            for m in history.moves
+        ],
+        "kept": history.kept,
+        "blockers": [
+            {
+                "rule": b.rule,
+                "node_passes": b.node_passes,
+                "dollars": round(b.dollars, 4),
+                "subjects": [{"subject": s, "node_passes": n} for s, n in b.subjects],
+            }
+            for b in history.blockers
+        ],
+    }
+
+
+def _history_tables(history: DisruptionHistory) -> list[Table]:
+    moves = Table(
+        title=f"moves made by {history.strategy}'s consolidation",
+        caption="$/h saved: summed as each move was made (0 for expired and drifted nodes)",
+    )
+    for column in ("kind", "moves", "nodes", "$/h saved"):
+        moves.add_column(column, justify="left" if column == "kind" else "right")
+    for m in history.moves:
+        moves.add_row(m.kind, str(m.moves), str(m.nodes), f"{m.saving_per_hour:.4f}")
+    kept = Table(
+        title=f"why nodes stayed, over {history.passes} passes",
+        caption="node-passes: how many times a pass kept a node for the reason",
+    )
+    kept.add_column("reason")
+    kept.add_column("node-passes", justify="right")
+    for reason, count in history.kept.items():
+        kept.add_row(reason, str(count))
+    blockers = Table(
+        title="what blocked nodes",
+        caption="$: what the blocked nodes' moves would have saved over the run (a node held"
+        " by two rules counts for both)",
+    )
+    for column in ("rule", "node-passes", "$", "most often"):
+        blockers.add_column(column, justify="right" if column in ("node-passes", "$") else "left")
+    for b in history.blockers:
+        often = ", ".join(f"{s} ({n})" for s, n in b.subjects)
+        blockers.add_row(b.rule, str(b.node_passes), f"{b.dollars:.2f}", often)
+    return [moves, kept, blockers]

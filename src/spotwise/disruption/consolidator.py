@@ -103,6 +103,8 @@ class Consolidator:
         dry_run: Decide and log, change nothing.
         validation_seconds: How long a move waits to be proposed again before it is made.
         metrics: Where moves and kept nodes are counted; None counts nothing.
+        explain: Also price what each blocked node's move would save (a packing run
+            each): `Kept.cost_per_hour`, for a trace or a person to read.
     """
 
     def __init__(
@@ -116,6 +118,7 @@ class Consolidator:
         dry_run: bool = False,
         validation_seconds: float = VALIDATION_SECONDS,
         metrics: ConsolidationMetrics | None = None,
+        explain: bool = False,
     ) -> None:
         self.cluster = cluster
         self.provisioner = provisioner
@@ -125,6 +128,7 @@ class Consolidator:
         self.dry_run = dry_run
         self.validation_seconds = validation_seconds
         self.metrics = metrics
+        self.explain = explain
         self._pods_seen: dict[str, tuple[frozenset[str], float]] = {}
         self._proposed: dict[tuple[MoveKind, tuple[str, ...]], float] = {}
 
@@ -185,6 +189,7 @@ class Consolidator:
             drifted=drifted_nodes(nodes, self.templates),
             pending=len(snapshot.pending),
             daemonsets=snapshot.daemonsets,
+            explain=self.explain,
             memo=pools.memo,
         )
 

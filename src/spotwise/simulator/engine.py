@@ -20,13 +20,13 @@ import heapq
 import json
 import math
 from collections import Counter, defaultdict
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from prometheus_client import CollectorRegistry
 
 from spotwise.catalog.catalog import Catalog
-from spotwise.decisions.disruption.consolidation import MoveKind
+from spotwise.decisions.disruption.consolidation import Kept, KeptWhy, MoveKind
 from spotwise.decisions.interruption.node_state import voluntary_kind
 from spotwise.decisions.scheduling.bins import minus
 from spotwise.decisions.scheduling.overhead import allocatable
@@ -161,6 +161,9 @@ class Simulation:
             self.clock,
             disruption_of(strategy.nodepools),
             templates=templates_of(strategy.nodepools),
+            # A trace says what each blocked node's move would have saved; the decisions
+            # are the same either way.
+            explain=trace is not None,
         )
         self._next_consolidation = -math.inf
 
@@ -543,7 +546,10 @@ class Simulation:
         if now < self._next_consolidation:
             return
         self._next_consolidation = now + CONSOLIDATION_SECONDS
-        for move in self.consolidator.run().started:
+        report = self.consolidator.run()
+        if report.kept and now >= 0:  # the warm-up is not the measured run
+            self._trace_kept(now, report.kept)
+        for move in report.started:
             if move.kind is MoveKind.EMPTY:
                 self.totals.nodes_removed_empty += len(move.nodes)
             else:
@@ -557,6 +563,27 @@ class Simulation:
                 saving_per_hour=round(move.saving_per_hour, 6),
                 reason=move.reason,
             )
+
+    def _trace_kept(self, now: float, kept: Sequence[Kept]) -> None:
+        """Why the pass kept its nodes: counts by reason, and each blocked node priced."""
+        if self.trace is None:
+            return
+        self._trace(
+            now,
+            "consolidation-kept",
+            interval_seconds=CONSOLIDATION_SECONDS,
+            reasons=dict(Counter(k.why.value for k in kept)),
+            blocked=[
+                {
+                    "node": k.node,
+                    "rules": sorted({b.blocker.value for b in k.blockers}),
+                    "subjects": [b.subject for b in k.blockers],
+                    "cost_per_hour": round(k.cost_per_hour, 6),
+                }
+                for k in kept
+                if k.why is KeptWhy.BLOCKED
+            ],
+        )
 
     # -- measuring -----------------------------------------------------------------------
 

@@ -10,7 +10,6 @@ gone before 0 are left out.
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 from spotwise.catalog.catalog import Catalog
@@ -19,6 +18,7 @@ from spotwise.decisions.cost.attribution import Usage
 from spotwise.decisions.cost.ledger import Run
 from spotwise.errors import UserError
 from spotwise.model.instance_type import CapacityType
+from spotwise.simulator.trace_file import trace_events
 
 ENDS = frozenset({"node-lost", "node-removed-empty", "node-drained"})
 
@@ -43,21 +43,7 @@ def runs_from_trace(
     ends: dict[str, tuple[float, bool]] = {}
     run_end: float | None = None
     last = 0.0
-    try:
-        lines = path.read_text(encoding="utf-8").splitlines()
-    except (OSError, UnicodeDecodeError) as error:
-        raise UserError(str(path), f"cannot be read ({error})", "pass a --trace file") from None
-    for number, line in enumerate(lines, start=1):
-        if not line.strip():
-            continue
-        try:
-            event = json.loads(line)
-        except json.JSONDecodeError:
-            raise UserError(
-                f"{path}: line {number}", "is not JSON", "pass a trace of spotwise simulate"
-            ) from None
-        if event.get("strategy") != strategy:
-            continue
+    for event in trace_events(path, strategy):
         kind, t = event.get("event"), float(event["t"])
         last = max(last, t)
         if kind == "launch":
