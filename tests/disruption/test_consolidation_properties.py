@@ -12,6 +12,7 @@ from spotwise.decisions.disruption.consolidation import (
     Rules,
     consolidate,
 )
+from spotwise.decisions.scheduling.packer import PackInput, pack
 from spotwise.model.disruption_hints import DisruptionHints
 from spotwise.model.instance_type import CapacityType
 from spotwise.model.labels import NODE_POOL
@@ -71,3 +72,45 @@ def test_moves_take_each_node_once_only_when_allowed_and_always_save(cluster):
         assert bool(move.replacements) is (move.kind is MoveKind.REPLACE)
     # Every node of the pool is either taken or kept, with a reason.
     assert set(taken) | {k.node for k in decision.kept} == set(by_name)
+
+
+def _carry_out(nodes, created, decision, now):
+    """The cluster after the decision's moves: pods rebound as the packer places them."""
+    going = {name for move in decision.moves for name in move.nodes}
+    moved = [p for n in nodes if n.name in going for p in n.pods if not p.per_node]
+    staying = [n for n in nodes if n.name not in going]
+    plan = pack(PackInput(tuple(moved), tuple(staying), (POOL,)))
+    assert not plan.unschedulable  # every move's pods have a home
+    by_key = {p.key: p for p in moved}
+    extra: dict[str, list] = {}
+    for placed in plan.existing:
+        extra.setdefault(placed.node, []).append(by_key[placed.pod])
+    after = [dataclasses.replace(n, pods=(*n.pods, *extra.get(n.name, ()))) for n in staying]
+    for new in plan.nodes:
+        name = f"{new.name}-{now:.0f}"
+        pods = tuple(by_key[k] for k in new.pods)
+        made = node(name, new.expected_instance_type, "us-east-1a", new.capacity_type, pods)
+        after.append(dataclasses.replace(made, labels=made.labels.merged({NODE_POOL: "default"})))
+        created[name] = now
+    return tuple(after)
+
+
+@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(clusters())
+def test_a_sequence_of_moves_never_moves_a_node_within_the_churn_window_and_always_saves(
+    cluster,
+):
+    nodes, created = cluster
+    created = dict(created)
+    now = NOW
+    for _ in range(4):  # passes five minutes apart: inside the ten-minute window
+        request = ConsolidationInput(
+            nodes, (POOL,), {"default": RULES}, now, created=created, quiet_since=created
+        )
+        decision = consolidate(request)
+        for move in decision.moves:
+            assert move.saving_per_hour > 0  # expected cost (price and risk) goes down
+            for name in move.nodes:
+                assert now - created[name] >= RULES.min_node_age, f"{name} moved again"
+        nodes = _carry_out(nodes, created, decision, now)
+        now += 300.0
