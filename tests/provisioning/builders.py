@@ -7,6 +7,7 @@ from prometheus_client import CollectorRegistry
 from sim.builders import sim_cloud
 from spotwise.catalog.bundled import load_bundled
 from spotwise.config.nodepool import NodePool
+from spotwise.decisions.scheduling.commitments import Commitments
 from spotwise.model.node import Node
 from spotwise.model.pod import Pod, PodSpec
 from spotwise.model.resources import Resources
@@ -65,7 +66,11 @@ def nodepool(**spec: object) -> NodePool:
 
 
 def setup(
-    *, dry_run: bool = False, cloud: SimulatedCloud | None = None, **spec: object
+    *,
+    dry_run: bool = False,
+    cloud: SimulatedCloud | None = None,
+    commitments: Commitments | None = None,
+    **spec: object,
 ) -> tuple[Provisioner, FakeCluster, SimulatedCloud, ManualClock]:
     clock = ManualClock(1_000.0)
     cloud = cloud or sim_cloud(clock=clock)
@@ -79,5 +84,6 @@ def setup(
         cluster_name="test",
         registry=CollectorRegistry(),
         dry_run=dry_run,
+        commitments=commitments,
     )
     return provisioner, cluster, cloud, clock

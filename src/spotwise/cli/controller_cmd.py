@@ -82,8 +82,7 @@ def controller(
         Path | None,
         typer.Option(
             metavar="FILE",
-            help="Reserved instances and savings plans, for the savings and utilization"
-            " metrics (docs/cost.md).",
+            help="Reserved instances and savings plans, filled first (docs/cost.md).",
         ),
     ] = None,
     webhook_url: Annotated[

@@ -26,6 +26,7 @@ from spotwise.controller.provisioning_loop import ProvisioningLoop
 from spotwise.controller.settings import ControllerSettings
 from spotwise.decisions.cost.attribution import ReservedInstance, SavingsPlan
 from spotwise.decisions.interruption.response import RebalancePolicy
+from spotwise.decisions.scheduling.commitments import Commitments
 from spotwise.disruption.consolidator import Consolidator, disruption_of, templates_of
 from spotwise.disruption.metrics import ConsolidationMetrics
 from spotwise.interruption.drainer import Drainer
@@ -116,8 +117,9 @@ class Controller:
         autoscaling: Auto Scaling, to keep and release the lifecycle actions of groups'
             nodes (and, interruptions only, to tell which groups are managed); None
             leaves lifecycle actions to their hooks' timeouts.
-        commitments: Reserved instances and Savings Plans, for the savings and
-            utilization gauges.
+        commitments: Reserved instances and Savings Plans: their free part is filled
+            before anything is bought, and they count in the savings and utilization
+            gauges.
     """
 
     def __init__(
@@ -161,6 +163,7 @@ class Controller:
             registry=self.registry,
             registration_timeout=settings.registration_timeout_seconds,
             dry_run=settings.dry_run,
+            commitments=Commitments(catalog.region, *commitments),
         )
         batcher = Batcher(
             settings.batch_idle_seconds, settings.batch_max_seconds, settings.resync_seconds

@@ -43,6 +43,7 @@ from spotwise.decisions.disruption.consolidation import (
 )
 from spotwise.decisions.disruption.drift import Template, drift
 from spotwise.decisions.interruption.node_state import in_progress, mark
+from spotwise.decisions.scheduling.commitments import covered_shares
 from spotwise.disruption.metrics import ConsolidationMetrics
 from spotwise.model.labels import NODE_POOL
 from spotwise.model.node import Node
@@ -176,10 +177,10 @@ class Consolidator:
         self, snapshot: ClusterSnapshot, now: float, quiet: Mapping[str, float]
     ) -> ConsolidationInput:
         nodes = snapshot.nodes
-        pools = self.provisioner.pools
+        pools, memo = self.provisioner.planning_pools(nodes, now)
         return ConsolidationInput(
             nodes,
-            pools.at(now, self.provisioner.observed),
+            pools,
             {name: d.rules() for name, d in self.disruption.items()},
             now,
             created={n.name: n.created_at for n in nodes if n.created_at is not None},
@@ -190,7 +191,8 @@ class Consolidator:
             pending=len(snapshot.pending),
             daemonsets=snapshot.daemonsets,
             explain=self.explain,
-            memo=pools.memo,
+            covered=covered_shares(pools, nodes, self.provisioner.commitments),
+            memo=memo,
         )
 
     def _allowed(self, nodes: tuple[Node, ...], reason: Reason, now: float) -> dict[str, int]:

@@ -8,6 +8,7 @@ from prometheus_client import CollectorRegistry
 
 from spotwise.catalog.catalog import Catalog
 from spotwise.config.nodepool import NodePool
+from spotwise.decisions.scheduling.commitments import Commitments
 from spotwise.ports.clock import Clock
 from spotwise.ports.cloud import Cloud
 from spotwise.ports.cluster import Cluster
@@ -33,6 +34,7 @@ def build_provisioner(
     subnets: Mapping[str, str] | None = None,
     registration_timeout: float = REGISTRATION_TIMEOUT_SECONDS,
     dry_run: bool = False,
+    commitments: Commitments | None = None,
 ) -> Provisioner:
     """The provisioning loop over these ports, for these NodePools.
 
@@ -48,6 +50,7 @@ def build_provisioner(
         subnets: Subnet id by zone; None lets the cloud choose.
         registration_timeout: Seconds an instance has to register its Node.
         dry_run: Decide without launching or terminating anything.
+        commitments: Reserved instances and Savings Plans whose free part is filled first.
 
     The interruption handler records into ``provisioner.observed`` (as it marks offerings
     in ``provisioner.launcher.unavailable``).
@@ -72,6 +75,7 @@ def build_provisioner(
         registration_timeout=registration_timeout,
         dry_run=dry_run,
         observed=ObservedInterruptions(),
+        commitments=commitments,
     )
 
 

@@ -19,9 +19,11 @@ from dataclasses import dataclass
 
 from spotwise.decisions.interruption.node_state import in_progress
 from spotwise.decisions.scheduling.bins import minus
+from spotwise.decisions.scheduling.commitments import Commitments, committed_pools
 from spotwise.decisions.scheduling.daemons import daemonset_overhead
-from spotwise.decisions.scheduling.packer import PackInput, pack
+from spotwise.decisions.scheduling.packer import PackInput, PackMemo, pack
 from spotwise.decisions.scheduling.plan import NewNode, Unschedulable
+from spotwise.decisions.scheduling.pool import Pool
 from spotwise.model.instance_type import CapacityType
 from spotwise.model.labels import HOSTNAME
 from spotwise.model.node import Node
@@ -122,6 +124,8 @@ class Provisioner:
         observed: The memory of spot interruptions the interruption handler records
             into (``provisioner.observed.record``); plans price a pool seen interrupted
             as stormier for a few hours. A new, empty one when None.
+        commitments: Reserved instances and Savings Plans: what they leave free is
+            filled before anything is bought (`spotwise.decisions.scheduling.commitments`).
     """
 
     def __init__(
@@ -136,8 +140,13 @@ class Provisioner:
         dry_run: bool = False,
         replans: int = REPLANS,
         observed: ObservedInterruptions | None = None,
+        commitments: Commitments | None = None,
     ) -> None:
         self.cluster = cluster
+        self.commitments = commitments if commitments is not None else Commitments("")
+        # Packing memos for each set of commitment views, valid while the pools' is.
+        self._memos: dict[tuple[str, ...], PackMemo] = {}
+        self._memos_of: PackMemo | None = None
         # Kept across `reconfigure`, as the launcher's memory of refused offerings is.
         self.observed = observed if observed is not None else ObservedInterruptions()
         self.launcher = launcher
@@ -179,15 +188,9 @@ class Provisioner:
             if not todo:
                 break
             planned = max(planned, len(todo))
-            plan = pack(
-                PackInput(
-                    todo,
-                    (*existing, *self.inflight.nodes()),
-                    self.pools.at(now, self.observed),
-                    snapshot.daemonsets,
-                    self.pools.memo,
-                )
-            )
+            nodes = (*existing, *self.inflight.nodes())
+            pools, memo = self.planning_pools(nodes, now)
+            plan = pack(PackInput(todo, nodes, pools, snapshot.daemonsets, memo))
             plans += 1
             unschedulable = plan.unschedulable
             refused = False
@@ -207,6 +210,27 @@ class Provisioner:
             plans,
             len(displaced),
         )
+
+    def planning_pools(
+        self, nodes: Sequence[Node], now: float
+    ) -> tuple[tuple[Pool, ...], PackMemo]:
+        """The pools to plan with now over ``nodes``, free commitments first, and a memo.
+
+        Args:
+            nodes: The nodes that run or are being launched (they use the commitments).
+            now: The time.
+        """
+        pools = self.pools.at(now, self.observed)
+        views = committed_pools(pools, nodes, self.commitments)
+        if not views:
+            return pools, self.pools.memo
+        if self._memos_of is not self.pools.memo:
+            self._memos, self._memos_of = {}, self.pools.memo
+        key = tuple(v.name for v in views)
+        memo = self._memos.get(key)
+        if memo is None:
+            memo = self._memos[key] = PackMemo()
+        return (*views, *pools), memo
 
     def reconfigure(self, pools: AvailablePools, settings: Mapping[str, LaunchSettings]) -> None:
         """Plan with other pools from the next round on (NodePools edited).

@@ -194,6 +194,9 @@ class ConsolidationInput:
         pending: How many pods are pending: while any are, only empty nodes go.
         daemonsets: DaemonSet pod specs, for new nodes' overhead.
         explain: Also price what each blocked node would save (a packing run each).
+        covered: Node -> the share of its price commitments pay (`spotwise.decisions.
+            scheduling.commitments.covered_shares`): a node under a reserved instance
+            adds nothing to the bill, so moving its pods saves nothing.
         memo: The provisioner's packing memo, shared for speed.
     """
 
@@ -209,6 +212,7 @@ class ConsolidationInput:
     pending: int = 0
     daemonsets: tuple[PodSpec, ...] = ()
     explain: bool = False
+    covered: Mapping[str, float] = field(default_factory=dict)
     memo: PackMemo | None = field(default=None, compare=False, repr=False)
 
 
@@ -385,11 +389,19 @@ class _Consolidator:
         return found, blocked
 
     def _price(self, node: Node, pool: str) -> tuple[float, float] | None:
-        """The node's price and expected interruption cost per hour, from its pool's offer.
+        """What the node adds to the bill per hour, and its expected interruption cost.
 
-        A node whose offer the pool no longer lists (a type taken out, an offering
-        refused lately) is priced as it was bought, when known, without a risk.
+        Priced at its pool's offer, less the share commitments pay; a node whose offer
+        the pool no longer lists (a type taken out, an offering refused lately) is
+        priced as it was bought, when known, without a risk.
         """
+        found = self._listed_price(node, pool)
+        if found is None:
+            return None
+        paid = 1.0 - self.request.covered.get(node.name, 0.0)
+        return found[0] * paid, found[1]
+
+    def _listed_price(self, node: Node, pool: str) -> tuple[float, float] | None:
         shape = self._shape(pool, node.instance_type or "")
         if shape is not None:
             for offer in shape.offers:

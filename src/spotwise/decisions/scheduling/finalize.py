@@ -202,7 +202,7 @@ def _new_node(
     on_demand = by_name[pick.instance_type].on_demand_price
     return NewNode(
         name=claim.id,
-        pool=pool.name,
+        pool=pool.nodes_of,
         capacity_type=capacity_type,
         instance_types=found.types,
         zones=found.zones,

@@ -14,6 +14,7 @@ rule looks at may first be cut into nodes along the LP's columns (see `pack`).
 from __future__ import annotations
 
 import dataclasses
+import math
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
@@ -890,10 +891,14 @@ class _Packer:
         limits = pool.limits
         if limits == PoolLimits():
             return pool_options
-        claims = [c for c in self.claims if c.pool is pool]
-        nodes = [n for n in self.request.nodes if n.labels.get(NODE_POOL) == pool.name]
+        # A view of a pool (a commitment's capacity) counts with it against its caps.
+        claims = [c for c in self.claims if c.pool.nodes_of == pool.nodes_of]
+        nodes = [n for n in self.request.nodes if n.labels.get(NODE_POOL) == pool.nodes_of]
         if limits.nodes is not None and len(claims) + len(nodes) >= limits.nodes:
             return {}
+        used_units = sum(
+            pool.units.get(_smallest(c).name, 0.0) for c in self.claims if c.pool is pool
+        )
         used_cpu = sum(_smallest(c).instance_type.vcpus * 1000 for c in claims)
         used_memory = sum(_smallest(c).instance_type.memory_mib * 2**20 for c in claims)
         used_price = sum(cheapest(c.pool, *_cheapest_option(c)) for c in claims)
@@ -916,6 +921,9 @@ class _Packer:
                 continue
             price = cheapest(pool, index, placements)
             if limits.price_per_hour is not None and used_price + price > limits.price_per_hour:
+                continue
+            units = pool.units.get(t.name, math.inf)
+            if limits.units is not None and used_units + units > limits.units + 1e-9:
                 continue
             allowed[index] = placements
         return allowed

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 
 from spotwise.model.allocation import SpotAllocationStrategy
 from spotwise.model.instance_type import CapacityType, InstanceType
@@ -59,12 +60,18 @@ class NodeShape:
 
 @dataclass(frozen=True, slots=True)
 class PoolLimits:
-    """Caps on a pool's total size; None is no cap."""
+    """Caps on a pool's total size; None is no cap.
+
+    ``units`` caps what the pool's new nodes take of a budget of its own (a commitment's
+    free part), each type taking `Pool.units` of it; nodes that run already count
+    against the other caps only.
+    """
 
     cpu_milli: int | None = None
     memory_bytes: int | None = None
     nodes: int | None = None
     price_per_hour: float | None = None
+    units: float | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,6 +110,10 @@ class Pool:
         max_type_share: The most of the pool's spot nodes one instance type may be, in
             percent, when a new node's list has other types to offer.
         spot_strategy: How EC2 picks among a spot launch's pools.
+        nodepool: The pool whose nodes these are, when this one is a view of it (the
+            capacity a commitment still has free): its nodes carry that pool's name and
+            count against its limits. None: this pool's own name.
+        units: Instance type -> what one new node takes of ``limits.units``.
     """
 
     name: str
@@ -118,6 +129,13 @@ class Pool:
     min_families: int = 1
     max_type_share: int = 100
     spot_strategy: SpotAllocationStrategy = SpotAllocationStrategy.PRICE_CAPACITY_OPTIMIZED
+    nodepool: str | None = None
+    units: Mapping[str, float] = field(default_factory=dict, compare=False, hash=False)
+
+    @property
+    def nodes_of(self) -> str:
+        """The ``spotwise.io/node-pool`` label its nodes carry."""
+        return self.nodepool or self.name
 
     def shape(self, instance_type: str) -> NodeShape | None:
         """The pool's shape of that instance type, if it has one."""
