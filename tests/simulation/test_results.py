@@ -45,6 +45,9 @@ def test_every_figure_of_a_run() -> None:
         "name": "spotwise",
         "interruption_handler": True,
         "cost": 12.3457,
+        "billed_cost": 12.3457,  # no commitments: the bill is the cost
+        "commitment_fees": None,
+        "commitments": [],
         "on_demand_cost": 40.0,
         "savings_vs_own_on_demand_price_percent": 69.14,
         "node_hours_spot": 342.935,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import logging
 from pathlib import Path
@@ -32,12 +33,17 @@ def simulate(
     trace: Annotated[
         Path | None, typer.Option(help="Write every decision and event as JSON lines.")
     ] = None,
+    commitments: Annotated[
+        Path | None,
+        typer.Option(metavar="FILE", help="Reserved instances and savings plans (docs/cost.md)."),
+    ] = None,
 ) -> None:
     """Simulate (see HELP)."""
     # The planner and its solver load here, so that other commands start fast.
     from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 
     from spotwise.catalog.bundled import load_catalog
+    from spotwise.config.commitments import commitments_of, load_commitments
     from spotwise.errors import UserError
     from spotwise.simulator.engine import trace_writer
     from spotwise.simulator.runner import compare as run_compare
@@ -59,8 +65,12 @@ def simulate(
             raise UserError(
                 str(path), "its folder does not exist", "create it or choose another path"
             )
+    if commitments is not None:
+        scenario = dataclasses.replace(scenario, commitments=load_commitments(commitments))
     catalog = load_catalog(scenario.region, None)
-    chosen = strategies(catalog, scenario.nodepools, compare)
+    # Checked before anything runs: an unknown type or zone is one line, exit code 2.
+    held = commitments_of(scenario.commitments, catalog, commitments or "spec.commitments")
+    chosen = strategies(catalog, scenario.nodepools, compare, commitments=any(held))
     trace_handle = trace.open("w") if trace else None
     err = stderr()
     # Launch refusals are part of the run; they belong in --trace, not on the terminal.

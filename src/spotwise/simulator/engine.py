@@ -26,9 +26,11 @@ from typing import Any
 from prometheus_client import CollectorRegistry
 
 from spotwise.catalog.catalog import Catalog
+from spotwise.config.commitments import commitments_of
 from spotwise.decisions.disruption.consolidation import Kept, KeptWhy, MoveKind
 from spotwise.decisions.interruption.node_state import voluntary_kind
 from spotwise.decisions.scheduling.bins import minus
+from spotwise.decisions.scheduling.commitments import Commitments
 from spotwise.decisions.scheduling.overhead import allocatable
 from spotwise.disruption.consolidator import Consolidator, disruption_of, templates_of
 from spotwise.interruption.drainer import Drainer
@@ -55,6 +57,7 @@ from spotwise.simulated.cluster_port import SimulatedCluster
 from spotwise.simulated.market import MarketParameters, NoticeKind, SpotMarket
 from spotwise.simulated.queue import SimulatedQueue, rebalance_recommendation, spot_warning
 from spotwise.simulated.scheduler import SimScheduler
+from spotwise.simulator.billing import Billing
 from spotwise.simulator.results import RunResult, Sample, TimelineEvent, Totals
 from spotwise.simulator.scenario import Scenario
 from spotwise.simulator.strategies import Strategy
@@ -128,6 +131,14 @@ class Simulation:
             self.cluster, self, self._drop_node, budgets, self._daemonsets()
         )
         self.events = RecordingEventSink()
+        commitments = Commitments(
+            catalog.region,
+            *commitments_of(
+                scenario.commitments, catalog, f"scenario {scenario.name}: spec.commitments"
+            ),
+        )
+        # Every strategy is billed with the commitments; those that fill them plan with them.
+        self.billing = Billing(commitments) if commitments else None
         self.provisioner = build_provisioner(
             self.port,
             self.cloud,
@@ -137,6 +148,7 @@ class Simulation:
             cluster_name=scenario.name,
             events=self.events,
             registry=CollectorRegistry(),
+            commitments=commitments if strategy.fill_commitments else None,
         )
         self.scheduler = SimScheduler(self.cluster, self._startup_seconds)
         # The interruption handler and the drain loop the controller runs: the market's
@@ -207,6 +219,8 @@ class Simulation:
                 progress(TICK_SECONDS / 3600.0)
             self.clock.advance(TICK_SECONDS)
         self._trace(horizon, "run-end")  # the run's length, for readers of the trace
+        if self.billing is not None:
+            self.totals.bill = self.billing.bill
         ends = Counter(p.phase.value for p in self.cluster.pods.values())
         for pod in self.cluster.pending():
             ends[f"pending: {pod.pending_reason or 'waiting for a node'}"] += 1
@@ -598,6 +612,8 @@ class Simulation:
             t.spot_seconds_by_pool[pool] = seconds + TICK_SECONDS * count
         t.node_seconds_on_demand += TICK_SECONDS * (len(cluster.nodes) - cluster.spot_nodes)
         t.pending_pod_seconds += TICK_SECONDS * len(self.cluster.pending_keys)
+        if self.billing is not None:
+            self.billing.tick(cluster.nodes.values(), TICK_SECONDS)
         self._account_pdbs(now)
 
     def _account_pdbs(self, now: float) -> None:

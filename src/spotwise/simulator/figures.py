@@ -6,7 +6,7 @@ that nothing measures yet, shows as ``n/a`` rather than as a made-up number.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 # One row: its label and how to show one strategy's figures (the ``--json`` object).
@@ -67,6 +67,26 @@ ROWS: tuple[Row, ...] = (
     ),
     ("consolidations per node-day", lambda f: _per_node_day(f["disruptions_per_node_day"])),
 )
+
+
+# Shown when the scenario has commitments: the bill with them, and how much each was used.
+COMMITMENT_ROWS: tuple[Row, ...] = (
+    ("billed, commitments counted", lambda f: f"${f['billed_cost']:,.2f}"),
+    ("of it, commitment fees", lambda f: f"${f['commitment_fees']:,.2f}"),
+    (
+        "commitments used",
+        lambda f: ", ".join(
+            f"{c['id']} {percent(c['utilization_percent'], digits=0)}" for c in f["commitments"]
+        ),
+    ),
+)
+
+
+def rows_for(figures: Sequence[dict[str, Any]]) -> tuple[Row, ...]:
+    """The rows to show for these strategies' figures: the commitments' only with some."""
+    if any(f["commitments"] for f in figures):
+        return ROWS[:1] + COMMITMENT_ROWS + ROWS[1:]
+    return ROWS
 
 
 def _per_node_day(value: float | None) -> str:

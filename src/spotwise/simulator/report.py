@@ -11,7 +11,7 @@ import os
 import tempfile
 from pathlib import Path
 
-from spotwise.simulator.figures import ROWS
+from spotwise.simulator.figures import rows_for
 from spotwise.simulator.report_plots import (
     Plot,
     capacity_types,
@@ -132,7 +132,7 @@ def _summary_section(comparison: Comparison) -> str:
         f'<tr><th scope="row">{html.escape(label)}</th>'
         + "".join(f"<td>{html.escape(show(f))}</td>" for f in figures)
         + "</tr>"
-        for label, show in ROWS
+        for label, show in rows_for(figures)
     )
     return (
         '<section id="summary">\n<h2>Summary</h2>\n<table>\n'

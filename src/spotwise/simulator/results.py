@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from spotwise.simulator.billing import Bill
+
 
 @dataclass(slots=True)
 class Sample:
@@ -67,6 +69,13 @@ class Totals:
     below_pdb_consolidated_seconds: dict[str, float] = field(default_factory=dict)
     # Spot node-seconds per (instance type, zone) pool.
     spot_seconds_by_pool: dict[tuple[str, str], float] = field(default_factory=dict)
+    # The bill with the scenario's commitments; None when it has none.
+    bill: Bill | None = None
+
+    @property
+    def billed(self) -> float:
+        """What the run was billed: the cost, or with commitments their bill."""
+        return self.cost if self.bill is None else self.bill.total
 
     def concentration(self) -> tuple[int, float | None, float | None]:
         """Spot pools used, and the shares of spot node-hours in the busiest pool and type.
@@ -110,6 +119,21 @@ class RunResult:
             "name": self.strategy,
             "interruption_handler": self.handler,
             "cost": round(t.cost, 4),
+            "billed_cost": round(t.billed, 4),
+            "commitment_fees": None if t.bill is None else round(t.bill.fees, 4),
+            "commitments": []
+            if t.bill is None
+            else [
+                {
+                    "id": u.id,
+                    "kind": u.kind,
+                    "unit": u.unit,
+                    "used": round(u.used, 4),
+                    "offered": round(u.total, 4),
+                    "utilization_percent": u.percent,
+                }
+                for u in t.bill.uses
+            ],
             "on_demand_cost": round(t.on_demand_cost, 4),
             "savings_vs_own_on_demand_price_percent": None
             if savings is None

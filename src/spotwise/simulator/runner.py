@@ -40,15 +40,16 @@ class Comparison:
         """The ``--json`` document: per strategy figures, compared with the on-demand run.
 
         The comparison with the ``on-demand`` strategy (the same scenario, every node
-        bought on-demand) is the headline; it is None when that strategy did not run.
+        bought on-demand) is the headline, bill against bill (commitments counted, when
+        the scenario has any); it is None when that strategy did not run.
         """
         reference = next((r for r in self.runs if r.strategy == ON_DEMAND), None)
         strategies = []
         for run in self.runs:
             figures = run.summary()
             ratio = None
-            if reference is not None and reference.totals.cost:
-                ratio = run.totals.cost / reference.totals.cost
+            if reference is not None and reference.totals.billed:
+                ratio = run.totals.billed / reference.totals.billed
             figures["cost_ratio_to_on_demand"] = None if ratio is None else round(ratio, 4)
             figures["savings_vs_on_demand_strategy_percent"] = (
                 None if ratio is None else round(100 * (1 - ratio), 2)

@@ -29,6 +29,7 @@ from pydantic import (
     model_validator,
 )
 
+from spotwise.config.commitments import CommitmentsDoc
 from spotwise.config.documents import (
     CpuQuantity,
     DocumentModel,
@@ -275,6 +276,7 @@ class ScenarioSpec(DocumentModel):
     manifests: tuple[Annotated[str, Field(min_length=1)], ...] = ()
     market: Market = Field(default_factory=Market)
     pools: tuple[NodePool, ...] = ()
+    commitments: CommitmentsDoc = Field(default_factory=CommitmentsDoc)
 
 
 class ScenarioDocument(DocumentModel):
@@ -330,6 +332,8 @@ class Scenario:
         base: The load of the real manifests (pods all day, DaemonSets per node), if any.
         market: The spot market's behaviour.
         nodepools: NodePools for spotwise's strategies; empty means the engine's defaults.
+        commitments: The account's reserved instances and Savings Plans (docs/cost.md's
+            format): every strategy is billed with them, and spotwise fills them first.
     """
 
     name: str
@@ -343,6 +347,7 @@ class Scenario:
     base: Workload | None = None
     market: MarketSettings = field(default_factory=MarketSettings)
     nodepools: tuple[NodePool, ...] = ()
+    commitments: CommitmentsDoc = field(default_factory=CommitmentsDoc)
 
     def with_hours(self, hours: float) -> Scenario:
         """The same scenario run for ``hours`` (``--hours``)."""
@@ -453,6 +458,7 @@ def _scenario(document: ScenarioDocument, where: str, folder: Path) -> Scenario:
             shortage_minutes=market.shortage_minutes,
         ),
         nodepools=spec.pools,
+        commitments=spec.commitments,
     )
 
 

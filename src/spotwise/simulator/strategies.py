@@ -13,6 +13,8 @@
   ``maxTypeShare``): launch lists only within the price ceiling; sizing and pricing are
   spotwise's.
 * ``spotwise-<strategy>``: spotwise with another spot allocation strategy.
+* ``spotwise-ignore-commitments`` (when the scenario has commitments): spotwise planning
+  as if it had none; it is billed with them all the same, as every strategy is.
 """
 
 from __future__ import annotations
@@ -47,6 +49,7 @@ class Strategy:
     nodepools: tuple[NodePool, ...]
     description: str
     handler: bool = True
+    fill_commitments: bool = True
 
 
 def _pool(name: str, **spec: Any) -> NodePool:
@@ -73,6 +76,16 @@ EMPTY_ONLY = Disruption(
 def empty_only(nodepools: Sequence[NodePool]) -> tuple[NodePool, ...]:
     """The pools with consolidation off: empty nodes go after 10 minutes, as the baselines."""
     return _with_spec(nodepools, disruption=EMPTY_ONLY)
+
+
+def ignoring_commitments(strategy: Strategy) -> Strategy:
+    """The same strategy planning as if the account had no commitments."""
+    return dataclasses.replace(
+        strategy,
+        name=f"{strategy.name}-ignore-commitments",
+        description=f"{strategy.description}, planning as if there were no commitments",
+        fill_commitments=False,
+    )
 
 
 def without_consolidation(strategy: Strategy) -> Strategy:
@@ -222,8 +235,13 @@ def _one_size(catalog: Catalog, types: Sequence[InstanceType]) -> list[list[str]
     return [names[:GROUP_TYPES] for _, names in sorted(shapes.items())]
 
 
-def strategies(catalog: Catalog, nodepools: Sequence[NodePool], compare: bool) -> list[Strategy]:
-    """The strategies of a run: spotwise alone, or every strategy with ``--compare``."""
+def strategies(
+    catalog: Catalog, nodepools: Sequence[NodePool], compare: bool, commitments: bool = False
+) -> list[Strategy]:
+    """The strategies of a run: spotwise alone, or every strategy with ``--compare``.
+
+    With ``commitments`` (the scenario has some), ``--compare`` adds spotwise ignoring them.
+    """
     if not compare:
         return [spotwise(nodepools)]
     variants = [
@@ -242,6 +260,7 @@ def strategies(catalog: Catalog, nodepools: Sequence[NodePool], compare: bool) -
             description="spotwise, rebalance recommendations ignored",
             nodepools=_with_spec(base.nodepools, rebalance_policy=RebalancePolicy.IGNORE),
         ),
+        *([ignoring_commitments(base)] if commitments else []),
         without_handler(base),
         without_consolidation(base),
         narrow(nodepools),

@@ -5,7 +5,7 @@ from __future__ import annotations
 from rich.console import Console
 from rich.table import Table
 
-from spotwise.simulator.figures import ROWS
+from spotwise.simulator.figures import rows_for
 from spotwise.simulator.runner import Comparison
 
 
@@ -20,7 +20,7 @@ def render_summary(comparison: Comparison, console: Console) -> None:
     for run in comparison.runs:
         table.add_column(run.strategy, justify="right")
     figures = comparison.document()["strategies"]
-    for label, show in ROWS:
+    for label, show in rows_for(figures):
         table.add_row(label, *(show(f) for f in figures))
     console.print(table)
     without = [r.strategy for r in comparison.runs if not r.handler]
