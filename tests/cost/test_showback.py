@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from spotwise.decisions.cost.showback import IDLE, GroupBy, PricedNode, showback
+from spotwise.decisions.cost.showback import HEADROOM, IDLE, GroupBy, PricedNode, showback
 from spotwise.model.pod import Pod, PodSpec
 from spotwise.model.resources import Resources
 
@@ -69,3 +69,42 @@ def test_requests_beyond_allocatable_share_the_node_and_still_add_up() -> None:
     node = PricedNode("n1", 1.0, ALLOCATABLE, (pod("x", "a", 2000, 8), pod("y", "b", 1000, 0)))
     lines = showback([node], GroupBy.NAMESPACE)
     assert sum(line.total for line in lines) == pytest.approx(1.0)
+
+
+def test_a_pod_pays_for_what_it_uses_beyond_its_request_and_for_its_request_below() -> None:
+    greedy = pod("web-1", "shop", 500, 2, "Deployment/web")  # uses 1.5 vCPU, 1 GiB
+    idle = pod("etl-1", "data", 500, 2, "Job/etl")  # uses almost nothing
+    usage = {greedy.key: Resources(1500, 1 * GI), idle.key: Resources(10, GI // 8)}
+    node = PricedNode("n1", PRICE, ALLOCATABLE, (greedy, idle), usage=usage)
+    lines = {line.name: line for line in showback([node], GroupBy.NAMESPACE)}
+    # max(request, usage): shop 1.5 vCPU and its 2 GiB request; data its requests.
+    assert (lines["shop"].cpu, lines["shop"].memory) == pytest.approx(
+        (0.75 * 0.063222, 0.25 * 0.033896)
+    )
+    assert lines["data"].cpu == pytest.approx(0.25 * 0.063222)
+    assert lines[IDLE].cpu == pytest.approx(0.0)
+    assert sum(line.total for line in lines.values()) == pytest.approx(PRICE)
+
+
+def test_usage_beyond_the_node_shares_it_and_still_adds_up() -> None:
+    a, b = pod("a", "x", 1000, 1), pod("b", "y", 1000, 1)
+    usage = {a.key: Resources(3000, GI)}  # 4 vCPU charged on a 2-vCPU node
+    node = PricedNode("n1", PRICE, ALLOCATABLE, (a, b), usage=usage)
+    lines = {line.name: line for line in showback([node], GroupBy.NAMESPACE)}
+    assert lines["x"].cpu == pytest.approx(0.75 * 0.063222)
+    assert sum(line.total for line in lines.values()) == pytest.approx(PRICE)
+
+
+def test_a_pools_headroom_is_its_own_line_taken_from_its_nodes_free_room() -> None:
+    busy = PricedNode("n1", PRICE, ALLOCATABLE, (pod("web", "shop", 1000, 4),), pool="web")
+    empty = PricedNode("n2", PRICE, ALLOCATABLE, (), pool="web")
+    other = PricedNode("n3", PRICE, ALLOCATABLE, (), pool="batch")
+    # The web pool keeps 1.5 vCPU and 6 GiB free: 1 vCPU and 4 GiB of n1, the rest of n2.
+    headroom = {"web": Resources(1500, 6 * GI)}
+    lines = {x.name: x for x in showback([busy, empty, other], GroupBy.NAMESPACE, headroom)}
+    room = lines[HEADROOM]
+    assert (room.cpu, room.memory, room.pods) == pytest.approx(
+        (0.75 * 0.063222, 0.75 * 0.033896, 0)
+    )
+    assert list(lines)[-2:] == [HEADROOM, IDLE]
+    assert sum(x.total for x in lines.values()) == pytest.approx(3 * PRICE)

@@ -22,6 +22,7 @@ from spotwise.cli.cluster_input import (
 from spotwise.cli.console import stdout
 from spotwise.decisions.cost.showback import GroupBy
 from spotwise.errors import UserError
+from spotwise.model.resources import Resources
 
 if TYPE_CHECKING:
     from spotwise.catalog.catalog import Catalog
@@ -32,6 +33,7 @@ if TYPE_CHECKING:
         Utilization,
     )
     from spotwise.decisions.cost.ledger import Bill, Charge, Total
+    from spotwise.model.node import Node
 
 app = typer.Typer(
     help="Cost: commitments and what instances add to the bill.", no_args_is_help=True
@@ -403,6 +405,14 @@ def showback_cmd(
     by: Annotated[GroupBy, typer.Option(case_sensitive=False, help="Group lines by.")] = (
         GroupBy.NAMESPACE
     ),
+    usage: Annotated[
+        Path | None,
+        typer.Option(metavar="FILE", help="Pods' usage: a PodMetricsList (metrics-server)."),
+    ] = None,
+    pool: Annotated[
+        Path | None,
+        typer.Option(metavar="FILE", help="NodePools, for their headroom line."),
+    ] = None,
     output: OutputOption = CostFormat.TABLE,
     region: RegionOption = None,
     catalog_file: CatalogOption = None,
@@ -412,29 +422,35 @@ def showback_cmd(
     from spotwise.catalog.bundled import load_catalog
     from spotwise.catalog.node_price import node_price
     from spotwise.decisions.cost.showback import PricedNode, showback
+    from spotwise.model.labels import NODE_POOL
 
     cluster_nodes = read_snapshot("showback", files, nodes, kubeconfig, context).nodes
     catalog = load_catalog(region, catalog_file)
+    used = _pod_usage(usage, kubeconfig, context)
     priced, unpriced = [], []
     for node in cluster_nodes:
         price = node_price(node, catalog)
         if price is None:
             unpriced.append(node.name)
             continue
-        priced.append(PricedNode(node.name, price, node.allocatable, node.pods))
+        pool_name = node.labels.get(NODE_POOL) or ""
+        priced.append(
+            PricedNode(node.name, price, node.allocatable, node.pods, pool_name, used or {})
+        )
     if unpriced:
         print(
             f"note: {len(unpriced)} nodes left out, the catalog cannot price them"
             f" (their instance type, zone or capacity type label): {', '.join(unpriced)}",
             file=sys.stderr,
         )
-    lines = showback(priced, by)
+    lines = showback(priced, by, _headroom(pool, catalog, cluster_nodes))
     total = sum(n.price for n in priced)
     if output is CostFormat.JSON:
         print(
             json.dumps(
                 {
                     "by": by.value,
+                    "usage": used is not None,
                     "nodes": len(priced),
                     "total_per_hour": round(total, 6),
                     "lines": [
@@ -467,5 +483,58 @@ def showback_cmd(
             f"{100 * line.total / total:.1f}%" if total else "n/a",
         )
     console = stdout()
-    console.print(f"{len(priced)} nodes, ${total:,.4f} per hour")
+    basis = "max(request, usage)" if used is not None else "requests"
+    console.print(f"{len(priced)} nodes, ${total:,.4f} per hour, pods charged by {basis}")
     console.print(table)
+
+
+def _pod_usage(
+    path: Path | None, kubeconfig: Path | None, context: str | None
+) -> dict[str, Resources] | None:
+    """The pods' usage: from ``--usage``, else the cluster's metrics-server, else None."""
+    if path is not None:
+        from spotwise.config.documents import read_documents
+        from spotwise.kubernetes.manifests.pod_metrics import pod_usage
+
+        documents = [d for d in read_documents(path) if d is not None]
+        if len(documents) != 1:
+            raise UserError(
+                str(path), "is not one PodMetricsList", "save one, as kubectl prints it"
+            )
+        return pod_usage(documents[0], str(path))
+    if kubeconfig is None:
+        return None
+    from spotwise.cli.plan_live import read_pod_usage
+
+    found = read_pod_usage(kubeconfig, context, 30.0)
+    if found is None:
+        print(
+            "note: the cluster serves no pod metrics (metrics.k8s.io): pods are charged by"
+            " their requests",
+            file=sys.stderr,
+        )
+    return found or None  # metrics for no pod: requests, as without
+
+
+def _headroom(path: Path | None, catalog: Catalog, nodes: Sequence[Node]) -> dict[str, Resources]:
+    """Each pool's headroom (CPU and memory kept free), for ``--pool``'s pools."""
+    if path is None:
+        return {}
+    from spotwise.config.nodepool import load_nodepools
+    from spotwise.decisions.scheduling.headroom import headroom_pods
+    from spotwise.model.labels import NODE_POOL
+    from spotwise.provisioning.pools import build_pools
+
+    found = {}
+    for pool in build_pools(load_nodepools(path), catalog):
+        requested = Resources()
+        for n in nodes:
+            if n.labels.get(NODE_POOL) == pool.name:
+                for p in n.pods:
+                    requested = requested + p.spec.requests
+        kept = Resources()
+        for placeholder in headroom_pods(pool, requested):
+            kept = kept + placeholder.spec.requests
+        if kept.cpu_milli or kept.memory_bytes:
+            found[pool.name] = kept
+    return found

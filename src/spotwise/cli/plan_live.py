@@ -14,6 +14,7 @@ from spotwise.errors import UserError
 from spotwise.kubernetes.manifests.load import Workload
 from spotwise.model.node import Node
 from spotwise.model.pod import Pod, PodSpec
+from spotwise.model.resources import Resources
 from spotwise.ports.cluster import ClusterSnapshot
 
 
@@ -140,3 +141,32 @@ def _connection_problem(error: BaseException) -> str:
     text = _one_line(str(error))
     _, found, cause = text.partition("Failed to establish a new connection: ")
     return cause.rstrip('")') if found else text
+
+
+def read_pod_usage(
+    kubeconfig: Path, context: str | None, timeout: float
+) -> dict[str, Resources] | None:
+    """The pods' usage from the cluster's metrics-server; None when it serves none.
+
+    Raises:
+        UserError: If the kubeconfig cannot be used, or the answer is not a PodMetricsList.
+    """
+    from kubernetes.client.exceptions import ApiException
+    from kubernetes.config.config_exception import ConfigException
+
+    from spotwise.kubernetes.api import raw
+    from spotwise.kubernetes.api.client import ClientSettings, connect
+    from spotwise.kubernetes.manifests.pod_metrics import pod_usage
+
+    subject = f"--kubeconfig {kubeconfig}"
+    try:
+        api = connect(kubeconfig, ClientSettings(request_timeout=timeout), context=context)
+    except ConfigException as error:
+        raise UserError(subject, _one_line(str(error)), "check the file and --context") from None
+    try:
+        answer = raw.call(api, "GET", "/apis/metrics.k8s.io/v1beta1/pods")
+    except ApiException:
+        return None  # no metrics-server (404), or not allowed to read it
+    finally:
+        api.close()  # type: ignore[no-untyped-call]  # no hints upstream
+    return pod_usage(answer, f"API server {api.configuration.host}: metrics.k8s.io pods")

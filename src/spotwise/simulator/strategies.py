@@ -80,20 +80,20 @@ def empty_only(nodepools: Sequence[NodePool]) -> tuple[NodePool, ...]:
 
 def ignoring_commitments(strategy: Strategy) -> Strategy:
     """The same strategy planning as if the account had no commitments."""
-    return dataclasses.replace(
+    return _variant(
         strategy,
-        name=f"{strategy.name}-ignore-commitments",
-        description=f"{strategy.description}, planning as if there were no commitments",
+        "ignore-commitments",
+        "planning as if there were no commitments",
         fill_commitments=False,
     )
 
 
 def without_consolidation(strategy: Strategy) -> Strategy:
     """The same strategy removing only nodes left empty for 10 minutes."""
-    return dataclasses.replace(
+    return _variant(
         strategy,
-        name=f"{strategy.name}-no-consolidation",
-        description=f"{strategy.description}, empty nodes removed but no consolidation",
+        "no-consolidation",
+        "empty nodes removed but no consolidation",
         nodepools=empty_only(strategy.nodepools),
     )
 
@@ -124,11 +124,16 @@ def _with_spec(nodepools: Sequence[NodePool], **changes: Any) -> tuple[NodePool,
 
 def without_handler(strategy: Strategy) -> Strategy:
     """The same strategy with no interruption handler: instances vanish at their deadline."""
+    return _variant(strategy, "no-handler", "without an interruption handler", handler=False)
+
+
+def _variant(strategy: Strategy, suffix: str, words: str, **changes: Any) -> Strategy:
+    """``strategy`` with ``changes``, named ``<name>-<suffix>`` and described by ``words``."""
     return dataclasses.replace(
         strategy,
-        name=f"{strategy.name}-no-handler",
-        description=f"{strategy.description}, without an interruption handler",
-        handler=False,
+        name=f"{strategy.name}-{suffix}",
+        description=f"{strategy.description}, {words}",
+        **changes,
     )
 
 

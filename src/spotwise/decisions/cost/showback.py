@@ -8,8 +8,15 @@ idle; allocatable charges them to the pods, who cannot use them anyway). What no
 requested is the node's idle cost, its own line, so the lines add up to the bill;
 requests beyond allocatable share the part among them. Only ``nvidia.com/gpu`` counts
 as a GPU, and commitments are not counted: a node is charged at its catalog price.
-Usage is not known here (no metrics are read), so requests alone are charged, not
-max(request, usage).
+
+Where a pod's usage is known (metrics-server's), it is charged max(request, usage) of CPU
+and of memory, as OpenCost does: a pod that uses more than it asked for pays for it,
+and one that asked for more than it uses still pays for what it holds. GPUs are charged
+by request.
+
+A pool's headroom (capacity spotwise keeps free so that new pods start at once) is its
+own line, ``__headroom__``: up to the headroom the pool asks for, the free room of its
+nodes is charged there instead of to idle. What is left free is idle.
 
 Lines are grouped by namespace, or by workload (namespace and owner, the Deployment of a
 ReplicaSet's pods; a bare pod is its own workload).
@@ -19,8 +26,8 @@ from __future__ import annotations
 
 import enum
 from collections import defaultdict
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 
 from spotwise.model.pod import Pod
 from spotwise.model.resources import NVIDIA_GPU, Resources
@@ -29,6 +36,7 @@ from spotwise.model.resources import NVIDIA_GPU, Resources
 # ratios matter here: they split a node's real price into its parts.
 UNIT_PRICES = {"cpu": 0.031611, "memory_gib": 0.004237, "gpu": 0.95}
 IDLE = "__idle__"
+HEADROOM = "__headroom__"
 GIB = 2**30
 
 
@@ -48,12 +56,16 @@ class PricedNode:
         price: USD per hour.
         allocatable: What pods may request on it.
         pods: The pods bound to it.
+        pool: Its spotwise node pool, if any (for the pool's headroom).
+        usage: Pod key -> what it uses now, where known.
     """
 
     name: str
     price: float
     allocatable: Resources
     pods: tuple[Pod, ...]
+    pool: str = ""
+    usage: Mapping[str, Resources] = field(default_factory=dict, hash=False, compare=False)
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,7 +73,8 @@ class Line:
     """One group's cost per hour.
 
     Attributes:
-        name: The namespace, ``namespace/Kind/name`` for a workload, or ``__idle__``.
+        name: The namespace, ``namespace/Kind/name`` for a workload, ``__headroom__`` or
+            ``__idle__``.
         cpu: USD per hour of CPU.
         memory: USD per hour of memory.
         gpu: USD per hour of GPUs.
@@ -80,30 +93,87 @@ class Line:
         return self.cpu + self.memory + self.gpu
 
 
-def showback(nodes: Sequence[PricedNode], by: GroupBy) -> tuple[Line, ...]:
-    """The lines, dearest first, the idle line last; they add up to the nodes' prices."""
+def showback(
+    nodes: Sequence[PricedNode], by: GroupBy, headroom: Mapping[str, Resources] | None = None
+) -> tuple[Line, ...]:
+    """The lines, dearest first, then headroom and idle; they add up to the nodes' prices.
+
+    Args:
+        nodes: The nodes, priced, with their pods (and usage, where known).
+        by: How pods' lines are grouped.
+        headroom: Pool -> the CPU and memory it keeps free (none: no headroom line).
+    """
     sums: dict[str, list[float]] = defaultdict(lambda: [0.0, 0.0, 0.0, 0.0])
+    wanted = {
+        pool: [float(r.cpu_milli), float(r.memory_bytes)] for pool, r in (headroom or {}).items()
+    }
     for node in nodes:
         parts = _parts(node)
+        charged = [_charged(pod, node.usage) for pod in node.pods]
+        # Charges beyond allocatable (a node overcommitted, or pods using more than it
+        # has) share what there is.
+        room = _room(node.allocatable, charged)
         left = list(parts)
-        # Requests beyond allocatable (a node overcommitted by hand) share what there is.
-        room = _room(node)
-        for pod in node.pods:
-            shares = _shares(pod.spec.requests, room)
-            charge = [part * share for part, share in zip(parts, shares, strict=True)]
+        for pod, amount in zip(node.pods, charged, strict=True):
+            shares = _shares(amount, room)
             row = sums[_group(pod, by)]
             for k in range(3):
-                row[k] += charge[k]
-                left[k] -= charge[k]
+                row[k] += parts[k] * shares[k]
+                left[k] -= parts[k] * shares[k]
             row[3] += 1
+        spare = wanted.get(node.pool)
+        if spare and any(spare):
+            _spare(node, parts, room, charged, spare, sums[HEADROOM], left)
         idle = sums[IDLE]
         for k in range(3):
             idle[k] += max(0.0, left[k])
-    lines = [_line(name, row) for name, row in sums.items() if name != IDLE]
+    lines = [_line(name, row) for name, row in sums.items() if name not in (IDLE, HEADROOM)]
     lines.sort(key=lambda line: (-line.total, line.name))
-    if IDLE in sums:
-        lines.append(_line(IDLE, sums[IDLE]))
+    for name in (HEADROOM, IDLE):
+        if name in sums:
+            lines.append(_line(name, sums[name]))
     return tuple(lines)
+
+
+def _charged(pod: Pod, usage: Mapping[str, Resources]) -> Resources:
+    """What ``pod`` is charged for: max(request, usage) of CPU and memory."""
+    request = pod.spec.requests
+    used = usage.get(pod.key)
+    if used is None:
+        return request
+    return Resources(
+        max(request.cpu_milli, used.cpu_milli),
+        max(request.memory_bytes, used.memory_bytes),
+        request.pods,
+        request.extended,
+    )
+
+
+def _spare(
+    node: PricedNode,
+    parts: tuple[float, float, float],
+    room: tuple[float, float, float],
+    charged: Sequence[Resources],
+    wanted: list[float],
+    row: list[float],
+    left: list[float],
+) -> None:
+    """Charge the node's free CPU and memory to its pool's headroom, up to ``wanted``.
+
+    ``wanted`` (CPU millicores, memory bytes still to find) shrinks by what is taken.
+    """
+    free = (
+        max(0.0, room[0] - sum(c.cpu_milli for c in charged)),
+        max(0.0, room[1] - sum(c.memory_bytes for c in charged)),
+    )
+    for k in range(2):
+        taken = min(free[k], wanted[k])
+        if taken <= 0 or room[k] <= 0:
+            continue
+        cost = parts[k] * taken / room[k]
+        row[k] += cost
+        left[k] -= cost
+        wanted[k] -= taken
 
 
 def _line(name: str, row: list[float]) -> Line:
@@ -129,14 +199,12 @@ def _parts(node: PricedNode) -> tuple[float, float, float]:
     )
 
 
-def _room(node: PricedNode) -> tuple[float, float, float]:
-    """What the node's pods share: its allocatable, or all they request when that is more."""
-    a = node.allocatable
-    requested = [p.spec.requests for p in node.pods]
+def _room(a: Resources, charged: Sequence[Resources]) -> tuple[float, float, float]:
+    """What the node's pods share: its allocatable, or all they are charged when more."""
     return (
-        max(a.cpu_milli, sum(r.cpu_milli for r in requested)),
-        max(a.memory_bytes, sum(r.memory_bytes for r in requested)),
-        max(a.get(NVIDIA_GPU), sum(r.get(NVIDIA_GPU) for r in requested)),
+        max(a.cpu_milli, sum(r.cpu_milli for r in charged)),
+        max(a.memory_bytes, sum(r.memory_bytes for r in charged)),
+        max(a.get(NVIDIA_GPU), sum(r.get(NVIDIA_GPU) for r in charged)),
     )
 
 

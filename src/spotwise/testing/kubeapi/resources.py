@@ -116,6 +116,8 @@ RESOURCES: tuple[Resource, ...] = (
         "storage.k8s.io", "v1", "volumeattachments", "VolumeAttachment", False, (), ("status",)
     ),
     Resource("events.k8s.io", "v1", "events", "Event", True, ("ev",)),
+    # metrics-server's pod usage; tests write it as metrics-server would report it.
+    Resource("metrics.k8s.io", "v1beta1", "pods", "PodMetrics", True),
 )
 
 
