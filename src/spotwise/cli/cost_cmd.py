@@ -5,7 +5,9 @@ from __future__ import annotations
 import enum
 import json
 import sys
+import time
 from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -33,6 +35,7 @@ if TYPE_CHECKING:
         Utilization,
     )
     from spotwise.decisions.cost.ledger import Bill, Charge, Total
+    from spotwise.kubernetes.node_runs import NodeRuns
     from spotwise.model.node import Node
 
 app = typer.Typer(
@@ -49,9 +52,11 @@ Prices come from the catalog (bundled, or --catalog); docs/cost.md has the file 
 """
 
 
-LEDGER_HELP = """Bill the instances of a simulated day per second, commitments counted.
+LEDGER_HELP = """Bill instances per second, commitments counted: a simulation, or a cluster.
 
 Reads one strategy's launches and node ends from `spotwise simulate --trace FILE`.
+
+Or bills the nodes of a cluster (--kubeconfig, or --nodes) over the last --hours.
 
 Bills per second with a 60 s minimum; attributes --commitments at every start and stop.
 
@@ -220,14 +225,20 @@ def _commitments_table(used: Sequence[Utilization]) -> Table:
 @app.command("ledger", help=LEDGER_HELP)
 def ledger_cmd(
     trace: Annotated[
-        Path, typer.Option(metavar="FILE", help="A trace of `spotwise simulate --trace`.")
-    ],
+        Path | None, typer.Option(metavar="FILE", help="A trace of `spotwise simulate --trace`.")
+    ] = None,
+    nodes: NodesOption = None,
+    kubeconfig: KubeconfigOption = None,
+    context: ContextOption = None,
     strategy: Annotated[
         str, typer.Option(metavar="NAME", help="The strategy whose instances to bill.")
     ] = "spotwise",
     hours: Annotated[
         float | None,
-        typer.Option(metavar="HOURS", help="How long the run lasted (default: from the trace)."),
+        typer.Option(
+            metavar="HOURS",
+            help="How long the run lasted (default: the trace's); a cluster: the window.",
+        ),
     ] = None,
     start: Annotated[
         str | None,
@@ -252,7 +263,15 @@ def ledger_cmd(
     catalog = load_catalog(region, catalog_file)
     doc = load_commitments(commitments) if commitments is not None else CommitmentsDoc()
     reserved, plans = commitments_of(doc, catalog, commitments or "commitments")
-    runs = runs_from_trace(trace, strategy, catalog, None if hours is None else hours * 3600)
+    if trace is not None:
+        if nodes is not None or kubeconfig is not None:
+            raise UserError("--trace", "cannot be used with --nodes or --kubeconfig", "pick one")
+        runs = runs_from_trace(trace, strategy, catalog, None if hours is None else hours * 3600)
+    else:
+        live, strategy = _live_runs(nodes, kubeconfig, context, catalog, hours)
+        runs = list(live.runs)
+        if start is None:  # the window's first hour: the rows' dates are known
+            start = datetime.fromtimestamp(live.start, UTC).isoformat()
     bill = ledger(runs, reserved, plans)
     if output is CostFormat.FOCUS:
         _write_focus(bill, start)
@@ -269,6 +288,36 @@ def ledger_cmd(
     if bill.commitments:
         console.print()
         console.print(_commitments_table(bill.commitments))
+
+
+def _live_runs(
+    nodes: Path | None,
+    kubeconfig: Path | None,
+    context: str | None,
+    catalog: Catalog,
+    hours: float | None,
+) -> tuple[NodeRuns, str]:
+    """The running nodes' lives over the window, and what the bill is of.
+
+    Raises:
+        UserError: Without a source, or with a window out of range.
+    """
+    from spotwise.kubernetes.node_runs import runs_from_nodes
+
+    if nodes is None and kubeconfig is None:
+        raise UserError("ledger", "nothing to bill", "pass --trace, --nodes or --kubeconfig")
+    window = 24.0 if hours is None else hours
+    if not 0 < window <= 24 * 366:
+        raise UserError("--hours", f"{window:g} is out of range", "give 0 < hours <= 8784")
+    cluster = read_snapshot("ledger", [], nodes, kubeconfig, context).nodes
+    live = runs_from_nodes(cluster, catalog, time.time(), window)
+    if live.unpriced:
+        print(
+            f"note: {len(live.unpriced)} nodes left out, the catalog cannot price them"
+            f" (their instance type, zone or capacity type label): {', '.join(live.unpriced)}",
+            file=sys.stderr,
+        )
+    return live, f"the cluster's {len(live.runs)} running nodes, last {window:g} h"
 
 
 def _bill_summary(strategy: str, bill: Bill) -> str:
