@@ -100,3 +100,17 @@ def test_bad_input_is_one_line_and_exit_2(capsys, tmp_path, args, words):
     code, out, err = ledger(capsys, *args)
     assert code == 2 and out == ""
     assert words in err and len(err.strip().splitlines()) == 1
+
+
+def test_commitments_fees_are_paid_for_every_hour_of_the_window(capsys, tmp_path):
+    # A node of the last half hour; a reservation of another type, $0.10 an hour, unused:
+    # its fee is paid for each clock hour of the 3-hour window (3 or 4 of them).
+    path = nodes_file(tmp_path, created_minutes_ago=30)
+    plan = tmp_path / "commitments.yaml"
+    plan.write_text(
+        "reservedInstances: [{type: c5.large, zone: us-east-1a, count: 1, hourlyPrice: 0.1}]\n"
+    )
+    _, out, _ = ledger(
+        capsys, "--nodes", str(path), "--hours", "3", "--commitments", str(plan), "-o", "json"
+    )
+    assert json.loads(out)["fees"] in (pytest.approx(0.3), pytest.approx(0.4))

@@ -61,7 +61,8 @@ def _write_trace(path: Path, events: list[dict]) -> Path:
 
 def test_a_trace_gives_the_moves_the_reasons_and_what_each_blocker_cost(capsys, tmp_path):
     def kept(t: float, cost: float, rules: list[str]) -> dict:
-        blocked = {"node": "n1", "rules": rules, "subjects": ["shop/db-0"], "cost_per_hour": cost}
+        blockers = [[rule, "shop/db-0"] for rule in rules]
+        blocked = {"node": "n1", "blockers": blockers, "cost_per_hour": cost}
         return {
             "t": t,
             "strategy": "spotwise",
@@ -80,6 +81,7 @@ def test_a_trace_gives_the_moves_the_reasons_and_what_each_blocker_cost(capsys, 
             kept(300, 0.24, ["do-not-disrupt", "pod-disruption-budget"]),
             {**move, "t": 600, "nodes": ["n4"], "saving_per_hour": 0.1},
             {**kept(0, 9.0, ["pdb"]), "strategy": "on-demand"},  # another strategy's
+            {**move, "t": -60, "nodes": ["w"], "saving_per_hour": 5.0},  # in the warm-up
         ],
     )
     code, out, err = run(capsys, "--trace", str(trace), "-o", "json")
@@ -116,14 +118,16 @@ def test_a_simulated_runs_trace_is_explained(capsys, tmp_path):
         (("--trace", "TRACE", "--nodes", "x.yaml"), "--trace: cannot be used with"),
         (("--trace", "TRACE", "--strategy", "nobody"), "no consolidation pass of strategy"),
         (("--trace", "MISSING"), "cannot be read"),
+        (("--trace", "OLD"), "is not as this version of spotwise writes it"),
     ],
 )
 def test_bad_trace_input_is_one_line_and_exit_2(capsys, tmp_path, args, words):
     trace = _write_trace(tmp_path / "t.jsonl", [{"t": 0, "strategy": "spotwise", "event": "x"}])
-    args = tuple(
-        str(trace) if a == "TRACE" else str(tmp_path / "none") if a == "MISSING" else a
-        for a in args
-    )
+    # A trace of an earlier version: blocked nodes without their blockers.
+    event = {"t": 0, "strategy": "spotwise", "event": "consolidation-kept", "blocked": [{}]}
+    old = _write_trace(tmp_path / "old.jsonl", [{**event, "reasons": {}, "interval_seconds": 300}])
+    files = {"TRACE": str(trace), "MISSING": str(tmp_path / "none"), "OLD": str(old)}
+    args = tuple(files.get(a, a) for a in args)
     code, out, err = run(capsys, *args)
     assert code == 2 and out == ""
     assert words in err and len(err.strip().splitlines()) == 1

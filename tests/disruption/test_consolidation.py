@@ -12,7 +12,11 @@ from spotwise.decisions.disruption.consolidation import (
     consolidate,
 )
 from spotwise.decisions.disruption.reasons import Reason
-from spotwise.decisions.interruption.node_state import DISRUPTED_TAINT_KEY
+from spotwise.decisions.interruption.node_state import (
+    ABANDONED_ANNOTATION,
+    DISRUPTED_TAINT_KEY,
+    iso,
+)
 from spotwise.model.disruption_hints import DisruptionHints
 from spotwise.model.instance_type import CapacityType
 from spotwise.model.labels import NODE_POOL
@@ -314,3 +318,21 @@ def test_consolidation_waits_while_an_expired_node_is_drained():
     decision = consolidate(request)
     assert [m.kind for m in decision.moves] == [MoveKind.EXPIRED]
     assert kept(decision) == {"light": KeptWhy.PENDING_PODS}
+
+
+def test_a_drifted_node_whose_pods_fit_nowhere_stays_and_a_given_up_node_is_left_alone():
+    huge = pooled("huge", "m5.8xlarge", bound=pods(1, cpu="30", prefix="big"))
+    given_up = dataclasses.replace(
+        pooled("tried", bound=pods(1, prefix="web")),
+        annotations={ABANDONED_ANNOTATION: iso(NOW - 600)},
+    )
+    decision = decide([huge, given_up], drifted={"huge": "its pool changed", "tried": "x"})
+    assert decision.moves == ()
+    kept_nodes = {k.node: k for k in decision.kept}
+    assert kept_nodes["huge"].why is KeptWhy.PODS_DO_NOT_FIT  # no pool type holds 30 vCPU
+    assert kept_nodes["huge"].detail.startswith("drifted: its pool changed; ")
+    assert kept_nodes["tried"].why is KeptWhy.BACKING_OFF
+    # An hour later it is tried again.
+    later = dataclasses.replace(given_up, annotations={ABANDONED_ANNOTATION: iso(NOW - 3700)})
+    (move,) = decide([later], drifted={"tried": "x"}).moves
+    assert move.kind is MoveKind.DRIFTED

@@ -101,3 +101,14 @@ def test_a_schedule_is_read_in_utc_unless_told(tmp_path):
     assert disruption.allowed(10, Reason.EMPTY, _at("2026-12-03T00:30:00+00:00")) == 0
     # Outside every window no budget applies: every node may go.
     assert disruption.allowed(10, Reason.EMPTY, _at("2026-12-03T01:00:00+00:00")) == 10
+
+
+def test_a_scheduled_window_lasts_its_duration_across_a_change_to_summer_time(tmp_path):
+    # 01:00 Berlin on 2024-03-31 is 00:00 UTC; the clocks jump at 02:00 local. Eight real
+    # hours later is 08:00 UTC, whatever the local clock says.
+    block = (
+        "{budgets: [{nodes: '0', schedule: '0 1 * * *', duration: 8h, timeZone: Europe/Berlin}]}"
+    )
+    disruption = load(tmp_path, block)
+    assert disruption.allowed(10, Reason.EMPTY, _at("2024-03-31T07:59:00+00:00")) == 0
+    assert disruption.allowed(10, Reason.EMPTY, _at("2024-03-31T08:00:00+00:00")) == 10

@@ -92,3 +92,14 @@ def test_the_loop_finds_drifted_nodes_of_the_pools_it_knows_only():
     assert set(drifted_nodes([n], templates_of([after]))) == {"n"}
     assert drifted_nodes([n], templates_of([before])) == {}
     assert drifted_nodes([n], {}) == {}
+
+
+def test_the_hash_is_of_the_fields_as_written_and_versioned():
+    pool = nodepool()
+    assert pool.spec.settings_hash.startswith("v1.")
+    # Fields as written: a default spotwise changes, or an empty list written out, is no
+    # change to what the node is.
+    assert nodepool(taints=[]).spec.settings_hash == pool.spec.settings_hash
+    n = launched(pool)
+    other_way = dataclasses.replace(n, labels=type(n.labels)({**n.labels, HASH_LABEL: "v0.abc"}))
+    assert drift(other_way, nodepool(labels={"team": "x"}).template()) is None

@@ -114,6 +114,14 @@ def test_a_voluntary_drain_none_of_whose_pods_can_leave_gives_up_and_the_node_se
     assert not doomed.spec.unschedulable and not doomed.spec.taints
     reasons = [e.reason for e in core.list_namespaced_event("default").items]
     assert "DisruptionAbandoned" in reasons
+    assert core.read_node("doomed").metadata.annotations.get(
+        "spotwise.io/disruption-abandoned-at"
+    )  # consolidation leaves it alone for a while
+    # A process that starts (or takes over) counts a drain's stall from when it sees it:
+    # a drain marked long ago is not given up on its first passes.
+    marked(cluster, None, caught_up, clock.now() - 2 * STALLED_SECONDS, voluntary=True)
+    fresh = Drainer(cluster, TerminatingCloud(), clock)
+    assert fresh.run().abandoned == [] and fresh.run().abandoned == []
     # An interruption never gives up: its instance goes anyway.
     marked(cluster, clock.now() + 3600, caught_up, clock.now())
     assert drainer.run().abandoned == []

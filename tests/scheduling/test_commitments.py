@@ -6,6 +6,7 @@ import pytest
 
 from scheduling.builders import node, pod_list, pool, spec
 from spotwise.decisions.cost.attribution import PlanKind, ReservedInstance, SavingsPlan
+from spotwise.decisions.interruption.node_state import DISRUPTED_TAINT_KEY
 from spotwise.decisions.scheduling.commitments import (
     Commitments,
     committed_pools,
@@ -15,6 +16,7 @@ from spotwise.decisions.scheduling.packer import PackInput, pack
 from spotwise.model.instance_type import CapacityType
 from spotwise.model.labels import NODE_POOL
 from spotwise.model.labelset import LabelSet
+from spotwise.model.scheduling_terms import Taint, TaintEffect
 
 REGION = "us-east-1"
 OD, SPOT = CapacityType.ON_DEMAND, CapacityType.SPOT
@@ -111,3 +113,24 @@ def test_running_nodes_are_priced_at_what_they_add_to_the_bill():
     nodes = [running("a"), running("b"), running("s", capacity_type=SPOT)]
     # One reservation covers "a" (ids in order); "b" is billed whole, spot is never covered.
     assert covered_shares((BASE,), nodes, commitments) == {"a": 1.0}
+
+
+def test_one_commitments_free_part_is_spent_once_across_every_pools_view():
+    # Two pools, two reserved m5.xlarge free: two nodes on them at most, not two per pool.
+    other = pool("other", minInstanceTypes=1)
+    commitments = Commitments(REGION, (zonal(2),))
+    views = committed_pools((BASE, other), (), commitments)
+    assert len(views) == 2 and {v.commitment for v in views} == {"ri-zonal"}
+    plan = pack(PackInput(tuple(pods(6)), (), (BASE, other, *views)))
+    assert sum(n.capacity_type is OD for n in plan.nodes) == 2
+
+
+def test_a_node_drained_to_go_leaves_its_reservation_to_its_pods_new_home():
+    leaving = running("old")
+    marked = dataclasses.replace(
+        leaving, taints=(Taint(DISRUPTED_TAINT_KEY, "expired", TaintEffect.NO_SCHEDULE),)
+    )
+    commitments = Commitments(REGION, (zonal(1),))
+    assert committed_pools((BASE,), [leaving], commitments) == ()
+    (view,) = committed_pools((BASE,), [marked], commitments)
+    assert view.limits.units == 1.0

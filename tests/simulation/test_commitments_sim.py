@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 
+from spotwise.catalog.bundled import load_catalog
 from spotwise.cli.app import main
 from spotwise.decisions.cost.attribution import PlanKind, ReservedInstance, SavingsPlan
 from spotwise.decisions.scheduling.commitments import Commitments
@@ -18,6 +19,7 @@ from spotwise.model.labelset import LabelSet
 from spotwise.model.resources import Resources
 from spotwise.simulated.cluster import SimNode
 from spotwise.simulator.billing import Billing
+from spotwise.simulator.strategies import strategies
 
 SMALL = Path(__file__).parent / "small.yaml"
 COMMITMENTS = """\
@@ -94,3 +96,10 @@ def test_an_unknown_reserved_type_is_one_line_and_exit_2(capsys, tmp_path):
     assert main(["simulate", str(SMALL), "--hours", "0.25", "--commitments", str(bad)]) == 2
     out, err = capsys.readouterr()
     assert out == "" and "m5.huge" in err and len(err.strip().splitlines()) == 1
+
+
+def test_only_spotwises_strategies_plan_into_commitments():
+    chosen = strategies(load_catalog("us-east-1", None), (), True, commitments=True)
+    filling = {s.name for s in chosen if s.fill_commitments}
+    assert "spotwise" in filling
+    assert not {"on-demand", "node-groups", "spotwise-ignore-commitments"} & filling

@@ -77,5 +77,7 @@ def test_the_budget_holds_while_expired_nodes_are_drained(expiring) -> None:
 
 def test_a_termination_grace_period_too_short_for_the_budget_breaks_it(tmp_path) -> None:
     summary, _ = simulate(tmp_path, ", terminationGracePeriod: 1s")
-    assert summary["pods_deleted_at_deadline"] > 0
+    # Deleted at the drain's deadline, budgets aside: consolidation's, not an interruption's.
+    assert summary["pods_deleted_at_deadline"] == 0
+    assert summary["pods_moved_by_consolidation"] > 0
     assert summary["longest_below_pdb_after_consolidation_seconds"] > 0

@@ -267,12 +267,14 @@ def ledger_cmd(
         if nodes is not None or kubeconfig is not None:
             raise UserError("--trace", "cannot be used with --nodes or --kubeconfig", "pick one")
         runs = runs_from_trace(trace, strategy, catalog, None if hours is None else hours * 3600)
+        span = None
     else:
         live, strategy = _live_runs(nodes, kubeconfig, context, catalog, hours)
         runs = list(live.runs)
+        span = (0.0, live.end)  # the whole window: fees are paid for each of its hours
         if start is None:  # the window's first hour: the rows' dates are known
             start = datetime.fromtimestamp(live.start, UTC).isoformat()
-    bill = ledger(runs, reserved, plans)
+    bill = ledger(runs, reserved, plans, span=span)
     if output is CostFormat.FOCUS:
         _write_focus(bill, start)
         return

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 import re
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Annotated, Self
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -91,9 +91,8 @@ class Budget(DocumentModel):
         """
         if self.schedule is None or self.duration is None:
             return True
-        zone = ZoneInfo(self.time_zone)
-        window = timedelta(seconds=_seconds(self.duration))
-        start = datetime.fromtimestamp(now, zone) - window
+        # The window is real elapsed time, also across a change to or from summer time.
+        start = datetime.fromtimestamp(now - _seconds(self.duration), ZoneInfo(self.time_zone))
         fired = croniter(self.schedule, start).get_next(datetime)
         return bool(fired.timestamp() <= now)
 

@@ -43,7 +43,7 @@ from spotwise.config.launch import (
     VolumeType,
     user_data_content_type,
 )
-from spotwise.decisions.disruption.drift import HASH_LABEL, Template
+from spotwise.decisions.disruption.drift import HASH_LABEL, HASH_VERSION, Template
 from spotwise.errors import UserError
 from spotwise.model.allocation import OnDemandAllocationStrategy, SpotAllocationStrategy
 from spotwise.model.instance_type import Architecture, CapacityType
@@ -242,11 +242,19 @@ class NodePoolSpec(DocumentModel):
     def settings_hash(self) -> str:
         """A short hash of what a node keeps from its launch: labels, taints, launch block.
 
-        Nodes carry it in `HASH_LABEL`; when it changes, they drifted.
+        Nodes carry it in `HASH_LABEL`; when it changes, they drifted. Only fields as
+        written count (a default spotwise changes drifts nothing), and the value starts
+        with `HASH_VERSION`: a node stamped by another way of hashing is not compared.
         """
-        fixed = self.model_dump(mode="json", by_alias=True, include={"labels", "taints", "launch"})
+        fixed = self.model_dump(
+            mode="json",
+            by_alias=True,
+            exclude_unset=True,
+            include={"labels", "taints", "launch"},
+        )
+        fixed = {k: v for k, v in fixed.items() if v not in ({}, [], None)}  # none written
         text = json.dumps(fixed, sort_keys=True, separators=(",", ":"))
-        return hashlib.sha256(text.encode()).hexdigest()[:16]
+        return f"{HASH_VERSION}.{hashlib.sha256(text.encode()).hexdigest()[:16]}"
 
     @property
     def node_labels(self) -> dict[str, str]:

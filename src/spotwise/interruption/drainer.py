@@ -21,9 +21,10 @@ Once a node's pods are gone (``drained-at`` on the node) it is retired, by its o
 
 A voluntary drain (consolidation, expiry, drift) without a deadline gives up when none
 of its pods has left for `STALLED_SECONDS` (a replacement that never comes up, a budget
-stuck at zero): its marks come off and the node serves again, as Karpenter undoes a
-disruption whose replacements do not initialize. An interruption never gives up: the
-instance goes anyway.
+stuck at zero): its marks come off, the node serves again, and a note on it
+(`ABANDONED_ANNOTATION`) keeps consolidation from trying again at once, as Karpenter
+undoes a disruption whose replacements do not initialize. An interruption never gives
+up: the instance goes anyway.
 
 Nodes are worked on by a bounded pool of workers: a pass waits a few seconds for them,
 and a node whose work is still running (an API call that hangs) is skipped by the passes
@@ -49,9 +50,11 @@ from spotwise.decisions.interruption.drain import (
     heartbeat_due,
 )
 from spotwise.decisions.interruption.node_state import (
+    ABANDONED_ANNOTATION,
     InProgress,
     drained,
     in_progress,
+    iso,
     released,
     unmark,
 )
@@ -72,8 +75,9 @@ log = logging.getLogger(__name__)
 PASS_WAIT_SECONDS = 5.0
 # How long a failed lifecycle call (heartbeat, completion) waits before the next try.
 LIFECYCLE_RETRY_SECONDS = 30.0
-# How long a voluntary drain without a deadline waits for one of its pods to leave.
-STALLED_SECONDS = 600.0
+# How long a voluntary drain without a deadline waits for one of its pods to leave: longer
+# than a replacement has to register (the provisioner's 15 minutes).
+STALLED_SECONDS = 1200.0
 
 # Taints of nodes that take no pods now, whatever the pods tolerate.
 _NOT_READY = frozenset({"node.kubernetes.io/not-ready", "node.kubernetes.io/unreachable"})
@@ -158,8 +162,9 @@ class Drainer:
         # new leader counts from the mark, when the hook's wait began).
         self._beats: dict[str, float] = {}
         self._timeouts: dict[tuple[str, str], float | None] = {}
-        # Per node drained voluntarily: its pods still there, and since when.
-        self._stalled: dict[str, tuple[frozenset[str], float]] = {}
+        # Per node drained voluntarily (and when it was marked): its pods still there, and
+        # since when.
+        self._stalled: dict[tuple[str, float | None], tuple[frozenset[str], float]] = {}
         self.cluster = cluster
         self.cloud = cloud
         self.clock = clock
@@ -185,7 +190,7 @@ class Drainer:
         names = {n.name for n in snapshot.nodes}
         self._drained_at = {k: v for k, v in self._drained_at.items() if k in names}
         self._retired &= names
-        self._stalled = {k: v for k, v in self._stalled.items() if k in names}
+        self._stalled = {k: v for k, v in self._stalled.items() if k[0] in names}
         if self._pool is None:
             for node, progress in marked:
                 report.add(self._one(node, progress, room[node.name]))
@@ -242,17 +247,18 @@ class Drainer:
         if not progress.voluntary or progress.deadline is not None:
             return False
         staying = frozenset(p.key for p in node.pods if not p.per_node and not p.terminating)
-        before = self._stalled.get(node.name)
+        key = (node.name, progress.marked_at)  # marked again: a new drain, a new clock
+        before = self._stalled.get(key)
         if before is None or before[0] != staying:
-            # Seen first (marked, or this process just started), or a pod left.
-            since = now if before is not None else (progress.marked_at or now)
-            self._stalled[node.name] = (staying, min(since, now))
+            # Seen first (marked, or this process just started: it cannot tell how long
+            # the drain has stalled, so it counts from now), or a pod left.
+            self._stalled[key] = (staying, now)
             return False
         return bool(staying) and now - before[1] >= STALLED_SECONDS
 
     def _abandon(self, node: Node, report: DrainReport) -> None:
         """Take the marks of a stalled voluntary drain off: the node serves again."""
-        self._stalled.pop(node.name, None)
+        self._stalled = {k: v for k, v in self._stalled.items() if k[0] != node.name}
         log.warning(
             "gave up disrupting %s: none of its pods could leave for %.0f s",
             node.name,
@@ -260,7 +266,9 @@ class Drainer:
         )
         if self.dry_run:
             return
-        self.cluster.patch_node(node.name, unmark(node))
+        patch = unmark(node)
+        stamped = {**patch.annotations, ABANDONED_ANNOTATION: iso(self.clock.now())}
+        self.cluster.patch_node(node.name, dataclasses.replace(patch, annotations=stamped))
         self.cluster.emit(
             ClusterEvent(
                 "Node",

@@ -31,11 +31,13 @@ class NodeRuns:
         runs: One per priced node; times in seconds from ``start``.
         start: When the window's first clock hour began, seconds since the epoch.
         unpriced: Nodes left out: the catalog cannot price them.
+        end: The window's end (now), seconds from ``start``.
     """
 
     runs: tuple[Run, ...]
     start: float
     unpriced: tuple[str, ...]
+    end: float = 0.0
 
 
 def runs_from_nodes(nodes: Sequence[Node], catalog: Catalog, now: float, hours: float) -> NodeRuns:
@@ -59,4 +61,4 @@ def runs_from_nodes(nodes: Sequence[Node], catalog: Catalog, now: float, hours: 
             "zone": zone,
         }
         runs.append(Run(usage, began, max(began, now - start), on_demand, False, labels))
-    return NodeRuns(tuple(runs), start, tuple(unpriced))
+    return NodeRuns(tuple(runs), start, tuple(unpriced), now - start)

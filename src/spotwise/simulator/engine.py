@@ -373,9 +373,9 @@ class Simulation:
         # Pods consolidation moves are counted apart: the interruption figures stay its own.
         evicted = self._voluntary(report.evicted, chosen)
         deleted = self._voluntary(report.deleted, chosen)
-        t.pods_consolidated += len(evicted[True])
+        t.pods_consolidated += len(evicted[True]) + len(deleted[True])
         t.pods_evicted += len(evicted[False])
-        t.pods_deleted_at_deadline += len(report.deleted)
+        t.pods_deleted_at_deadline += len(deleted[False])
         for key, _ in (*evicted[True], *deleted[True]):
             self._consolidated_at[self.cluster.pods[key].owner] = now
         moved = (*evicted[False], *deleted[False])
@@ -590,8 +590,7 @@ class Simulation:
             blocked=[
                 {
                     "node": k.node,
-                    "rules": sorted({b.blocker.value for b in k.blockers}),
-                    "subjects": [b.subject for b in k.blockers],
+                    "blockers": [[b.blocker.value, b.subject] for b in k.blockers],
                     "cost_per_hour": round(k.cost_per_hour, 6),
                 }
                 for k in kept

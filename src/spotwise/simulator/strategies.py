@@ -14,7 +14,9 @@
   spotwise's.
 * ``spotwise-<strategy>``: spotwise with another spot allocation strategy.
 * ``spotwise-ignore-commitments`` (when the scenario has commitments): spotwise planning
-  as if it had none; it is billed with them all the same, as every strategy is.
+  as if it had none; it is billed with them all the same, as every strategy is. The
+  baselines plan without them too (cluster-autoscaler cannot aim at a reservation); only
+  spotwise's strategies fill them first.
 """
 
 from __future__ import annotations
@@ -164,7 +166,12 @@ def on_demand(nodepools: Sequence[NodePool] = ()) -> Strategy:
         )
         for p in pools
     )
-    return Strategy(ON_DEMAND, empty_only(pools), "all on-demand, empty nodes removed")
+    return Strategy(
+        ON_DEMAND,
+        empty_only(pools),
+        "all on-demand, empty nodes removed",
+        fill_commitments=False,
+    )
 
 
 # An Auto Scaling group's mixed-instances policy and kops instance-selector's default list
@@ -209,6 +216,7 @@ def node_groups(catalog: Catalog, nodepools: Sequence[NodePool] = ()) -> Strateg
         tuple(groups),
         "cluster-autoscaler node groups of one size from the same pools, capacity-optimized;"
         " interruption warnings drained, rebalance recommendations ignored (NTH's defaults)",
+        fill_commitments=False,
     )
 
 

@@ -160,13 +160,25 @@ def ledger(
     reserved: Sequence[ReservedInstance] = (),
     plans: Sequence[SavingsPlan] = (),
     minimum_seconds: float = MINIMUM_SECONDS,
+    span: tuple[float, float] | None = None,
 ) -> Bill:
-    """Bill the runs hour by hour (see the module's rules)."""
+    """Bill the runs hour by hour (see the module's rules).
+
+    Args:
+        runs: The instances' lives.
+        reserved: Reserved instances.
+        plans: Savings Plans.
+        minimum_seconds: The least an instance is billed.
+        span: The seconds the bill covers (whole clock hours around them): commitments'
+            fees are paid for every hour of it, run or not. None: the runs' own hours.
+    """
     billable = [not _free(r) for r in runs]
     cost = [0.0] * len(runs)
     covered: list[dict[CoveredBy, float]] = [defaultdict(float) for _ in runs]
-    first = math.floor(min((r.start for r in runs), default=0.0) / HOUR)
-    last = math.ceil(max((r.end for r in runs), default=0.0) / HOUR)
+    begins = [r.start for r in runs] + ([span[0]] if span else [])
+    ends = [r.end for r in runs] + ([span[1]] if span else [])
+    first = math.floor(min(begins, default=0.0) / HOUR)
+    last = math.ceil(max(ends, default=0.0) / HOUR)
     use: dict[str, list[float]] = {}
     shapes: dict[str, Utilization] = {}
     lines: list[HourLine] = []

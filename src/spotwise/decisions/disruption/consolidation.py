@@ -38,7 +38,12 @@ from dataclasses import dataclass, field
 from spotwise.decisions.capacity.expected import PoolQuote, interruption_cost_per_hour
 from spotwise.decisions.disruption.blockers import Blocked, node_blockers
 from spotwise.decisions.disruption.reasons import Reason
-from spotwise.decisions.interruption.node_state import DISRUPTED_TAINT_KEY, TAINT_KEY
+from spotwise.decisions.interruption.node_state import (
+    ABANDONED_ANNOTATION,
+    DISRUPTED_TAINT_KEY,
+    TAINT_KEY,
+    parse_iso,
+)
 from spotwise.decisions.scheduling.packer import PackInput, PackMemo, pack
 from spotwise.decisions.scheduling.plan import NewNode, Plan
 from spotwise.decisions.scheduling.pool import NodeShape, Pool
@@ -57,6 +62,8 @@ PAYBACK_HOURS = 1.0
 # try is a packing run.
 MULTI_NODE_CANDIDATES = 30
 SINGLE_NODE_TRIES = 20
+# A node whose voluntary drain was given up is left alone this long.
+ABANDONED_BACKOFF_SECONDS = 3600.0
 
 
 class Policy(enum.Enum):
@@ -154,6 +161,7 @@ class KeptWhy(enum.Enum):
     LESS_DIVERSE = "replacement-less-diverse"
     RISKIER = "replacement-riskier"
     NOT_TRIED = "not-tried"
+    BACKING_OFF = "disruption-given-up-lately"
 
 
 @dataclass(frozen=True, slots=True)
@@ -348,6 +356,11 @@ class _Consolidator:
             if any(t.key in (TAINT_KEY, DISRUPTED_TAINT_KEY) for t in node.taints):
                 self._keep_node(name, KeptWhy.DISRUPTING, "it is being drained already")
                 continue
+            abandoned = parse_iso(node.annotations.get(ABANDONED_ANNOTATION, ""))
+            if abandoned is not None and request.now - abandoned < ABANDONED_BACKOFF_SECONDS:
+                detail = f"its last drain was given up {request.now - abandoned:.0f} s ago"
+                self._keep_node(name, KeptWhy.BACKING_OFF, detail)
+                continue
             created = request.created.get(name)
             age = request.now - created if created is not None else None
             stale = _stale(rules, age, request.drifted.get(name))
@@ -429,6 +442,13 @@ class _Consolidator:
         created = self.request.created
         self.stale.sort(key=lambda s: (s[1] is MoveKind.DRIFTED, created.get(s[0].node.name, 0.0)))
         for c, kind, why in self.stale:
+            if c.movable:
+                # Its pods must have a home, or the drain would stall and be given up.
+                plan = self._simulate([c])
+                if plan.unschedulable:
+                    first = plan.unschedulable[0]
+                    self._keep(c, KeptWhy.PODS_DO_NOT_FIT, f"{why}; {first.pod}: {first.reason}")
+                    continue
             if self._within_budgets([c], kind):
                 self.going.add(c.node.name)
                 moves.append(Move(kind, (c.node.name,), (), 0.0, why))
@@ -537,6 +557,8 @@ class _Consolidator:
         """The lowest price per millicore and per byte of any offer of the pools."""
         if self._rates is None:
             per_cpu = per_byte = math.inf
+            # Commitments' views count too: their free part may really take the pods at
+            # next to nothing, and a floor above that would refuse a move that pays.
             for pool in self.request.pools:
                 for shape in pool.shapes:
                     a = shape.allocatable

@@ -5,7 +5,8 @@ Two ways, as Karpenter tells them apart:
 * Static drift: the pool's labels, taints or launch settings (image selector, user data,
   volumes, instance profile...) changed since the node was launched. Each node carries
   the hash of those settings it was launched with, in the `HASH_LABEL` label; a node
-  without it (launched before spotwise stamped it, or by hand) never drifts this way.
+  without it (launched before spotwise stamped it, or by hand), or stamped by another
+  `HASH_VERSION`, never drifts this way.
 * Requirement drift: the node's instance type, capacity type, zone, architecture or a
   label the pool's ``requirements`` judge is no longer allowed. A requirement on a label
   the node does not carry is not judged: nodes launched on EC2 register with the pool's
@@ -25,6 +26,9 @@ from spotwise.model.node import Node
 from spotwise.model.scheduling_terms import Requirement
 
 HASH_LABEL = "spotwise.io/nodepool-hash"
+# The way the hash is made; a node stamped another way is not compared (Karpenter's
+# nodepool-hash-version).
+HASH_VERSION = "v1"
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,7 +55,8 @@ class Template:
 def drift(node: Node, template: Template) -> str | None:
     """Why ``node`` drifted from its pool's ``template``, or None when it has not."""
     stamped = node.labels.get(HASH_LABEL)
-    if stamped is not None and stamped != template.hash:
+    same_way = stamped is not None and stamped.split(".")[0] == template.hash.split(".")[0]
+    if same_way and stamped != template.hash:
         return "its pool's labels, taints or launch settings changed since it was launched"
     instance_type = node.instance_type
     if template.instance_types and instance_type and instance_type not in template.instance_types:

@@ -45,6 +45,9 @@ EXCLUDE_LB_LABEL = "node.kubernetes.io/exclude-from-external-load-balancers"
 EXCLUDED_BY_US = "spotwise.io/excluded-from-load-balancers"
 # Set when spotwise cordoned the node, so that undoing does not uncordon a user's cordon.
 CORDONED_BY_US = "spotwise.io/cordoned"
+# When a voluntary drain of the node was last given up (none of its pods could leave):
+# consolidation leaves the node alone for a while instead of trying again at once.
+ABANDONED_ANNOTATION = "spotwise.io/disruption-abandoned-at"
 
 
 @dataclass(frozen=True, slots=True)

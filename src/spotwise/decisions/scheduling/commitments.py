@@ -13,12 +13,15 @@ on-demand, a view of that pool (`Pool.nodepool`):
   with their on-demand offers only;
 * each new node takes what it would use of the commitment (`Pool.units`): one
   instance-hour, its normalized units, or its on-demand price at the plan's rate, within
-  the free part (``limits.units``), and counts against the pool's own caps;
+  the free part (``limits.units``, one for all of a commitment's views), and counts
+  against the pool's own caps;
 * it is tried before every other pool (`COMMITTED_WEIGHT`), and its offers are priced at
   what the node adds to the bill: nothing (a millionth of the on-demand price, so that
   the smallest node that holds the pods is still chosen).
 
-A node is planned into a commitment only when the free part covers it whole; a remainder
+Nodes being drained to go (interrupted, or disrupted on purpose) hold no commitment here:
+their pods' new home may take what they leave. A node is planned into a commitment only
+when the free part covers it whole; a remainder
 too small for any node is used by the on-demand nodes bought otherwise, as AWS bills
 them. Nodes that run under a commitment are priced the same way for consolidation
 (`covered_shares`), so it neither moves their pods to spot nor leaves the commitment
@@ -39,11 +42,13 @@ from spotwise.decisions.cost.attribution import (
     attribute,
 )
 from spotwise.decisions.cost.normalization import factor
+from spotwise.decisions.interruption.node_state import DISRUPTED_TAINT_KEY, TAINT_KEY
 from spotwise.decisions.scheduling.pool import NodeShape, Pool
 from spotwise.model.instance_type import CapacityType
 from spotwise.model.node import Node
 from spotwise.model.provider_id import instance_id
 
+_LEAVING = frozenset({TAINT_KEY, DISRUPTED_TAINT_KEY})
 # Above any pool's weight (0 to 100): free commitments are filled first.
 COMMITTED_WEIGHT = 1000
 # A committed node's price, as a share of its on-demand price: next to nothing, but
@@ -129,6 +134,8 @@ def _usages(pools: Sequence[Pool], nodes: Sequence[Node], region: str) -> list[t
         instance_type, zone = n.instance_type, n.zone
         if n.capacity_type is not CapacityType.ON_DEMAND or not instance_type or not zone:
             continue
+        if any(t.key in _LEAVING for t in n.taints):
+            continue  # drained to go: what it holds is free for its pods' new home
         price = prices.get(instance_type) or n.price
         if price is None:
             continue  # a type no pool prices: it cannot be told what it uses
@@ -170,6 +177,7 @@ def _view(
         headroom=dataclasses.replace(pool.headroom, units=0, percent=0),
         nodepool=pool.nodes_of,
         units=units,
+        commitment=commitment.id,
     )
 
 

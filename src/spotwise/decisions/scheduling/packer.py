@@ -896,8 +896,11 @@ class _Packer:
         nodes = [n for n in self.request.nodes if n.labels.get(NODE_POOL) == pool.nodes_of]
         if limits.nodes is not None and len(claims) + len(nodes) >= limits.nodes:
             return {}
+        # One commitment's views (one per pool) spend one free part.
         used_units = sum(
-            pool.units.get(_smallest(c).name, 0.0) for c in self.claims if c.pool is pool
+            c.pool.units.get(_smallest(c).name, 0.0)
+            for c in self.claims
+            if c.pool is pool or (pool.commitment and c.pool.commitment == pool.commitment)
         )
         used_cpu = sum(_smallest(c).instance_type.vcpus * 1000 for c in claims)
         used_memory = sum(_smallest(c).instance_type.memory_mib * 2**20 for c in claims)

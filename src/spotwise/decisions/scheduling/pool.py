@@ -114,6 +114,8 @@ class Pool:
             capacity a commitment still has free): its nodes carry that pool's name and
             count against its limits. None: this pool's own name.
         units: Instance type -> what one new node takes of ``limits.units``.
+        commitment: The commitment whose free part ``limits.units`` is: every view of
+            one commitment (one per pool) spends the same free part.
     """
 
     name: str
@@ -131,6 +133,7 @@ class Pool:
     spot_strategy: SpotAllocationStrategy = SpotAllocationStrategy.PRICE_CAPACITY_OPTIMIZED
     nodepool: str | None = None
     units: Mapping[str, float] = field(default_factory=dict, compare=False, hash=False)
+    commitment: str | None = None
 
     @property
     def nodes_of(self) -> str:
