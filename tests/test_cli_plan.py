@@ -1,5 +1,6 @@
 """`spotwise plan` end to end on real manifests."""
 
+import io
 import json
 from pathlib import Path
 
@@ -95,3 +96,38 @@ def test_missing_file_and_bad_pool_are_errors(capsys, tmp_path):
     )
     code, _, err = run(capsys, "plan", "-f", str(MANIFESTS / "shop"), "--pool", str(pools))
     assert code == 2 and "weight" in err
+
+
+def test_manifests_piped_on_standard_input_plan_as_the_files_do(capsys, monkeypatch):
+    files = sorted((MANIFESTS / "shop").glob("*.yaml"))
+    piped_text = "\n---\n".join(p.read_text() for p in files)
+    monkeypatch.setattr("sys.stdin", io.StringIO(piped_text))
+    code, piped, err = run(capsys, "plan", "-f", "-", "-o", "json")
+    assert code == 0, err
+    named = [arg for p in files for arg in ("-f", str(p))]
+    _, from_files, _ = run(capsys, "plan", *named, "-o", "json")
+    assert json.loads(piped) == json.loads(from_files)
+    monkeypatch.setattr("sys.stdin", io.StringIO("kind: [\n"))
+    code, _, err = run(capsys, "plan", "-f", "-")
+    assert code == 2 and err.startswith("error: standard input: is not valid YAML")
+
+
+def test_fail_on_unschedulable_exits_1_for_ci_and_counts_in_english(capsys, tmp_path):
+    huge = tmp_path / "huge.yaml"
+    huge.write_text(
+        "apiVersion: v1\nkind: Pod\nmetadata: {name: big}\nspec:\n  containers:\n"
+        "  - {name: c, image: x, resources: {requests: {cpu: '9000'}}}\n"
+    )
+    code, out, _ = run(capsys, "plan", "-f", str(huge), "--fail-on-unschedulable")
+    assert code == 1 and "1 pod cannot be placed:" in out
+    assert run(capsys, "plan", "-f", str(huge))[0] == 0  # without the flag: a plan
+    fine = run(capsys, "plan", "-f", str(MANIFESTS / "shop"), "--fail-on-unschedulable")
+    assert fine[0] == 0
+
+
+def test_an_input_without_pods_says_so(capsys, tmp_path):
+    empty = tmp_path / "service.yaml"
+    empty.write_text("apiVersion: v1\nkind: Service\nmetadata: {name: web}\nspec: {}\n")
+    code, out, err = run(capsys, "plan", "-f", str(empty))
+    assert code == 0 and "no new nodes needed" in out
+    assert err == "note: the input has no pending pods: nothing to plan\n"

@@ -234,7 +234,7 @@ def test_every_output_format_works_on_a_live_cluster(
     core.create_namespaced_pod("default", pod("tiny", "100m"))
     code, out, err = plan(capsys, "--kubeconfig", str(kubeconfig))
     assert code == 0, err
-    assert "new-default-1" in out and "1 pods fit on existing nodes (n1)" in out
+    assert "new-default-1" in out and "1 pod fits on existing nodes (n1)" in out
     code, out, err = plan(capsys, "--kubeconfig", str(kubeconfig), "-o", "yaml")
     assert code == 0, err
     assert placed_new(yaml.safe_load(out)) == {"default/web"}

@@ -127,7 +127,7 @@ def test_the_tables_for_people() -> None:
     assert lines[3:] == [
         "2 pods fit on existing nodes (ip-10-0-1-5, ip-10-0-1-7)",
         "cost $0.2958/h expected; $0.3462/h all on-demand (15% saved); 2 new nodes",
-        "1 pods cannot be placed:",
+        "1 pod cannot be placed:",
         "  shop/big-0: needs 2000 CPU; no type has as many",
         "note: pool web: 1 of 2 new nodes on-demand for its split",
     ]

@@ -46,13 +46,26 @@ app.add_typer(cost_cmd.app, name="cost")
 app.add_typer(disruption_cmd.app, name="disruption")
 
 
-@app.callback()
-def _root(
-    version: bool = typer.Option(False, "--version", help="Print the version and exit."),
-) -> None:
-    if version:
+def _print_version(asked: bool) -> None:
+    # Eager: read before the command is looked for, so that `spotwise --version` alone
+    # prints the version instead of asking for a command.
+    if asked:
         print(__version__)
         raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: bool = typer.Option(
+        False,
+        "--version",
+        help="Print the version and exit.",
+        callback=_print_version,
+        is_eager=True,
+        expose_value=True,
+    ),
+) -> None:
+    """Run Kubernetes on EC2 Spot capacity safely and cheaply."""
 
 
 def main(argv: list[str] | None = None) -> int:

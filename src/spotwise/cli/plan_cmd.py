@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import enum
 import json
+import sys
 from pathlib import Path
 from typing import Annotated
 
@@ -61,6 +62,12 @@ def plan(
     output: Annotated[
         PlanFormat, typer.Option("--output", "-o", case_sensitive=False)
     ] = PlanFormat.TABLE,
+    fail_on_unschedulable: Annotated[
+        bool,
+        typer.Option(
+            "--fail-on-unschedulable", help="Exit with code 1 if a pod cannot be placed (CI)."
+        ),
+    ] = False,
 ) -> None:
     """Plan capacity (see HELP)."""
     # The planner pulls in numpy and HiGHS; import it here so that other commands start fast.
@@ -89,6 +96,8 @@ def plan(
         extra = load_workload(files) if files else None
         live = combine(read_cluster(kubeconfig, context, timeout), extra)
         pods, existing, daemonsets = live.pods, live.nodes, live.daemonsets
+    if not pods:
+        print("note: the input has no pending pods: nothing to plan", file=sys.stderr)
     catalog = load_catalog(region, catalog_file)
     nodepools = load_nodepools(pool) if pool else [default_nodepool()]
     pools = build_pools(nodepools, catalog)
@@ -100,3 +109,5 @@ def plan(
         console.file.write(yaml.safe_dump(document(result), sort_keys=False))
     else:
         render_tables(result, console)
+    if fail_on_unschedulable and result.unschedulable:
+        raise typer.Exit(1)

@@ -112,17 +112,25 @@ def render_tables(plan: Plan, console: Console) -> None:
         console.print("no new nodes needed")
     if plan.existing:
         nodes = sorted({p.node for p in plan.existing})
-        console.print(f"{len(plan.existing)} pods fit on existing nodes ({', '.join(nodes)})")
+        fit = counted(len(plan.existing), "pod")
+        verb = "fits" if len(plan.existing) == 1 else "fit"
+        console.print(f"{fit} {verb} on existing nodes ({', '.join(nodes)})")
     on_demand = plan.on_demand_cost_per_hour
     if plan.nodes:
         savings = 100 * (1 - plan.cost_per_hour / on_demand) if on_demand else 0.0
         console.print(
             f"cost ${plan.cost_per_hour:.4f}/h expected; ${on_demand:.4f}/h all on-demand "
-            f"({savings:.0f}% saved); {len(plan.nodes)} new nodes"
+            f"({savings:.0f}% saved); {counted(len(plan.nodes), 'new node')}"
         )
     if plan.unschedulable:
-        console.print(f"[bold]{len(plan.unschedulable)} pods cannot be placed:[/]")
+        stuck = counted(len(plan.unschedulable), "pod")
+        console.print(f"[bold]{stuck} cannot be placed:[/]")
         for u in plan.unschedulable:
             console.print(f"  {u.pod}: {u.reason}", markup=False)
     for note in plan.notes:
         console.print(f"note: {note}", markup=False)
+
+
+def counted(count: int, noun: str) -> str:
+    """``1 pod``, ``2 pods``: a count with its noun in correct English."""
+    return f"{count} {noun}{'' if count == 1 else 's'}"

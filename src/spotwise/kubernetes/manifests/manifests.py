@@ -7,6 +7,7 @@ error names the file, the document (counted from 1) and the field path.
 from __future__ import annotations
 
 import json
+import sys
 from collections.abc import Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,6 +19,8 @@ from spotwise.errors import UserError
 from spotwise.kubernetes.manifests.fields import Fields
 
 SUFFIXES = (".yaml", ".yml", ".json")
+# `-f -`: the manifests come on standard input.
+STDIN = Path("-")
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,12 +61,16 @@ class Manifest:
 def expand_paths(paths: Iterable[Path]) -> list[Path]:
     """Files to read: each file as given, each folder's manifests recursively, sorted.
 
+    ``-`` is standard input, read as YAML (``kubectl kustomize``, ``helm template``).
+
     Raises:
         UserError: If a path does not exist or a folder holds no manifest.
     """
     files: list[Path] = []
     for path in paths:
-        if path.is_dir():
+        if path == STDIN:
+            files.append(path)  # `kubectl kustomize DIR | spotwise plan -f -`
+        elif path.is_dir():
             found = sorted(
                 p for p in path.rglob("*") if p.suffix.lower() in SUFFIXES and p.is_file()
             )
@@ -93,7 +100,7 @@ def read_manifests(files: Sequence[Path], source: int) -> list[Manifest]:
         for number, document in enumerate(_documents(path), start=1):
             if document is None:
                 continue  # an empty document, such as after a trailing `---`
-            where = f"{path}, document {number}"
+            where = f"{_name(path)}, document {number}"
             if not isinstance(document, Mapping):
                 raise UserError(
                     where,
@@ -119,11 +126,15 @@ def _objects(root: Fields, source: int) -> Iterable[Manifest]:
     yield Manifest(root, kind, namespace or "default", name, source)
 
 
+def _name(path: Path) -> str:
+    return "standard input" if path == STDIN else str(path)
+
+
 def _documents(path: Path) -> list[object]:
     try:
-        text = path.read_text(encoding="utf-8")
+        text = sys.stdin.read() if path == STDIN else path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as error:
-        raise UserError(str(path), f"cannot be read ({error})", "pass a readable file") from None
+        raise UserError(_name(path), f"cannot be read ({error})", "pass a readable file") from None
     if path.suffix.lower() == ".json":
         try:
             return [json.loads(text)] if text.strip() else []
@@ -139,7 +150,9 @@ def _documents(path: Path) -> list[object]:
         mark = getattr(error, "problem_mark", None)
         where = f" at line {mark.line + 1}" if mark is not None else ""
         problem = getattr(error, "problem", None) or str(error).splitlines()[0]
-        raise UserError(str(path), f"is not valid YAML{where}: {problem}", "fix the YAML") from None
+        raise UserError(
+            _name(path), f"is not valid YAML{where}: {problem}", "fix the YAML"
+        ) from None
 
 
 _BaseLoader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
