@@ -282,3 +282,29 @@ def test_each_flag_sets_its_criterion(capsys, args, criteria):
     assert expected and expected != set(load_bundled().instance_types)
     assert code == 0, err
     assert set(out.split()) == expected
+
+
+def test_no_match_is_an_empty_list_for_scripts_and_exit_1_for_people(capsys):
+    code, out, err = run(capsys, "select", "--vcpus", "9999", "-o", "json")
+    assert (code, out) == (0, "[]\n") and "no instance type matches" in err
+    assert run(capsys, "select", "--vcpus", "9999", "-o", "names")[:2] == (0, "")
+    assert run(capsys, "select", "--vcpus", "9999")[0] == 1  # the table: nothing to show
+
+
+def test_instance_selectors_short_flags_and_outputs(capsys):
+    long = ("--vcpus", "4", "--memory", "16", "--cpu-architecture", "arm64", "--region")
+    short = ("-c", "4", "-m", "16", "-a", "arm64", "-r")
+    _, by_long, _ = run(capsys, "select", *long, "us-east-1", "-o", "names", "--max-results", "50")
+    _, by_short, _ = run(
+        capsys, "select", *short, "us-east-1", "-o", "simple", "--max-results", "50"
+    )
+    assert by_long == by_short and by_long
+    names = by_long.split()
+    code, out, err = run(
+        capsys, "select", *short, "us-east-1", "-o", "one-line", "--max-results", "3"
+    )
+    assert (code, out) == (0, ",".join(names[:3]) + "\n")
+    assert f"{len(names) - 3} more matched" in err  # machine output stays clean on stdout
+    zone = run(capsys, "select", "-c", "4", "-z", "us-east-1a", "-o", "json", "--max-results", "1")
+    assert json.loads(zone[1])[0]["zones"] == ["us-east-1a"]
+    assert run(capsys, "select", "-g", "1", "-o", "names", "--max-results", "1")[1]

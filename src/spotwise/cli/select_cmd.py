@@ -112,13 +112,13 @@ def _architecture(text: str | None) -> Architecture | None:
 
 
 def select(
-    vcpus: Annotated[int | None, _option("Exactly N vCPUs.")] = None,
+    vcpus: Annotated[int | None, _option("Exactly N vCPUs.", FILTERS, "--vcpus", "-c")] = None,
     vcpus_min: Int = None,
     vcpus_max: Int = None,
-    memory: Annotated[str | None, _option("Memory (8 = 8 GiB).")] = None,
+    memory: Annotated[str | None, _option("Memory (8 = 8 GiB).", FILTERS, "--memory", "-m")] = None,
     memory_min: Size = None,
     memory_max: Size = None,
-    gpus: Annotated[int | None, _option("Total GPUs.")] = None,
+    gpus: Annotated[int | None, _option("Total GPUs.", FILTERS, "--gpus", "-g")] = None,
     gpus_min: Int = None,
     gpus_max: Int = None,
     gpu_memory_total: Annotated[str | None, _option("GPU memory of all GPUs.")] = None,
@@ -139,7 +139,13 @@ def select(
         str | None, _option("vCPUs:GiB with whole GiB per vCPU, e.g. 1:4 (GiB/vCPU rounded up).")
     ] = None,
     cpu_architecture: Annotated[
-        str | None, _option(f"{', '.join(ARCHITECTURES)} (amd64 = x86_64, aarch64 = arm64).")
+        str | None,
+        _option(
+            f"{', '.join(ARCHITECTURES)} (amd64 = x86_64, aarch64 = arm64).",
+            FILTERS,
+            "--cpu-architecture",
+            "-a",
+        ),
     ] = None,
     usage_class: Annotated[CapacityType | None, _option(case_sensitive=False)] = None,
     gpu_manufacturer: Annotated[str | None, _option("e.g. nvidia.")] = None,
@@ -164,7 +170,13 @@ def select(
         bool, _option("A diversified general-purpose set (4 vCPUs, x86_64).")
     ] = False,
     availability_zones: Annotated[
-        str | None, _option("Comma-separated zone names or IDs; each must offer the type.")
+        str | None,
+        _option(
+            "Comma-separated zone names or IDs; each must offer the type.",
+            FILTERS,
+            "--availability-zones",
+            "-z",
+        ),
     ] = None,
     cpu_manufacturer: Annotated[
         str | None, _option(f"{', '.join(CPU_MANUFACTURERS)}.", HARDWARE)
@@ -254,7 +266,9 @@ def select(
     output: Annotated[
         OutputFormat, _option(None, OUT, "--output", "-o", case_sensitive=False)
     ] = OutputFormat.TABLE,
-    region: Annotated[str | None, typer.Option(help="Catalog region (default us-east-1).")] = None,
+    region: Annotated[
+        str | None, typer.Option("--region", "-r", help="Catalog region (default us-east-1).")
+    ] = None,
     catalog_file: Annotated[
         Path | None, typer.Option("--catalog", help="A catalog snapshot from 'catalog refresh'.")
     ] = None,
@@ -417,11 +431,15 @@ def select(
     )
     if not rows:
         stderr().print("no instance type matches these filters; widen a range or drop a filter")
+        if emit is None and output.machine:
+            render((), output, stdout())  # an empty list, so that a script reads it
+            return
         raise typer.Exit(1)
     if emit is None:
         shown = rows[:max_results]
         render(shown, output, stdout())
-        if len(rows) > len(shown) and output in (OutputFormat.TABLE, OutputFormat.WIDE):
+        if len(rows) > len(shown):
+            # On stderr: machine formats stay parseable on stdout.
             stderr().print(
                 f"{len(rows) - len(shown)} more matched; raise --max-results to see them"
             )

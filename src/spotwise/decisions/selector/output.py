@@ -22,6 +22,15 @@ class OutputFormat(enum.StrEnum):
     WIDE = "wide"
     JSON = "json"
     YAML = "yaml"
+    # amazon-ec2-instance-selector's: one line of names, comma-separated; and the simple
+    # names list of its default output.
+    ONE_LINE = "one-line"
+    SIMPLE = "simple"
+
+    @property
+    def machine(self) -> bool:
+        """Whether scripts read it: printed as is, an empty list when nothing matches."""
+        return self not in (OutputFormat.TABLE, OutputFormat.WIDE)
 
 
 def record(c: Candidate) -> dict[str, Any]:
@@ -101,8 +110,10 @@ def render(rows: Sequence[Candidate], fmt: OutputFormat, console: Console) -> No
     Machine formats (names, JSON, YAML) go to the console's file untouched: no colour,
     no wrapping, so that scripts can parse them.
     """
-    if fmt is OutputFormat.NAMES:
+    if fmt in (OutputFormat.NAMES, OutputFormat.SIMPLE):
         console.file.write("".join(f"{c.name}\n" for c in rows))
+    elif fmt is OutputFormat.ONE_LINE:
+        console.file.write(",".join(c.name for c in rows) + "\n" if rows else "")
     elif fmt is OutputFormat.JSON:
         console.file.write(json.dumps([record(c) for c in rows], indent=2) + "\n")
     elif fmt is OutputFormat.YAML:
