@@ -131,3 +131,29 @@ def test_an_input_without_pods_says_so(capsys, tmp_path):
     code, out, err = run(capsys, "plan", "-f", str(empty))
     assert code == 0 and "no new nodes needed" in out
     assert err == "note: the input has no pending pods: nothing to plan\n"
+
+
+def test_a_chart_folder_skips_what_is_not_kubernetes_objects_with_a_note(capsys, tmp_path):
+    chart = tmp_path / "chart"
+    (chart / "templates").mkdir(parents=True)
+    (chart / "Chart.yaml").write_text("apiVersion: v2\nname: shop\nversion: 1.0.0\n")
+    (chart / "values.yaml").write_text("replicas: 3\n")
+    (chart / "ci.yaml").write_text("- lint\n- test\n")  # some other tool's YAML
+    (chart / "kustomization.yaml").write_text(
+        "apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nresources: []\n"
+    )
+    # A Helm hook's Job, named by generateName only.
+    (chart / "templates" / "job.yaml").write_text(
+        "apiVersion: batch/v1\nkind: Job\nmetadata: {generateName: migrate-}\nspec:\n"
+        "  template:\n    spec:\n      restartPolicy: Never\n"
+        "      containers: [{name: m, image: x, resources: {requests: {cpu: 500m}}}]\n"
+    )
+    code, out, err = run(capsys, "plan", "-f", str(chart), "-o", "json")
+    assert code == 0, err
+    # The Job is named by its prefix and a counter; its pod after the Job.
+    assert [n["pods"] for n in json.loads(out)["nodes"]] == [["default/migrate-0-0"]]
+    notes = err.splitlines()
+    assert len(notes) == 4 and all(n.startswith("note: ") for n in notes)
+    assert any("ci.yaml" in n and "no document has apiVersion or kind" in n for n in notes)
+    assert any("Chart.yaml" in n and "helm template" in n for n in notes)
+    assert any("kustomization.yaml" in n and "kubectl kustomize" in n for n in notes)

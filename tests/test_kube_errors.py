@@ -183,7 +183,10 @@ def test_malformed_pod_fields(tmp_path: Path, extra: str, expected: str) -> None
         ),
         ("kind: Pod\nmetadata: [p]\n", ", document 1: metadata: is a list, not an object"),
         ("apiVersion: v1\nmetadata: {name: p}\n", ", document 1: kind: is required"),
-        ("- a\n- b\n", ", document 1: is not a Kubernetes object"),
+        (
+            "kind: Pod\nmetadata: {name: p}\nspec: {containers: [{name: c}]}\n---\n- a\n",
+            ", document 2: is not a Kubernetes object",
+        ),
         (
             "kind: List\nitems:\n  - kind: Pod\n    metadata: {name: ok}\n"
             "    spec: {containers: [{name: c}]}\n  - kind: Pod\n    metadata: {name: bad}\n"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -60,4 +61,6 @@ def read_snapshot(
     from spotwise.kubernetes.manifests import load_workload
 
     workload = load_workload(files or [], nodes)
+    for note in workload.notes:
+        print(f"note: {note}", file=sys.stderr)
     return ClusterSnapshot(workload.nodes, workload.pods, workload.pdbs, workload.daemonsets)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import enum
 import json
 import sys
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Annotated
 
@@ -84,6 +85,7 @@ def plan(
         if not files:
             raise UserError("plan", "no input", "pass -f FILE (manifests) or --kubeconfig FILE")
         workload = load_workload(files, nodes)
+        _say(workload.notes)
         pods, existing, daemonsets = workload.pods, workload.nodes, workload.daemonsets
     else:
         if nodes is not None:
@@ -94,6 +96,7 @@ def plan(
 
         # Manifests first: a malformed file fails before the cluster is contacted.
         extra = load_workload(files) if files else None
+        _say(extra.notes if extra is not None else ())
         live = combine(read_cluster(kubeconfig, context, timeout), extra)
         pods, existing, daemonsets = live.pods, live.nodes, live.daemonsets
     if not pods:
@@ -111,3 +114,9 @@ def plan(
         render_tables(result, console)
     if fail_on_unschedulable and result.unschedulable:
         raise typer.Exit(1)
+
+
+def _say(notes: Sequence[str]) -> None:
+    """The input's notes (files skipped, and why), on stderr."""
+    for note in notes:
+        print(f"note: {note}", file=sys.stderr)

@@ -7,6 +7,7 @@ in one of them is an error, as it most often is a stale copy.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -53,6 +54,7 @@ class Workload:
         pdbs: PodDisruptionBudgets.
         nodes: Existing nodes, each with the pods bound to it (``spec.nodeName``).
         volumes: The claims that pin pods to zones or nodes, for explanations.
+        notes: Files of other YAML that were skipped, each with what to do.
     """
 
     pods: tuple[Pod, ...] = ()
@@ -61,6 +63,7 @@ class Workload:
     pdbs: tuple[PodDisruptionBudget, ...] = ()
     nodes: tuple[Node, ...] = ()
     volumes: tuple[VolumePin, ...] = ()
+    notes: tuple[str, ...] = ()
 
 
 def load_workload(paths: Sequence[Path], nodes_file: Path | None = None) -> Workload:
@@ -83,8 +86,9 @@ def load_workload(paths: Sequence[Path], nodes_file: Path | None = None) -> Work
     manifests: list[Manifest] = []
     if nodes_file is not None:
         manifests.extend(read_manifests(_unique(expand_paths([nodes_file])), NODES_FILE))
-    manifests.extend(read_manifests(_unique(expand_paths(paths)), INPUTS))
-    return workload_from_manifests(manifests)
+    skipped: list[str] = []
+    manifests.extend(read_manifests(_unique(expand_paths(paths)), INPUTS, skipped))
+    return dataclasses.replace(workload_from_manifests(manifests), notes=tuple(skipped))
 
 
 def workload_from_manifests(manifests: Sequence[Manifest]) -> Workload:

@@ -88,16 +88,30 @@ def expand_paths(paths: Iterable[Path]) -> list[Path]:
     return files
 
 
-def read_manifests(files: Sequence[Path], source: int) -> list[Manifest]:
+def read_manifests(
+    files: Sequence[Path], source: int, skipped: list[str] | None = None
+) -> list[Manifest]:
     """Every object in ``files``, ``kind: List`` items expanded, empty documents skipped.
 
+    Args:
+        files: The files.
+        source: Which input they are (0: the nodes file, 1: ``-f``).
+        skipped: Where a note goes for each file of other YAML (a Helm chart's
+            ``Chart.yaml`` or ``values.yaml``, a ``kustomization.yaml``...), skipped whole;
+            None: such a file is an error.
+
     Raises:
-        UserError: If a file cannot be read or parsed, or a document is not an object
-            with a ``kind``.
+        UserError: If a file cannot be read or parsed, or (without ``skipped``) a
+            document is not an object with a ``kind``.
     """
     manifests: list[Manifest] = []
     for path in files:
-        for number, document in enumerate(_documents(path), start=1):
+        documents = _documents(path)
+        note = _not_objects(path, documents)
+        if note is not None and skipped is not None:
+            skipped.append(note)
+            continue
+        for number, document in enumerate(documents, start=1):
             if document is None:
                 continue  # an empty document, such as after a trailing `---`
             where = f"{_name(path)}, document {number}"
@@ -109,6 +123,23 @@ def read_manifests(files: Sequence[Path], source: int) -> list[Manifest]:
                 )
             manifests.extend(_objects(Fields(document, where), source))
     return manifests
+
+
+def _not_objects(path: Path, documents: Sequence[object]) -> str | None:
+    """Why ``path`` holds no Kubernetes objects but other YAML, with what to do; or None."""
+    present = [d for d in documents if d is not None]
+    kinds = [d.get("kind") for d in present if isinstance(d, Mapping)]
+    if "Kustomization" in kinds or path.name in ("kustomization.yaml", "kustomization.yml"):
+        hint = "render it: kubectl kustomize DIR | spotwise plan -f -"
+    elif path.name in ("Chart.yaml", "values.yaml") or path.name.startswith("values"):
+        hint = "render the chart: helm template RELEASE CHART | spotwise plan -f -"
+    elif not present or any(
+        isinstance(d, Mapping) and ("apiVersion" in d or "kind" in d) for d in present
+    ):
+        return None  # manifests, or meant to be: a malformed one is an error
+    else:
+        hint = "no document has apiVersion or kind; leave the file out"
+    return f"{_name(path)}: not Kubernetes objects, skipped; {hint}"
 
 
 def _objects(root: Fields, source: int) -> Iterable[Manifest]:

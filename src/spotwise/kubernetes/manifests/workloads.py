@@ -162,15 +162,7 @@ def expand(
     for manifest in manifests:
         if manifest.kind != "Pod" or _terminal(manifest):
             continue
-        name = manifest.name
-        if not name:
-            prefix = manifest.metadata.string("generateName")
-            if not prefix:
-                raise manifest.metadata.error("name", "is required", "name the pod")
-            # The API server appends random characters; a counter keeps names stable.
-            count = generated.get((manifest.namespace, prefix), 0)
-            generated[(manifest.namespace, prefix)] = count + 1
-            name = f"{prefix}{count}"
+        name = manifest.name or _generated_name(manifest, generated, "pod")
         pod = _pod(manifest, name, owners.owner_string(manifest), namespaces, volumes)
         pods.append(pod)
         top = owners.top(manifest)
@@ -181,13 +173,32 @@ def expand(
         key = (manifest.namespace, manifest.kind, manifest.name)
         if owners.top(manifest) is not None:
             continue  # a ReplicaSet of a Deployment, a Job of a CronJob: the owner expands
-        if not manifest.name:
-            raise manifest.metadata.error("name", "is required", "name the workload")
+        if not manifest.name:  # a Helm hook's Job, say: named by its generateName
+            name = _generated_name(manifest, generated, "workload")
+            manifest = dataclasses.replace(manifest, name=name)
         if manifest.kind == "DaemonSet":
             daemonsets.append(_daemonset(manifest, namespaces))
             continue
         pods.extend(_workload_pods(manifest, existing.get(key, []), namespaces, volumes))
     return Expansion(tuple(pods), tuple(daemonsets))
+
+
+def _generated_name(manifest: Manifest, generated: dict[tuple[str, str], int], what: str) -> str:
+    """The name of an object with ``generateName`` only: the prefix and a counter.
+
+    The API server appends random characters; a counter keeps names stable.
+
+    Raises:
+        UserError: If it has neither ``name`` nor ``generateName``.
+    """
+    prefix = manifest.metadata.string("generateName")
+    if not prefix:
+        raise manifest.metadata.error(
+            "name", "is required", f"name the {what}, or give it generateName"
+        )
+    count = generated.get((manifest.namespace, prefix), 0)
+    generated[(manifest.namespace, prefix)] = count + 1
+    return f"{prefix}{count}"
 
 
 def existing_pod(manifest: Manifest, namespaces: Namespaces, volumes: VolumeIndex) -> PlacedPod:
