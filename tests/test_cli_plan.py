@@ -157,3 +157,11 @@ def test_a_chart_folder_skips_what_is_not_kubernetes_objects_with_a_note(capsys,
     assert any("ci.yaml" in n and "no document has apiVersion or kind" in n for n in notes)
     assert any("Chart.yaml" in n and "helm template" in n for n in notes)
     assert any("kustomization.yaml" in n and "kubectl kustomize" in n for n in notes)
+
+
+def test_a_nodes_file_without_a_node_is_refused_in_one_line(capsys):
+    shop = str(MANIFESTS / "shop")
+    code, out, err = run(capsys, "plan", "-f", shop, "--nodes", shop)
+    assert (code, out) == (2, "")
+    assert err.startswith(f"error: {shop}: holds no Node object; pass the cluster's nodes")
+    assert len(err.splitlines()) == 1

@@ -308,3 +308,12 @@ def test_instance_selectors_short_flags_and_outputs(capsys):
     zone = run(capsys, "select", "-c", "4", "-z", "us-east-1a", "-o", "json", "--max-results", "1")
     assert json.loads(zone[1])[0]["zones"] == ["us-east-1a"]
     assert run(capsys, "select", "-g", "1", "-o", "names", "--max-results", "1")[1]
+
+
+def test_output_with_emit_is_refused_in_one_line(capsys):
+    code, out, err = run(capsys, "select", "-c", "4", "--emit", "pool", "-o", "json")
+    assert (code, out) == (2, "")
+    assert (
+        err == "error: -o: does not apply with --emit: the emitter writes its own format; drop -o\n"
+    )
+    assert run(capsys, "select", "-c", "4", "-a", "arm64", "--emit", "pool")[0] == 0

@@ -264,8 +264,9 @@ def select(
     ] = SortDirection.ASCENDING,
     max_results: Annotated[int, _option(None, OUT, min=1)] = 20,
     output: Annotated[
-        OutputFormat, _option(None, OUT, "--output", "-o", case_sensitive=False)
-    ] = OutputFormat.TABLE,
+        OutputFormat | None,
+        _option("Format (default: table).", OUT, "--output", "-o", case_sensitive=False),
+    ] = None,
     region: Annotated[
         str | None, typer.Option("--region", "-r", help="Catalog region (default us-east-1).")
     ] = None,
@@ -423,6 +424,11 @@ def select(
         criteria = aggregates.like_base_type(criteria, base)
     if flexible:
         criteria = aggregates.flexible(criteria)
+    if emit is not None and output is not None:
+        raise UserError(
+            "-o", "does not apply with --emit: the emitter writes its own format", "drop -o"
+        )
+    output = output or OutputFormat.TABLE
     rows = sort_candidates(
         run_select(catalog, criteria),
         sort_by,

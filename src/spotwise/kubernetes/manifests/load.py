@@ -81,11 +81,18 @@ def load_workload(paths: Sequence[Path], nodes_file: Path | None = None) -> Work
     Raises:
         UserError: One line naming the file, the document (from 1) and the field path of
             the first problem: a missing file, bad YAML or JSON, a malformed field, a pod
-            bound to a node no Node manifest defines.
+            bound to a node no Node manifest defines, a nodes file without a Node.
     """
     manifests: list[Manifest] = []
     if nodes_file is not None:
-        manifests.extend(read_manifests(_unique(expand_paths([nodes_file])), NODES_FILE))
+        found = read_manifests(_unique(expand_paths([nodes_file])), NODES_FILE)
+        if not any(m.kind == "Node" for m in found):
+            raise UserError(
+                str(nodes_file),
+                "holds no Node object",
+                "pass the cluster's nodes (kubectl get nodes,pods -A -o yaml)",
+            )
+        manifests.extend(found)
     skipped: list[str] = []
     manifests.extend(read_manifests(_unique(expand_paths(paths)), INPUTS, skipped))
     return dataclasses.replace(workload_from_manifests(manifests), notes=tuple(skipped))
