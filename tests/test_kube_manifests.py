@@ -89,7 +89,11 @@ spec:
     metadata: {{labels: {{app: api}}}}
     spec: {{containers: [{{name: c, image: x}}]}}
 """
-    dump.write_text(deployment.format(n=1))
+    node = (
+        "apiVersion: v1\nkind: Node\nmetadata: {name: n1}\n"
+        "status: {allocatable: {cpu: '2', memory: 8Gi, pods: '29'}}\n---\n"
+    )
+    dump.write_text(node + deployment.format(n=1))
     desired.write_text(deployment.format(n=4))
     assert len(load_workload([desired], dump).pods) == 4
 
