@@ -103,3 +103,14 @@ def test_only_spotwises_strategies_plan_into_commitments():
     filling = {s.name for s in chosen if s.fill_commitments}
     assert "spotwise" in filling
     assert not {"on-demand", "node-groups", "spotwise-ignore-commitments"} & filling
+
+
+def test_cost_by_namespace_and_workload_adds_up_to_the_cost(compared):
+    spotwise = compared["spotwise"]
+    by_namespace, by_workload = spotwise["cost_by_namespace"], spotwise["cost_by_workload"]
+    assert {"__idle__", "shop", "payments"} <= set(by_namespace)
+    assert "shop/Deployment/web" in by_workload
+    # Sampled every 5 minutes: the list cost to within sampling, the same total both ways.
+    assert sum(by_namespace.values()) == pytest.approx(spotwise["cost"], rel=0.05)
+    assert sum(by_workload.values()) == pytest.approx(sum(by_namespace.values()), abs=0.05)
+    assert list(by_namespace.values()) == sorted(by_namespace.values(), reverse=True)

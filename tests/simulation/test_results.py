@@ -48,6 +48,8 @@ def test_every_figure_of_a_run() -> None:
         "billed_cost": 12.3457,  # no commitments: the bill is the cost
         "commitment_fees": None,
         "commitments": [],
+        "cost_by_namespace": {},
+        "cost_by_workload": {},
         "on_demand_cost": 40.0,
         "savings_vs_own_on_demand_price_percent": 69.14,
         "node_hours_spot": 342.935,

@@ -27,6 +27,7 @@ from prometheus_client import CollectorRegistry
 
 from spotwise.catalog.catalog import Catalog
 from spotwise.config.commitments import commitments_of
+from spotwise.decisions.cost.showback import GroupBy, PricedNode, showback
 from spotwise.decisions.disruption.consolidation import Kept, KeptWhy, MoveKind
 from spotwise.decisions.interruption.node_state import voluntary_kind
 from spotwise.decisions.scheduling.bins import minus
@@ -639,7 +640,28 @@ class Simulation:
             else:
                 self._below_pdb_since.pop(name, None)
 
+    def _showback(self) -> None:
+        """Split the nodes' list price among their pods' workloads, for the next sample.
+
+        OpenCost's rule (`spotwise.decisions.cost.showback`) on the cluster as it is now,
+        standing for the `SAMPLE_SECONDS` until the next sample: cost by namespace and
+        workload, idle as its own line, adding up to the list cost to within sampling.
+        """
+        cluster = self.cluster
+        priced = [
+            PricedNode(n.name, n.price, n.allocatable, tuple(cluster.pods[k].pod for k in n.pods))
+            for n in cluster.nodes.values()
+        ]
+        hours = SAMPLE_SECONDS / 3600
+        t = self.totals
+        for line in showback(priced, GroupBy.WORKLOAD):
+            dollars = line.total * hours
+            namespace = line.name.split("/", 1)[0]
+            t.cost_by_workload[line.name] = t.cost_by_workload.get(line.name, 0.0) + dollars
+            t.cost_by_namespace[namespace] = t.cost_by_namespace.get(namespace, 0.0) + dollars
+
     def _sample(self, now: float) -> None:
+        self._showback()
         nodes = list(self.cluster.nodes.values())
         self.samples.append(
             Sample(

@@ -71,6 +71,9 @@ class Totals:
     spot_seconds_by_pool: dict[tuple[str, str], float] = field(default_factory=dict)
     # The bill with the scenario's commitments; None when it has none.
     bill: Bill | None = None
+    # USD at list prices by namespace and by workload (``__idle__`` apart), sampled.
+    cost_by_namespace: dict[str, float] = field(default_factory=dict)
+    cost_by_workload: dict[str, float] = field(default_factory=dict)
 
     @property
     def billed(self) -> float:
@@ -134,6 +137,8 @@ class RunResult:
                 }
                 for u in t.bill.uses
             ],
+            "cost_by_namespace": _dearest(t.cost_by_namespace),
+            "cost_by_workload": _dearest(t.cost_by_workload),
             "on_demand_cost": round(t.on_demand_cost, 4),
             "savings_vs_own_on_demand_price_percent": None
             if savings is None
@@ -167,3 +172,8 @@ class RunResult:
             "disruptions_per_node_day": per_node_day,
             "end_states": dict(sorted(self.end_states.items())),
         }
+
+
+def _dearest(dollars: dict[str, float]) -> dict[str, float]:
+    """USD by name, dearest first, to the cent."""
+    return {k: round(v, 2) for k, v in sorted(dollars.items(), key=lambda kv: (-kv[1], kv[0]))}
