@@ -295,6 +295,24 @@ def test_interruptions_only_drains_managed_groups_nodes_and_releases_their_hooks
     assert controller.stop() == 0
 
 
+def quick_consolidation(core: client.CoreV1Api, pools_file: Path, tmp_path: Path) -> Path:
+    """The pool consolidating at once (1 s quiet, no minimum age), and the namespaces."""
+    pools = yaml.safe_load(pools_file.read_text())
+    pools["spec"]["disruption"] = {"consolidateAfter": "1s", "minNodeAge": "0s"}
+    quick = tmp_path / "quick.yaml"
+    quick.write_text(yaml.safe_dump(pools))
+    for namespace in ("spotwise", "shop"):
+        core.create_namespace(client.V1Namespace(metadata=client.V1ObjectMeta(name=namespace)))
+    return quick
+
+
+def shop_pod(core: client.CoreV1Api, name: str, cpu: str, owner: dict[str, Any], app: str) -> None:
+    """A pod of ``owner`` in ``shop`` requesting ``cpu``."""
+    manifest = pod(name, labels={"app": app}, owner=owner)
+    manifest["spec"]["containers"][0]["resources"] = {"requests": {"cpu": cpu}}
+    core.create_namespaced_pod("shop", manifest)
+
+
 def test_a_node_left_empty_by_a_scale_down_is_consolidated_away(
     start_controller: Any,
     core: client.CoreV1Api,
@@ -309,17 +327,10 @@ def test_a_node_left_empty_by_a_scale_down_is_consolidated_away(
     The controller's consolidation loop proposes the empty node, confirms it 15 s later,
     and marks it; the drain loop then terminates its instance and deletes the Node.
     """
-    pools = yaml.safe_load(pools_file.read_text())
-    pools["spec"]["disruption"] = {"consolidateAfter": "1s", "minNodeAge": "0s"}
-    quick = tmp_path / "quick.yaml"
-    quick.write_text(yaml.safe_dump(pools))
-    for namespace in ("spotwise", "shop"):
-        core.create_namespace(client.V1Namespace(metadata=client.V1ObjectMeta(name=namespace)))
+    quick = quick_consolidation(core, pools_file, tmp_path)
     owner = controller("ReplicaSet", "web-7d4b9", str(uuid.uuid4()))
     for i in range(2):
-        manifest = pod(f"web-{i}", labels={"app": "web"}, owner=owner)
-        manifest["spec"]["containers"][0]["resources"] = {"requests": {"cpu": "500m"}}
-        core.create_namespaced_pod("shop", manifest)
+        shop_pod(core, f"web-{i}", "500m", owner, "web")
     process: ControllerProcess = start_controller(
         "--no-config", "--config", str(quick), "--consolidation-interval", "1"
     )
@@ -359,12 +370,7 @@ def test_an_underutilized_node_is_replaced_by_a_cheaper_one_within_its_pods_budg
     allows, and the old instance goes. The test stands in for the ReplicaSet (recreating
     evicted pods) and for the disruption controller (the budget's status).
     """
-    pools = yaml.safe_load(pools_file.read_text())
-    pools["spec"]["disruption"] = {"consolidateAfter": "1s", "minNodeAge": "0s"}
-    quick = tmp_path / "quick.yaml"
-    quick.write_text(yaml.safe_dump(pools))
-    for namespace in ("spotwise", "shop"):
-        core.create_namespace(client.V1Namespace(metadata=client.V1ObjectMeta(name=namespace)))
+    quick = quick_consolidation(core, pools_file, tmp_path)
     policy = client.PolicyV1Api(core.api_client)
     policy.create_namespaced_pod_disruption_budget(
         "shop",
@@ -376,14 +382,9 @@ def test_an_underutilized_node_is_replaced_by_a_cheaper_one_within_its_pods_budg
     web = controller("ReplicaSet", "web-7d4b9", str(uuid.uuid4()))
     batch = controller("ReplicaSet", "batch-5c8f2", str(uuid.uuid4()))
 
-    def create(name: str, cpu: str, owner: dict[str, Any], app: str) -> None:
-        manifest = pod(name, labels={"app": app}, owner=owner)
-        manifest["spec"]["containers"][0]["resources"] = {"requests": {"cpu": cpu}}
-        core.create_namespaced_pod("shop", manifest)
-
-    create("batch-0", "2500m", batch, "batch")
+    shop_pod(core, "batch-0", "2500m", batch, "batch")
     for i in range(2):
-        create(f"web-{i}", "500m", web, "web")
+        shop_pod(core, f"web-{i}", "500m", web, "web")
     process: ControllerProcess = start_controller(
         "--no-config", "--config", str(quick), "--consolidation-interval", "1"
     )
@@ -421,7 +422,7 @@ def test_an_underutilized_node_is_replaced_by_a_cheaper_one_within_its_pods_budg
         fewest_running = min(fewest_running, len(running))
         budget_status(len(running))
         for _ in range(2 - len(live)):  # the ReplicaSet recreates what was evicted
-            create(f"web-{made}", "500m", web, "web")
+            shop_pod(core, f"web-{made}", "500m", web, "web")
             made += 1
         left = instances(ec2)
         moved = len(left) == 1 and left[0]["InstanceId"] != first["InstanceId"]

@@ -186,7 +186,7 @@ class Consolidator:
             created={n.name: n.created_at for n in nodes if n.created_at is not None},
             quiet_since=quiet,
             budget_blocked=refused_pods(snapshot.budgets, (p for n in nodes for p in n.pods)),
-            allowed={reason: self._allowed(nodes, reason, now) for reason in Reason},
+            allowed=self._allowed(nodes, now),
             drifted=drifted_nodes(nodes, self.templates),
             pending=len(snapshot.pending),
             daemonsets=snapshot.daemonsets,
@@ -195,19 +195,22 @@ class Consolidator:
             memo=memo,
         )
 
-    def _allowed(self, nodes: tuple[Node, ...], reason: Reason, now: float) -> dict[str, int]:
-        """Per pool, how many more nodes its budgets let go at ``now`` for ``reason``."""
+    def _allowed(self, nodes: tuple[Node, ...], now: float) -> dict[Reason, dict[str, int]]:
+        """Per reason, per pool, how many more nodes its budgets let go at ``now``."""
         size: Counter[str] = Counter()
         going: Counter[str] = Counter()
-        for n in nodes:
+        for n in nodes:  # counted once for every reason
             pool = n.labels.get(NODE_POOL)
             if pool in self.disruption:
                 size[pool] += 1
                 # Any node on its way out counts, interrupted ones too.
                 going[pool] += in_progress(n) is not None
         return {
-            pool: max(0, d.allowed(size[pool], reason, now) - going[pool])
-            for pool, d in self.disruption.items()
+            reason: {
+                pool: max(0, d.allowed(size[pool], reason, now) - going[pool])
+                for pool, d in self.disruption.items()
+            }
+            for reason in Reason
         }
 
     def _drain_seconds(self, node: Node) -> float | None:
