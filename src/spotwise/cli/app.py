@@ -24,9 +24,10 @@ from spotwise.cli import (
     simulate_cmd,
     validate_cmd,
 )
+from spotwise.cli.help_format import App
 from spotwise.errors import UserError
 
-app = typer.Typer(
+app = App(
     name="spotwise",
     help="Run Kubernetes on EC2 Spot capacity safely and cheaply.",
     no_args_is_help=True,

@@ -15,16 +15,18 @@ from spotwise.catalog.build import SPOT_PRICE_BASIS, build_catalog
 from spotwise.catalog.bundled import load_catalog
 from spotwise.catalog.catalog import Catalog
 from spotwise.cli.console import stderr, stdout
+from spotwise.cli.help_format import App
 from spotwise.errors import UserError
 from spotwise.model.instance_type import CapacityType
 
-app = typer.Typer(
-    help="Inspect the EC2 capacity catalog or refresh it from AWS.", no_args_is_help=True
-)
+app = App(help="Inspect the EC2 capacity catalog or refresh it from AWS.", no_args_is_help=True)
 
-RegionOption = Annotated[str | None, typer.Option(help="Region (default us-east-1).")]
+RegionOption = Annotated[
+    str | None, typer.Option(metavar="REGION", help="Region (default us-east-1).")
+]
 CatalogOption = Annotated[
-    Path | None, typer.Option("--catalog", help="A snapshot written by 'catalog refresh'.")
+    Path | None,
+    typer.Option("--catalog", metavar="FILE", help="A snapshot written by 'catalog refresh'."),
 ]
 
 
@@ -152,16 +154,26 @@ def info(region: RegionOption = None, catalog_file: CatalogOption = None) -> Non
 
 @app.command()
 def refresh(
-    region: Annotated[str, typer.Option(help="The AWS region to describe.")] = "us-east-1",
+    region: Annotated[
+        str, typer.Option(metavar="REGION", help="The AWS region to describe.")
+    ] = "us-east-1",
     out: Annotated[
         Path | None,
-        typer.Option(help="Where to write the snapshot (default: ./catalog-REGION.json.gz)."),
+        typer.Option(
+            metavar="FILE", help="Where to write the snapshot (default: ./catalog-REGION.json.gz)."
+        ),
     ] = None,
     advisor_url: Annotated[
-        str, typer.Option(help="The Spot Instance Advisor feed (http, https or file URL).")
+        str,
+        typer.Option(
+            metavar="URL",
+            show_default=False,
+            help="The Spot Instance Advisor feed: http, https or file (default: AWS's own).",
+        ),
     ] = ADVISOR_URL,
     endpoint_url: Annotated[
-        str | None, typer.Option(help="An EC2/Pricing endpoint to use instead of AWS's.")
+        str | None,
+        typer.Option(metavar="URL", help="An EC2/Pricing endpoint to use instead of AWS's."),
     ] = None,
 ) -> None:
     """Build a catalog snapshot live from AWS (EC2, Pricing API, Spot Advisor feed).

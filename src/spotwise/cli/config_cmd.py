@@ -9,10 +9,11 @@ import typer
 import yaml
 
 from spotwise.cli.console import stderr
+from spotwise.cli.help_format import App
 from spotwise.config import documents
 from spotwise.config.nodepool import from_karpenter
 
-app = typer.Typer(
+app = App(
     help="Translate configuration you already have into spotwise NodePools.",
     no_args_is_help=True,
 )

@@ -22,6 +22,7 @@ from spotwise.cli.cluster_input import (
     read_snapshot,
 )
 from spotwise.cli.console import stdout
+from spotwise.cli.help_format import App
 from spotwise.decisions.cost.showback import GroupBy
 from spotwise.errors import UserError
 from spotwise.model.resources import Resources
@@ -38,9 +39,7 @@ if TYPE_CHECKING:
     from spotwise.kubernetes.node_runs import NodeRuns
     from spotwise.model.node import Node
 
-app = typer.Typer(
-    help="Cost: commitments and what instances add to the bill.", no_args_is_help=True
-)
+app = App(help="Cost: commitments and what instances add to the bill.", no_args_is_help=True)
 
 ATTRIBUTE_HELP = """Attribute running instances to reserved instances and savings plans.
 

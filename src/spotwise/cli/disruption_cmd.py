@@ -19,13 +19,14 @@ from spotwise.cli.cluster_input import (
     read_snapshot,
 )
 from spotwise.cli.console import stdout
+from spotwise.cli.help_format import App
 from spotwise.errors import UserError
 
 if TYPE_CHECKING:
     from spotwise.decisions.disruption.consolidation import Consolidation
     from spotwise.simulator.trace_disruption import DisruptionHistory
 
-app = typer.Typer(no_args_is_help=True, help="What voluntary disruption would do, and why.")
+app = App(no_args_is_help=True, help="What voluntary disruption would do, and why.")
 
 EXPLAIN_HELP = """\
 What consolidation would do to the cluster now, and why every other node of a

@@ -12,12 +12,11 @@ import typer
 from rich.table import Table
 
 from spotwise.cli.console import stdout
+from spotwise.cli.help_format import App
 from spotwise.decisions.interruption.events import Interruption, to_json
 from spotwise.decisions.interruption.parse import MessageError, parse_notice
 
-app = typer.Typer(
-    help="Interruption notices: see what spotwise makes of them.", no_args_is_help=True
-)
+app = App(help="Interruption notices: see what spotwise makes of them.", no_args_is_help=True)
 
 PARSE_HELP = """Print the normalized form of raw interruption notices.
 
@@ -78,7 +77,9 @@ def parse(
     ] = EventsFormat.TABLE,
     instance_id: Annotated[
         str,
-        typer.Option(help="The instance a metadata answer is about (they do not name it)."),
+        typer.Option(
+            metavar="ID", help="The instance a metadata answer is about (they do not name it)."
+        ),
     ] = "i-unknown",
 ) -> None:
     """Parse notices (see PARSE_HELP)."""

@@ -38,10 +38,13 @@ class PlanFormat(enum.StrEnum):
 def plan(
     files: Annotated[
         list[Path] | None,
-        typer.Option("--file", "-f", help="A manifest file or folder (repeatable)."),
+        typer.Option(
+            "--file", "-f", metavar="FILE", help="A manifest file or folder (repeatable)."
+        ),
     ] = None,
     nodes: Annotated[
-        Path | None, typer.Option(help="Existing nodes and their pods (kubectl get -o yaml).")
+        Path | None,
+        typer.Option(metavar="FILE", help="Existing nodes and their pods (kubectl get -o yaml)."),
     ] = None,
     kubeconfig: Annotated[
         Path | None,
@@ -51,14 +54,18 @@ def plan(
         str | None, typer.Option(metavar="NAME", help="The kubeconfig context (default: current).")
     ] = None,
     timeout: Annotated[
-        float, typer.Option(min=0.1, help="Seconds to wait for the cluster's objects.")
+        float,
+        typer.Option(min=0.1, metavar="SECONDS", help="Seconds to wait for the cluster's objects."),
     ] = 30.0,
     pool: Annotated[
-        Path | None, typer.Option(help="NodePool documents (default: one pool of every type).")
+        Path | None,
+        typer.Option(metavar="FILE", help="NodePool documents (default: one pool of every type)."),
     ] = None,
-    region: Annotated[str | None, typer.Option(help="Catalog region (default us-east-1).")] = None,
+    region: Annotated[
+        str | None, typer.Option(metavar="REGION", help="Catalog region (default us-east-1).")
+    ] = None,
     catalog_file: Annotated[
-        Path | None, typer.Option("--catalog", help="A catalog snapshot.")
+        Path | None, typer.Option("--catalog", metavar="FILE", help="A catalog snapshot.")
     ] = None,
     output: Annotated[
         PlanFormat, typer.Option("--output", "-o", case_sensitive=False)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from enum import Enum
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -52,17 +53,21 @@ def _option(help: str | None = None, panel: str = FILTERS, *names: str, **more: 
     return typer.Option(*names, help=help, rich_help_panel=panel, **more)
 
 
+def _one_of(values: type[Enum]) -> str:
+    return ", ".join(str(v.value) for v in values) + "."
+
+
 def _switch(name: str, help: str, *aliases: str) -> Any:
     """A --X/--no-X flag that is None (not applied) when neither is given."""
     return typer.Option(f"--{name}/--no-{name}", *aliases, help=help, rich_help_panel=HARDWARE)
 
 
-Int = Annotated[int | None, _option()]
-Float = Annotated[float | None, _option()]
-Size = Annotated[str | None, _option()]
-HardwareInt = Annotated[int | None, _option(panel=HARDWARE)]
-HardwareFloat = Annotated[float | None, _option(panel=HARDWARE)]
-HardwareSize = Annotated[str | None, _option(panel=HARDWARE)]
+Int = Annotated[int | None, _option(metavar="N")]
+Float = Annotated[float | None, _option(metavar="NUMBER")]
+Size = Annotated[str | None, _option(metavar="SIZE")]
+HardwareInt = Annotated[int | None, _option(panel=HARDWARE, metavar="N")]
+HardwareFloat = Annotated[float | None, _option(panel=HARDWARE, metavar="NUMBER")]
+HardwareSize = Annotated[str | None, _option(panel=HARDWARE, metavar="SIZE")]
 
 
 def _zones(catalog: Catalog, text: str | None) -> tuple[str, ...]:
@@ -112,31 +117,44 @@ def _architecture(text: str | None) -> Architecture | None:
 
 
 def select(
-    vcpus: Annotated[int | None, _option("Exactly N vCPUs.", FILTERS, "--vcpus", "-c")] = None,
+    vcpus: Annotated[
+        int | None, _option("Exactly N vCPUs.", FILTERS, "--vcpus", "-c", metavar="N")
+    ] = None,
     vcpus_min: Int = None,
     vcpus_max: Int = None,
-    memory: Annotated[str | None, _option("Memory (8 = 8 GiB).", FILTERS, "--memory", "-m")] = None,
+    memory: Annotated[
+        str | None, _option("Memory (8 = 8 GiB).", FILTERS, "--memory", "-m", metavar="SIZE")
+    ] = None,
     memory_min: Size = None,
     memory_max: Size = None,
-    gpus: Annotated[int | None, _option("Total GPUs.", FILTERS, "--gpus", "-g")] = None,
+    gpus: Annotated[
+        int | None, _option("Total GPUs.", FILTERS, "--gpus", "-g", metavar="N")
+    ] = None,
     gpus_min: Int = None,
     gpus_max: Int = None,
-    gpu_memory_total: Annotated[str | None, _option("GPU memory of all GPUs.")] = None,
+    gpu_memory_total: Annotated[
+        str | None, _option("GPU memory of all GPUs.", metavar="SIZE")
+    ] = None,
     gpu_memory_total_min: Size = None,
     gpu_memory_total_max: Size = None,
-    network_performance: Annotated[float | None, _option("Peak network, Gbit/s.")] = None,
+    network_performance: Annotated[
+        float | None, _option("Peak network, Gbit/s.", metavar="GBPS")
+    ] = None,
     network_performance_min: Float = None,
     network_performance_max: Float = None,
     price_per_hour: Annotated[
-        float | None, _option("USD/h; the spot price with --usage-class spot.")
+        float | None, _option("USD/h; the spot price with --usage-class spot.", metavar="USD")
     ] = None,
     price_per_hour_min: Float = None,
     price_per_hour_max: Float = None,
-    generation: Annotated[int | None, _option("Generation (c7i -> 7).")] = None,
+    generation: Annotated[int | None, _option("Generation (c7i -> 7).", metavar="N")] = None,
     generation_min: Int = None,
     generation_max: Int = None,
     vcpus_to_memory_ratio: Annotated[
-        str | None, _option("vCPUs:GiB with whole GiB per vCPU, e.g. 1:4 (GiB/vCPU rounded up).")
+        str | None,
+        _option(
+            "vCPUs:GiB with whole GiB per vCPU, e.g. 1:4 (GiB/vCPU rounded up).", metavar="RATIO"
+        ),
     ] = None,
     cpu_architecture: Annotated[
         str | None,
@@ -145,11 +163,12 @@ def select(
             FILTERS,
             "--cpu-architecture",
             "-a",
+            metavar="ARCH",
         ),
     ] = None,
     usage_class: Annotated[CapacityType | None, _option(case_sensitive=False)] = None,
-    gpu_manufacturer: Annotated[str | None, _option("e.g. nvidia.")] = None,
-    gpu_model: Annotated[str | None, _option("e.g. T4, A10G.")] = None,
+    gpu_manufacturer: Annotated[str | None, _option("e.g. nvidia.", metavar="NAME")] = None,
+    gpu_model: Annotated[str | None, _option("e.g. T4, A10G.", metavar="MODEL")] = None,
     burst_support: Annotated[
         bool | None, _option("Burstable (t*) types.", FILTERS, "--burst-support/--no-burst-support")
     ] = None,
@@ -161,10 +180,11 @@ def select(
         bool | None,
         _option(".metal types.", FILTERS, "--bare-metal/--no-bare-metal", "--baremetal"),
     ] = None,
-    allow_list: Annotated[str | None, _option("Regex of names to keep.")] = None,
-    deny_list: Annotated[str | None, _option("Regex of names to drop.")] = None,
+    allow_list: Annotated[str | None, _option("Regex of names to keep.", metavar="REGEX")] = None,
+    deny_list: Annotated[str | None, _option("Regex of names to drop.", metavar="REGEX")] = None,
     base_instance_type: Annotated[
-        str | None, _option("Types similar to this one (0.9-1.2x vCPUs and memory).")
+        str | None,
+        _option("Types similar to this one (0.9-1.2x vCPUs and memory).", metavar="TYPE"),
     ] = None,
     flexible: Annotated[
         bool, _option("A diversified general-purpose set (4 vCPUs, x86_64).")
@@ -176,12 +196,13 @@ def select(
             FILTERS,
             "--availability-zones",
             "-z",
+            metavar="ZONES",
         ),
     ] = None,
     cpu_manufacturer: Annotated[
-        str | None, _option(f"{', '.join(CPU_MANUFACTURERS)}.", HARDWARE)
+        str | None, _option(f"{', '.join(CPU_MANUFACTURERS)}.", HARDWARE, metavar="NAME")
     ] = None,
-    hypervisor: Annotated[str | None, _option("nitro or xen.", HARDWARE)] = None,
+    hypervisor: Annotated[str | None, _option("nitro or xen.", HARDWARE, metavar="NAME")] = None,
     ena_support: Annotated[bool | None, _switch("ena-support", "ENA supported or required.")] = (
         None
     ),
@@ -193,33 +214,35 @@ def select(
         bool | None, _switch("network-encryption", "Encryption in transit.")
     ] = None,
     network_interfaces: Annotated[
-        int | None, _option("Most ENIs the type can attach.", HARDWARE)
+        int | None, _option("Most ENIs the type can attach.", HARDWARE, metavar="N")
     ] = None,
     network_interfaces_min: HardwareInt = None,
     network_interfaces_max: HardwareInt = None,
     instance_storage: Annotated[
-        str | None, _option("Local instance storage (800 = 800 GiB).", HARDWARE)
+        str | None, _option("Local instance storage (800 = 800 GiB).", HARDWARE, metavar="SIZE")
     ] = None,
     instance_storage_min: HardwareSize = None,
     instance_storage_max: HardwareSize = None,
-    disk_type: Annotated[str | None, _option("ssd or hdd (local disks).", HARDWARE)] = None,
+    disk_type: Annotated[
+        str | None, _option("ssd or hdd (local disks).", HARDWARE, metavar="TYPE")
+    ] = None,
     nvme: Annotated[bool | None, _switch("nvme", "NVMe local disks, else EBS.")] = None,
     disk_encryption: Annotated[
         bool | None, _switch("disk-encryption", "Encrypted local disks, else EBS.")
     ] = None,
     ebs_optimized: Annotated[bool | None, _switch("ebs-optimized", "EBS-optimised.")] = None,
     ebs_optimized_baseline_bandwidth: Annotated[
-        float | None, _option("EBS baseline bandwidth, Mbit/s.", HARDWARE)
+        float | None, _option("EBS baseline bandwidth, Mbit/s.", HARDWARE, metavar="MBPS")
     ] = None,
     ebs_optimized_baseline_bandwidth_min: HardwareFloat = None,
     ebs_optimized_baseline_bandwidth_max: HardwareFloat = None,
     ebs_optimized_baseline_throughput: Annotated[
-        float | None, _option("EBS baseline throughput, MB/s.", HARDWARE)
+        float | None, _option("EBS baseline throughput, MB/s.", HARDWARE, metavar="MB_S")
     ] = None,
     ebs_optimized_baseline_throughput_min: HardwareFloat = None,
     ebs_optimized_baseline_throughput_max: HardwareFloat = None,
     ebs_optimized_baseline_iops: Annotated[
-        int | None, _option("EBS baseline IOPS.", HARDWARE)
+        int | None, _option("EBS baseline IOPS.", HARDWARE, metavar="IOPS")
     ] = None,
     ebs_optimized_baseline_iops_min: HardwareInt = None,
     ebs_optimized_baseline_iops_max: HardwareInt = None,
@@ -234,22 +257,24 @@ def select(
         bool | None, _switch("dedicated-hosts", "Dedicated Hosts supported.")
     ] = None,
     virtualization_type: Annotated[
-        str | None, _option("hvm or paravirtual (pv).", HARDWARE)
+        str | None, _option("hvm or paravirtual (pv).", HARDWARE, metavar="TYPE")
     ] = None,
-    root_device_type: Annotated[str | None, _option("ebs or instance-store.", HARDWARE)] = None,
+    root_device_type: Annotated[
+        str | None, _option("ebs or instance-store.", HARDWARE, metavar="TYPE")
+    ] = None,
     placement_group_strategy: Annotated[
-        str | None, _option("cluster, partition or spread.", HARDWARE)
+        str | None, _option("cluster, partition or spread.", HARDWARE, metavar="STRATEGY")
     ] = None,
     inference_accelerators: Annotated[
-        int | None, _option("Inference accelerators (Inferentia, Trainium...).", HARDWARE)
+        int | None, _option("Inference accelerators (Inferentia, Trainium).", HARDWARE, metavar="N")
     ] = None,
     inference_accelerators_min: HardwareInt = None,
     inference_accelerators_max: HardwareInt = None,
     inference_accelerator_manufacturer: Annotated[
-        str | None, _option("e.g. AWS.", HARDWARE)
+        str | None, _option("e.g. AWS.", HARDWARE, metavar="NAME")
     ] = None,
     inference_accelerator_model: Annotated[
-        str | None, _option("e.g. Inferentia2.", HARDWARE)
+        str | None, _option("e.g. Inferentia2.", HARDWARE, metavar="MODEL")
     ] = None,
     fpga_support: Annotated[
         bool | None, _switch("fpga-support", "Types with FPGAs.", "--fpga/--no-fpga")
@@ -258,57 +283,85 @@ def select(
         float | None,
         _option("Keep types whose interruption bucket is at or under PCT.", SPOT, metavar="PCT"),
     ] = None,
-    sort_by: Annotated[SortKey, _option(None, OUT, case_sensitive=False)] = SortKey.NAME,
+    sort_by: Annotated[
+        SortKey, _option(_one_of(SortKey), OUT, case_sensitive=False, metavar="KEY")
+    ] = SortKey.NAME,
     sort_direction: Annotated[
-        SortDirection, _option(None, OUT, case_sensitive=False)
+        SortDirection,
+        _option(
+            "ascending (asc) or descending (desc).", OUT, case_sensitive=False, metavar="DIRECTION"
+        ),
     ] = SortDirection.ASCENDING,
-    max_results: Annotated[int, _option(None, OUT, min=1)] = 20,
+    max_results: Annotated[int, _option("Show at most N types.", OUT, min=1, metavar="N")] = 20,
     output: Annotated[
         OutputFormat | None,
-        _option("Format (default: table).", OUT, "--output", "-o", case_sensitive=False),
+        _option(
+            f"{_one_of(OutputFormat)[:-1]} (default: table).",
+            OUT,
+            "--output",
+            "-o",
+            case_sensitive=False,
+            metavar="FORMAT",
+        ),
     ] = None,
     region: Annotated[
-        str | None, typer.Option("--region", "-r", help="Catalog region (default us-east-1).")
+        str | None,
+        typer.Option(
+            "--region", "-r", metavar="REGION", help="Catalog region (default us-east-1)."
+        ),
     ] = None,
     catalog_file: Annotated[
-        Path | None, typer.Option("--catalog", help="A catalog snapshot from 'catalog refresh'.")
+        Path | None,
+        typer.Option(
+            "--catalog", metavar="FILE", help="A catalog snapshot from 'catalog refresh'."
+        ),
     ] = None,
     emit: Annotated[
         Emit | None, _option("Write a config instead of a list.", EMIT, case_sensitive=False)
     ] = None,
     groups: Annotated[
-        int, _option("kops: InstanceGroups, one per vCPU:GiB ratio 1:2, 1:4...", EMIT)
+        int,
+        _option(
+            "kops: InstanceGroups, one per vCPU:GiB ratio (1:2, 1:4 and on).", EMIT, metavar="N"
+        ),
     ] = 1,
-    cluster: Annotated[str | None, _option("kops: the cluster name.", EMIT)] = None,
-    min_size: Annotated[int, _option("kops: minSize.", EMIT)] = 0,
-    max_size: Annotated[int, _option("kops: maxSize.", EMIT)] = 10,
-    on_demand_base: Annotated[int, _option("Instances always on-demand.", EMIT)] = 0,
+    cluster: Annotated[str | None, _option("kops: the cluster name.", EMIT, metavar="NAME")] = None,
+    min_size: Annotated[int, _option("kops: minSize.", EMIT, metavar="N")] = 0,
+    max_size: Annotated[int, _option("kops: maxSize.", EMIT, metavar="N")] = 10,
+    on_demand_base: Annotated[int, _option("Instances always on-demand.", EMIT, metavar="N")] = 0,
     on_demand_above_base: Annotated[
-        int | None, _option("Percent on-demand above the base (default 0 for spot).", EMIT)
+        int | None,
+        _option("Percent on-demand above the base (default 0 for spot).", EMIT, metavar="PCT"),
     ] = None,
     spot_allocation_strategy: Annotated[
-        SpotAllocationStrategy, _option(None, EMIT, case_sensitive=False)
+        SpotAllocationStrategy,
+        _option(_one_of(SpotAllocationStrategy), EMIT, case_sensitive=False, metavar="STRATEGY"),
     ] = SpotAllocationStrategy.PRICE_CAPACITY_OPTIMIZED,
     on_demand_allocation_strategy: Annotated[
-        OnDemandAllocationStrategy, _option(None, EMIT, case_sensitive=False)
+        OnDemandAllocationStrategy,
+        _option(
+            _one_of(OnDemandAllocationStrategy), EMIT, case_sensitive=False, metavar="STRATEGY"
+        ),
     ] = OnDemandAllocationStrategy.LOWEST_PRICE,
     taint_spot: Annotated[
         bool, _option("kops: taint spot groups spotInstance=true:PreferNoSchedule.", EMIT)
     ] = False,
-    launch_template: Annotated[str, _option("asg: the launch template name.", EMIT)] = (
-        "spotwise-nodes"
-    ),
-    max_types: Annotated[int | None, _option("asg: keep the N cheapest types (max 40).", EMIT)] = (
-        None
-    ),
-    name: Annotated[str, _option("pool: the NodePool name.", EMIT)] = "default",
+    launch_template: Annotated[
+        str, _option("asg: the launch template name.", EMIT, metavar="NAME")
+    ] = ("spotwise-nodes"),
+    max_types: Annotated[
+        int | None, _option("asg: keep the N cheapest types (max 40).", EMIT, metavar="N")
+    ] = (None),
+    name: Annotated[str, _option("pool: the NodePool name.", EMIT, metavar="NAME")] = "default",
     label: Annotated[
-        list[str] | None, _option("pool: a node label key=value (repeatable).", EMIT)
+        list[str] | None,
+        _option("pool: a node label key=value (repeatable).", EMIT, metavar="KEY=VALUE"),
     ] = None,
     taint: Annotated[
-        list[str] | None, _option("pool: a taint key=value:Effect (repeatable).", EMIT)
+        list[str] | None,
+        _option("pool: a taint key=value:Effect (repeatable).", EMIT, metavar="TAINT"),
     ] = None,
-    weight: Annotated[int, _option("pool: priority among pools (0-100).", EMIT)] = 0,
+    weight: Annotated[int, _option("pool: priority among pools (0-100).", EMIT, metavar="N")] = 0,
 ) -> None:
     """Select instance types (see HELP)."""
     catalog = load_catalog(region, catalog_file)

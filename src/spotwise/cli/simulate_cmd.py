@@ -21,17 +21,23 @@ def simulate(
     scenario_file: Annotated[
         Path | None, typer.Argument(metavar="SCENARIO", help="A scenario YAML (default: bundled).")
     ] = None,
-    seed: Annotated[int | None, typer.Option(help="Seed of the market and workloads.")] = None,
+    seed: Annotated[
+        int | None, typer.Option(metavar="N", help="Seed of the market and workloads.")
+    ] = None,
     hours: Annotated[
-        float | None, typer.Option(help="Simulated hours (default: the scenario's).")
+        float | None,
+        typer.Option(metavar="HOURS", help="Simulated hours (default: the scenario's)."),
     ] = None,
     compare: Annotated[
         bool, typer.Option("--compare", help="Run every strategy side by side.")
     ] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print the figures as JSON.")] = False,
-    report: Annotated[Path | None, typer.Option(help="Write an HTML report with plots.")] = None,
+    report: Annotated[
+        Path | None, typer.Option(metavar="FILE", help="Write an HTML report with plots.")
+    ] = None,
     trace: Annotated[
-        Path | None, typer.Option(help="Write every decision and event as JSON lines.")
+        Path | None,
+        typer.Option(metavar="FILE", help="Write every decision and event as JSON lines."),
     ] = None,
     commitments: Annotated[
         Path | None,

@@ -33,32 +33,40 @@ class ValidateFormat(enum.StrEnum):
 
 
 def validate(
-    file: Annotated[Path, typer.Option("--file", "-f", help="NodePool documents (YAML).")],
+    file: Annotated[
+        Path, typer.Option("--file", "-f", metavar="FILE", help="NodePool documents (YAML).")
+    ],
     region: Annotated[
-        str | None, typer.Option(help="The pools' region (default us-east-1, or the catalog's).")
+        str | None,
+        typer.Option(
+            metavar="REGION", help="The pools' region (default us-east-1, or the catalog's)."
+        ),
     ] = None,
     catalog_file: Annotated[
-        Path | None, typer.Option("--catalog", help="A catalog snapshot.")
+        Path | None, typer.Option("--catalog", metavar="FILE", help="A catalog snapshot.")
     ] = None,
     cluster: Annotated[
         str | None,
         typer.Option(
+            metavar="NAME",
             help="The cluster's name: pools without selectors find subnets and security"
-            " groups tagged karpenter.sh/discovery=NAME."
+            " groups tagged karpenter.sh/discovery=NAME.",
         ),
     ] = None,
     allowed_types: Annotated[
         str | None,
         typer.Option(
+            metavar="TYPES",
             help="The types the cluster allows: a list (m6i.large,m5.large) or a regex"
-            " matched against the whole name ('(m|c)6i\\..*')."
+            " matched against the whole name ('(m|c)6i\\..*').",
         ),
     ] = None,
     offline: Annotated[
         bool, typer.Option("--offline", help="Check against the catalog only; call no AWS API.")
     ] = False,
     endpoint_url: Annotated[
-        str | None, typer.Option(help="Send AWS calls here instead (local emulators).")
+        str | None,
+        typer.Option(metavar="URL", help="Send AWS calls here instead (local emulators)."),
     ] = None,
     output: Annotated[
         ValidateFormat, typer.Option("--output", "-o", case_sensitive=False)
