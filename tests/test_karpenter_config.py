@@ -57,10 +57,12 @@ def test_convert_prints_a_valid_spotwise_pool_and_names_what_it_leaves_out(capsy
     assert launch.subnet_selector == {"karpenter.sh/discovery": "my-cluster"}
     assert launch.metadata_options.http_put_response_hop_limit == 1
     assert launch.block_device_mappings[0].ebs.volume_size == "100Gi"
+    assert launch.block_device_mappings[0].root_volume and launch.root_volume_bytes == 100 * 2**30
     warned = err.splitlines()
     assert all(w.startswith("warning: ") for w in warned)
     for field in ("startupTaints", "spec.role", "httpProtocolIPv6", "spec.tags"):
         assert sum(field in w for w in warned) == 1, field
+    assert not any("rootVolume" in w for w in warned)
     assert not any("disruption" in w or "expireAfter" in w for w in warned)
     # The disruption block carries over, its scheduled budget (read in UTC) and the
     # template's expireAfter with it.

@@ -29,7 +29,7 @@ def test_node_labels_taints_allocatable_and_capacity_type() -> None:
     assert node.instance_type == "m7g.xlarge"
     assert node.hostname == "ip-10-0-1-10"
     assert node.taints == (Taint("spotInstance", "true", TaintEffect.PREFER_NO_SCHEDULE),)
-    assert node.allocatable == Resources(3920, 15094448 * KI, 58)
+    assert node.allocatable == Resources(3920, 15094448 * KI, 58, ephemeral_bytes=95551679124)
     assert node.capacity_type is CapacityType.SPOT
     assert node.price is None
     assert not node.unschedulable

@@ -93,14 +93,17 @@ def test_no_requests_is_one_pod_slot_only(tmp_path: Path) -> None:
     assert found.spec.requests == Resources(pods=1)
 
 
-def test_extended_resources_count_and_other_resources_are_ignored(tmp_path: Path) -> None:
+def test_extended_resources_and_ephemeral_storage_count_others_are_ignored(
+    tmp_path: Path,
+) -> None:
     found = pod(
         tmp_path,
         """  containers:
     - name: trainer
       image: x
       resources:
-        requests: {cpu: 4, memory: 16Gi, ephemeral-storage: 20Gi, vpc.amazonaws.com/efa: 1}
+        requests: {cpu: 4, memory: 16Gi, ephemeral-storage: 20Gi, vpc.amazonaws.com/efa: 1,
+                   hugepages-2Mi: 1Gi}
         limits: {nvidia.com/gpu: 1}
     - name: sidecar
       image: x
@@ -108,7 +111,7 @@ def test_extended_resources_count_and_other_resources_are_ignored(tmp_path: Path
 """,
     )
     assert found.spec.requests == Resources(
-        4000, 16 * GI, 1, (("nvidia.com/gpu", 2), ("vpc.amazonaws.com/efa", 1))
+        4000, 16 * GI, 1, (("nvidia.com/gpu", 2), ("vpc.amazonaws.com/efa", 1)), 20 * GI
     )
 
 

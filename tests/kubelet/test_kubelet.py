@@ -92,7 +92,10 @@ def test_sync_registers_the_launched_instance_with_its_user_datas_labels_and_tai
     expected = allocatable(catalog.instance_type("m6i.large"))
     assert node.status.allocatable["cpu"] == "1930m"
     assert Resources.parse(node.status.allocatable) == Resources(
-        expected.cpu_milli, expected.memory_bytes // 1024 * 1024, expected.pods
+        expected.cpu_milli,
+        expected.memory_bytes // 1024 * 1024,
+        expected.pods,
+        ephemeral_bytes=expected.ephemeral_bytes // 1024 * 1024,
     )
     assert node.status.capacity["cpu"] == "2" and node.status.capacity["pods"] == "29"
     assert ready(node) == "True"

@@ -351,9 +351,10 @@ def _device(mapping: Mapping[str, Any], where: str, warnings: list[str]) -> dict
     out = {EBS_KEYS[k]: v for k, v in ebs.items() if k in EBS_KEYS}
     for other in sorted(set(ebs) - set(EBS_KEYS)):
         warnings.append(f"{where}: blockDeviceMappings ebs.{other} is not applied")
+    device = {"deviceName": mapping.get("deviceName"), "ebs": out}
     if "rootVolume" in mapping:
-        warnings.append(f"{where}: blockDeviceMappings rootVolume is not applied")
-    return {"deviceName": mapping.get("deviceName"), "ebs": out}
+        device["rootVolume"] = mapping["rootVolume"]
+    return device
 
 
 def _disruption(block: dict[str, Any]) -> dict[str, Any]:

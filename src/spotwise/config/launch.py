@@ -180,13 +180,23 @@ class Ebs(DocumentModel):
         return -(-parse_bytes(self.volume_size) // 2**30)
 
 
+# The root device of the EKS-optimized AMIs (Amazon Linux 2 and 2023), where the kubelet
+# keeps pods' ephemeral storage unless a volume says it is the root (Karpenter's rule).
+ROOT_DEVICE = "/dev/xvda"
+
+
 class BlockDeviceMapping(DocumentModel):
-    """A volume of every node, such as the root volume ``/dev/xvda``."""
+    """A volume of every node, such as the root volume ``/dev/xvda``.
+
+    ``rootVolume: true`` marks the volume that holds the kubelet's ephemeral storage when it
+    is not ``/dev/xvda`` (Bottlerocket's data volume ``/dev/xvdb``), as in Karpenter.
+    """
 
     device_name: Annotated[
         str, AfterValidator(matches(_DEVICE_NAME, "a device name (such as /dev/xvda)"))
     ]
     ebs: Ebs
+    root_volume: StrictBool = False
 
 
 class MetadataOptions(DocumentModel):
@@ -205,6 +215,8 @@ def _unique_devices(
     mappings: tuple[BlockDeviceMapping, ...],
 ) -> tuple[BlockDeviceMapping, ...]:
     unique(tuple(m.device_name for m in mappings))
+    if sum(m.root_volume for m in mappings) > 1:
+        raise ValueError("marks more than one volume rootVolume: true; keep one")
     return mappings
 
 
@@ -260,6 +272,19 @@ class Launch(DocumentModel):
                 " architecture (amiByArchitecture), not both"
             )
         return ami
+
+    @property
+    def root_volume_bytes(self) -> int | None:
+        """The size of the volume pods' ephemeral storage lives on; None: the AMI's default.
+
+        That volume is the one marked ``rootVolume``, else ``/dev/xvda``. A volume made from
+        a snapshot alone has a size only EC2 knows, so it counts as the default too.
+        """
+        marked = [m for m in self.block_device_mappings if m.root_volume]
+        root = marked or [m for m in self.block_device_mappings if m.device_name == ROOT_DEVICE]
+        if not root or root[0].ebs.volume_size is None:
+            return None
+        return parse_bytes(root[0].ebs.volume_size)
 
     def images(self) -> dict[Architecture | None, AmiSelector]:
         """The pool's images: ``{None: ami}`` for one image, else one per architecture."""

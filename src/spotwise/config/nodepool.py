@@ -257,6 +257,11 @@ class NodePoolSpec(DocumentModel):
         return f"{HASH_VERSION}.{hashlib.sha256(text.encode()).hexdigest()[:16]}"
 
     @property
+    def root_volume_bytes(self) -> int | None:
+        """The volume pods' ephemeral storage lives on (None: the AMI's default)."""
+        return None if self.launch is None else self.launch.root_volume_bytes
+
+    @property
     def node_labels(self) -> dict[str, str]:
         """The labels the pool's nodes register with: its own and the settings' hash."""
         return {**self.labels, HASH_LABEL: self.settings_hash}

@@ -101,4 +101,5 @@ def _minus(a: Resources, b: Resources) -> Resources:
         a.memory_bytes - b.memory_bytes,
         a.pods - b.pods,
         tuple((n, c - b.get(n)) for n, c in a.extended),
+        a.ephemeral_bytes - b.ephemeral_bytes,
     )

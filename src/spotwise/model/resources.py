@@ -10,6 +10,7 @@ from spotwise.model.quantity import parse_bytes, parse_count, parse_cpu_millicor
 CPU = "cpu"
 MEMORY = "memory"
 PODS = "pods"
+EPHEMERAL_STORAGE = "ephemeral-storage"
 NVIDIA_GPU = "nvidia.com/gpu"
 
 
@@ -25,13 +26,16 @@ class Resources:
     """An exact resource vector: CPU in millicores, memory in bytes, pods and extended counts.
 
     Extended resources (``nvidia.com/gpu``, ``aws.amazon.com/neuron``) are whole counts,
-    kept as a sorted tuple of pairs so that the vector is hashable.
+    kept as a sorted tuple of pairs so that the vector is hashable. Ephemeral storage is
+    bytes of the node's root filesystem: a field of its own, because extended resources
+    mean special hardware (tolerations, exotic types) and storage does not.
     """
 
     cpu_milli: int = 0
     memory_bytes: int = 0
     pods: int = 0
     extended: tuple[tuple[str, int], ...] = ()
+    ephemeral_bytes: int = 0
 
     @classmethod
     def parse(cls, values: Mapping[str, str | int | float]) -> Resources:
@@ -40,7 +44,7 @@ class Resources:
         Raises:
             QuantityError: If a value is not a quantity.
         """
-        cpu = memory = pods = 0
+        cpu = memory = pods = ephemeral = 0
         extended: list[tuple[str, int]] = []
         for name, raw in values.items():
             if name == CPU:
@@ -49,10 +53,12 @@ class Resources:
                 memory = parse_bytes(raw)
             elif name == PODS:
                 pods = parse_count(raw)
+            elif name == EPHEMERAL_STORAGE:
+                ephemeral = parse_bytes(raw)
             elif "/" in name:
                 extended.append((name, parse_count(raw)))
-            # ephemeral-storage and hugepages are not modelled yet; they never block a fit.
-        return cls(cpu, memory, pods, _extended(extended))
+            # hugepages are not modelled yet; they never block a fit.
+        return cls(cpu, memory, pods, _extended(extended), ephemeral)
 
     def get(self, name: str) -> int:
         """The count of an extended resource, 0 when absent."""
@@ -74,12 +80,13 @@ class Resources:
             self.memory_bytes + other.memory_bytes,
             self.pods + other.pods,
             extended,
+            self.ephemeral_bytes + other.ephemeral_bytes,
         )
 
     def fits_in(self, capacity: Resources) -> bool:
         """Whether every component of this vector is at most the one of ``capacity``."""
         if self.cpu_milli > capacity.cpu_milli or self.memory_bytes > capacity.memory_bytes:
             return False
-        if self.pods > capacity.pods:
+        if self.pods > capacity.pods or self.ephemeral_bytes > capacity.ephemeral_bytes:
             return False
         return all(count <= capacity.get(name) for name, count in self.extended)

@@ -116,7 +116,7 @@ def build_pool(
             shapes.append(
                 NodeShape(
                     t,
-                    allocatable(t),
+                    allocatable(t, spec.root_volume_bytes),
                     tuple(sorted(offers, key=lambda o: (o.price, o.zone))),
                     catalog.economics[t.name].on_demand_price,
                 )

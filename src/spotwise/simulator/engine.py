@@ -101,6 +101,7 @@ class Simulation:
         self.notices: list[tuple[float, int, str, str]] = []
         self.shortages: list[tuple[float, float, str, str]] = []
         self._shortage_pools: set[tuple[str, str]] = set()
+        self._root_volumes = {p.name: p.spec.root_volume_bytes for p in strategy.nodepools}
         self._serial: Counter[str] = Counter()
         self._jobs = sorted(
             (run.start_seconds, spec.name, i, run)
@@ -535,7 +536,7 @@ class Simulation:
                 capacity_type=capacity_type,
                 pool=pool,
                 labels=labels.merged({HOSTNAME: name}),
-                allocatable=minus(allocatable(t), self._daemon_overhead),
+                allocatable=minus(allocatable(t, self._root_volumes[pool]), self._daemon_overhead),
                 price=price,
                 on_demand_price=on_demand,
                 launched_at=now,

@@ -200,7 +200,13 @@ def pod_spec_for(
     return PodSpec(
         namespace=namespace,
         labels=LabelSet({APP_LABEL: name}),
-        requests=Resources(requests.cpu_milli, requests.memory_bytes, 1, requests.extended),
+        requests=Resources(
+            requests.cpu_milli,
+            requests.memory_bytes,
+            1,
+            requests.extended,
+            requests.ephemeral_bytes,
+        ),
         node_selector=LabelSet({KARPENTER_CAPACITY_TYPE: "on-demand"})
         if on_demand
         else EMPTY_LABELS,

@@ -223,6 +223,7 @@ def _refusals(cons: Constraints, node: Node) -> list[str]:
         for name, need, left in (
             ("cpu", wanted.cpu_milli, free.cpu_milli),
             ("memory", wanted.memory_bytes, free.memory_bytes),
+            ("ephemeral-storage", wanted.ephemeral_bytes, free.ephemeral_bytes),
         )
         if need > left
     ]

@@ -52,7 +52,11 @@ from kubernetes import client, config
 from spotwise.aws.user_data import NODE_CONFIG_CONTENT_TYPE
 from spotwise.catalog.bundled import load_catalog
 from spotwise.catalog.catalog import Catalog, UnknownInstanceType
-from spotwise.decisions.scheduling.overhead import VM_MEMORY_OVERHEAD, allocatable
+from spotwise.decisions.scheduling.overhead import (
+    DEFAULT_ROOT_VOLUME_BYTES,
+    VM_MEMORY_OVERHEAD,
+    allocatable,
+)
 from spotwise.model import labels as keys
 from spotwise.model.instance_type import InstanceType
 from spotwise.model.provider_id import provider_id
@@ -75,9 +79,6 @@ _PRESSURES = (
     ("DiskPressure", "KubeletHasNoDiskPressure", "kubelet has no disk pressure"),
     ("PIDPressure", "KubeletHasSufficientPID", "kubelet has sufficient PID available"),
 )
-# The EKS AMI's root volume (20 GiB) less what the OS and images use, roughly.
-EPHEMERAL_STORAGE_CAPACITY = 20 * 2**30
-EPHEMERAL_STORAGE_ALLOCATABLE = 18 * 2**30
 
 
 @dataclass(frozen=True, slots=True)
@@ -320,10 +321,8 @@ class TestKubelets:
             },
             "spec": spec,
             "status": {
-                "capacity": _resource_list(_capacity(instance_type), EPHEMERAL_STORAGE_CAPACITY),
-                "allocatable": _resource_list(
-                    allocatable(instance_type), EPHEMERAL_STORAGE_ALLOCATABLE
-                ),
+                "capacity": _resource_list(_capacity(instance_type)),
+                "allocatable": _resource_list(allocatable(instance_type)),
                 "conditions": [
                     *(_condition(t, "False", r, m, stamp) for t, r, m in _PRESSURES),
                     _condition("Ready", "False", *_NOT_READY, stamp),
@@ -436,18 +435,22 @@ class TestKubelets:
 
 
 def _capacity(instance_type: InstanceType) -> Resources:
-    """What the kubelet reports as capacity: the memory the OS sees, after the VM's share."""
+    """What the kubelet reports as capacity: the memory the OS sees, after the VM's share.
+
+    The root filesystem is the default root volume: nodes of the test clusters are
+    launched from pools that do not size it.
+    """
     raw = instance_type.capacity
     memory = int(raw.memory_bytes * (1 - VM_MEMORY_OVERHEAD))
-    return Resources(raw.cpu_milli, memory, raw.pods, raw.extended)
+    return Resources(raw.cpu_milli, memory, raw.pods, raw.extended, DEFAULT_ROOT_VOLUME_BYTES)
 
 
-def _resource_list(resources: Resources, ephemeral_storage: int) -> dict[str, str]:
+def _resource_list(resources: Resources) -> dict[str, str]:
     listed = {
         "cpu": _cpu(resources.cpu_milli),
         "memory": f"{resources.memory_bytes // 1024}Ki",
         "pods": str(resources.pods),
-        "ephemeral-storage": f"{ephemeral_storage // 1024}Ki",
+        "ephemeral-storage": f"{resources.ephemeral_bytes // 1024}Ki",
     }
     listed.update((name, str(count)) for name, count in resources.extended)
     return listed

@@ -32,6 +32,8 @@ def fit_count(free: Resources, request: Resources) -> int:
         count = k
     if request.memory_bytes and (k := free.memory_bytes // request.memory_bytes) < count:
         count = k
+    if request.ephemeral_bytes and (k := free.ephemeral_bytes // request.ephemeral_bytes) < count:
+        count = k
     for name, amount in request.extended:
         if (k := free.get(name) // amount) < count:
             count = k
@@ -49,6 +51,9 @@ def fit_after(capacity: Resources, used: Resources, request: Resources) -> int:
     if request.memory_bytes:
         k = (capacity.memory_bytes - used.memory_bytes) // request.memory_bytes
         count = k if k < count else count
+    if request.ephemeral_bytes:
+        k = (capacity.ephemeral_bytes - used.ephemeral_bytes) // request.ephemeral_bytes
+        count = k if k < count else count
     for name, amount in request.extended:
         if (k := (capacity.get(name) - used.get(name)) // amount) < count:
             count = k
@@ -62,13 +67,18 @@ def minus(a: Resources, b: Resources) -> Resources:
         a.memory_bytes - b.memory_bytes,
         a.pods - b.pods,
         tuple((n, c - b.get(n)) for n, c in a.extended),
+        a.ephemeral_bytes - b.ephemeral_bytes,
     )
 
 
 def times(r: Resources, n: int) -> Resources:
     """``n`` copies of ``r``."""
     return Resources(
-        r.cpu_milli * n, r.memory_bytes * n, r.pods * n, tuple((k, c * n) for k, c in r.extended)
+        r.cpu_milli * n,
+        r.memory_bytes * n,
+        r.pods * n,
+        tuple((k, c * n) for k, c in r.extended),
+        r.ephemeral_bytes * n,
     )
 
 

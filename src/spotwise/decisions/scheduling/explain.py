@@ -36,7 +36,7 @@ def explain(
             return f"{volumes} is attached to node {spec.node}, which is not in the cluster"
         return (
             f"{volumes} is attached to node {spec.node}, which has no room "
-            f"(needs {_describe(spec.requests)}; {_describe(room)} free)"
+            f"(needs {_describe(spec.requests)}; {_describe(room, spec.requests)} free)"
         )
     if not pools:
         return "no existing node fits and no node pool is configured to launch one"
@@ -95,11 +95,21 @@ def _too_big(
             f"needs {format_bytes(request.memory_bytes)} of memory; the largest allowed type "
             f"offers {format_bytes(most_memory.memory_bytes)} to pods"
         )
+    most_disk = max(c.ephemeral_bytes for c in capacities)
+    if request.ephemeral_bytes > most_disk:
+        return (
+            f"needs {format_bytes(request.ephemeral_bytes)} of ephemeral storage; the pool's "
+            f"nodes offer {format_bytes(most_disk)} to pods (size the root volume in "
+            "spec.launch.blockDeviceMappings)"
+        )
     names = ", ".join(pool.shapes[i].name for i in indexes[:3])
     return f"no allowed type ({names}...) has room for {_describe(request)} at once"
 
 
-def _describe(r: Resources) -> str:
+def _describe(r: Resources, wanted: Resources | None = None) -> str:
+    """CPU and memory, and the storage and extended resources ``wanted`` (default: ``r``) asks."""
     parts = [f"{r.cpu_milli / 1000:g} CPU", f"{format_bytes(max(r.memory_bytes, 0))} memory"]
+    if (wanted or r).ephemeral_bytes:
+        parts.append(f"{format_bytes(r.ephemeral_bytes)} ephemeral storage")
     parts += [f"{count} {name}" for name, count in r.extended]
     return ", ".join(parts)

@@ -1,7 +1,7 @@
 """What a node keeps for itself: kube-reserved, eviction threshold and the hypervisor's share.
 
 The figures are the EKS-optimized AMI's bootstrap defaults, which Karpenter uses too, so
-that a plan never counts on memory that the kubelet will not offer to pods.
+that a plan never counts on memory or disk that the kubelet will not offer to pods.
 """
 
 from __future__ import annotations
@@ -13,6 +13,13 @@ MIB = 2**20
 # The hypervisor and firmware keep part of the advertised memory (Karpenter's default).
 VM_MEMORY_OVERHEAD = 0.075
 EVICTION_HARD_MEMORY = 100 * MIB
+GIB = 2**30
+# The root volume of a node whose pool does not size it: the EKS AMIs' and Karpenter's 20 GiB.
+DEFAULT_ROOT_VOLUME_BYTES = 20 * GIB
+# Of the root filesystem, the kubelet keeps 1 GiB (kube-reserved) and evicts pods once less
+# than 10% is free (evictionHard nodefs.available): pods may request the rest.
+KUBE_RESERVED_EPHEMERAL = 1 * GIB
+EVICTION_HARD_NODEFS = 0.10
 
 
 def kube_reserved_cpu_millicores(vcpus: int) -> int:
@@ -38,10 +45,27 @@ def kube_reserved_memory_bytes(max_pods: int) -> int:
     return (255 + 11 * max_pods) * MIB
 
 
-def allocatable(instance_type: InstanceType) -> Resources:
-    """What pods may request on a new node of ``instance_type``, before DaemonSets."""
+def ephemeral_allocatable(root_volume_bytes: int | None = None) -> int:
+    """The ephemeral storage pods may request on a root volume (None: the 20 GiB default)."""
+    volume = DEFAULT_ROOT_VOLUME_BYTES if root_volume_bytes is None else root_volume_bytes
+    return max(int(volume * (1 - EVICTION_HARD_NODEFS)) - KUBE_RESERVED_EPHEMERAL, 0)
+
+
+def allocatable(instance_type: InstanceType, root_volume_bytes: int | None = None) -> Resources:
+    """What pods may request on a new node of ``instance_type``, before DaemonSets.
+
+    Args:
+        instance_type: The node's type.
+        root_volume_bytes: The pool's root volume (None: the 20 GiB default).
+    """
     capacity = instance_type.capacity
     memory = int(capacity.memory_bytes * (1 - VM_MEMORY_OVERHEAD))
     memory -= kube_reserved_memory_bytes(instance_type.max_pods) + EVICTION_HARD_MEMORY
     cpu = capacity.cpu_milli - kube_reserved_cpu_millicores(instance_type.vcpus)
-    return Resources(max(cpu, 0), max(memory, 0), capacity.pods, capacity.extended)
+    return Resources(
+        max(cpu, 0),
+        max(memory, 0),
+        capacity.pods,
+        capacity.extended,
+        ephemeral_allocatable(root_volume_bytes),
+    )

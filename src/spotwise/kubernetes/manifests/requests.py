@@ -63,7 +63,7 @@ def pod_requests(spec: Fields) -> Resources:
     overhead = spec.mapping("overhead")
     if overhead is not None:
         total = total + resource_list(overhead)
-    return Resources(total.cpu_milli, total.memory_bytes, 1, total.extended)
+    return Resources(total.cpu_milli, total.memory_bytes, 1, total.extended, total.ephemeral_bytes)
 
 
 def resource_max(a: Resources, b: Resources) -> Resources:
@@ -74,6 +74,7 @@ def resource_max(a: Resources, b: Resources) -> Resources:
         max(a.memory_bytes, b.memory_bytes),
         max(a.pods, b.pods),
         tuple(sorted((name, max(a.get(name), b.get(name))) for name in names)),
+        max(a.ephemeral_bytes, b.ephemeral_bytes),
     )
 
 
@@ -145,4 +146,5 @@ def _pod_level(spec: Fields, total: Resources, containers: list[_Container]) -> 
         pod.memory_bytes if MEMORY in names else total.memory_bytes,
         total.pods,
         total.extended,
+        total.ephemeral_bytes,
     )
