@@ -7,6 +7,7 @@ browser test would let a broken report through unnoticed.
 
 from __future__ import annotations
 
+import re
 import shutil
 import subprocess
 from pathlib import Path
@@ -67,3 +68,29 @@ def screenshot(page: Path, png: Path, profile: Path, *, width: int, height: int)
 def dump_dom(page: Path, profile: Path) -> str:
     """The DOM of ``page`` once Chromium has parsed and laid it out, serialised as HTML."""
     return _run(page, profile, "--dump-dom").stdout
+
+
+# Appended to a copy of the page (the report itself has no script): how far the laid-out
+# page reaches past the window, and the widest element that does, written into the DOM.
+_MEASURE = """<script>
+const root = document.documentElement;
+const wide = [...document.querySelectorAll('body *')]
+  .filter(e => e.getBoundingClientRect().right > root.clientWidth + 1)
+  .map(e => e.tagName.toLowerCase() + (e.id ? '#' + e.id : ''));
+document.body.setAttribute('data-overflow', String(root.scrollWidth - root.clientWidth));
+document.body.setAttribute('data-too-wide', wide.slice(0, 5).join(' '));
+</script>"""
+
+
+def sideways_overflow(page: Path, profile: Path, *, width: int) -> tuple[int, str]:
+    """Pixels the page overflows a ``width``-wide window by, and the first elements that do."""
+    measured = profile.parent / f"{page.stem}-measured-{width}.html"
+    measured.write_text(
+        page.read_text(encoding="utf-8").replace("</body>", _MEASURE + "</body>"),
+        encoding="utf-8",
+    )
+    dom = _run(measured, profile, f"--window-size={width},1000", "--dump-dom").stdout
+    found = re.search(r'data-overflow="(-?\d+)" data-too-wide="([^"]*)"', dom)
+    if found is None:
+        raise AssertionError("the measuring script did not run")
+    return int(found.group(1)), found.group(2)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import os
 import re
 import shutil
@@ -15,6 +16,7 @@ from PIL import Image
 
 from spotwise.simulator import report as report_module
 from spotwise.simulator import report_plots
+from spotwise.simulator.interruption_log import InterruptionStory
 from spotwise.simulator.report import render_report, write_report
 from spotwise.simulator.report_plots import ON_DEMAND_COLOUR, SPOT_COLOUR
 from spotwise.simulator.results import RunResult, Sample, TimelineEvent, Totals
@@ -22,15 +24,16 @@ from spotwise.simulator.runner import Comparison
 
 from . import browser
 
-HEADINGS = (
-    "Summary",
+PLOTS = (
     "Cumulative cost",
     "Nodes by capacity type",
     "Nodes by instance type (spotwise)",
     "Pending pods",
     "Interruption timeline",
+    "What was done for each notice",
 )
-FIGURES = len(HEADINGS) - 1
+HEADINGS = ("Headline", "Strategies", "Summary", "Decisions (spotwise)", *PLOTS)
+FIGURES = len(PLOTS)
 SVG_NAMESPACES = {"http://www.w3.org/2000/svg", "http://www.w3.org/1999/xlink"}
 VOID = {"meta", "link", "br", "img", "hr", "input", "wbr", "source", "area", "base", "col"}
 
@@ -64,8 +67,25 @@ def _run(name: str, spot: int, on_demand: int, types: dict[str, int], cost: floa
         }
         totals.pods_evicted, totals.replaced_ready, totals.pods_lost = 4, 3, 1
         totals.below_pdb_seconds = {"default/web": 42.0}
+        # node-a: warned at 2.5 h, cordoned a minute later, drained in 3, gone with 1 pod.
+        stories = (
+            InterruptionStory(
+                "node-a", "m5.large", "rebalance-recommendation", 2.0, 5, marked=2.0 + 1 / 60,
+                action="drain", drain_started=2.05, replacement_ready=True, drained=2.5,
+                gone=2.53, reclaimed=True, pods_moved=4, pods_lost=1,
+            ),
+        )  # fmt: skip
+        totals.usage_by_type = {
+            ("m5.large", "spot"): [3 * 6 * 3600.0, 9.0],
+            ("m5.xlarge", "on-demand"): [6 * 3600.0, 3.0],
+        }
+        totals.launch_reasons = {"pending": 3, "moved-by-interruption": 1}
+    else:
+        stories = ()
     totals.pending_pod_seconds = 1234.0
-    return RunResult(name, totals, samples, events, {"Running": 10}, 6.0)
+    return RunResult(
+        name, totals, samples, events, {"Running": 10}, 6.0, True, stories, f"{name}: words"
+    )
 
 
 def comparison() -> Comparison:
@@ -77,6 +97,7 @@ def comparison() -> Comparison:
             _run("on-demand", 0, 4, {"m5.xlarge": 4}, 30.0),
             _run("spotwise", 4, 1, {"m5.large": 2, "c5.large": 2, "m6i.large": 1}, 12.0),
         ),
+        description="Load: a <web> shop.",
     )
 
 
@@ -138,13 +159,17 @@ def test_report_has_header_table_and_every_figure(page: Path) -> None:
         assert f'<th scope="col">{strategy}</th>' in text
 
 
-def test_summary_table_shows_each_strategys_figures(page: Path) -> None:
-    text = page.read_text(encoding="utf-8")
-    table = text[text.index("<table>") : text.index("</table>")]
-    rows = {
+def _rows(text: str, section: str) -> dict[str, list[str]]:
+    start = text.index(f'<section id="{section}">')
+    table = text[start : text.index("</table>", start)]
+    return {
         m.group(1): re.findall(r"<td>([^<]*)</td>", m.group(2))
         for m in re.finditer(r'<tr><th scope="row">([^<]+)</th>(.*?)</tr>', table)
     }
+
+
+def test_summary_table_shows_each_strategys_figures(page: Path) -> None:
+    rows = _rows(page.read_text(encoding="utf-8"), "summary")
     assert rows["cost"] == ["$30.00", "$12.00"]
     assert rows["cost vs the on-demand strategy"] == ["1.00x", "0.40x"]
     assert rows["savings vs the on-demand strategy"] == ["0.0%", "60.0%"]
@@ -194,9 +219,15 @@ def test_report_is_well_formed_with_unique_ids(page: Path) -> None:
 def test_figures_label_strategies_types_and_event_kinds(page: Path) -> None:
     text = page.read_text(encoding="utf-8")
     sections = dict(re.findall(r'<section id="([a-z]+)">(.*?)</section>', text, re.S))
-    assert set(sections) == {"summary", "cost", "capacity", "types", "pending", "timeline"}
-    for key in ("cost", "capacity", "pending", "timeline"):
+    assert set(sections) == {
+        "headline", "strategies", "summary", "decisions",
+        "cost", "capacity", "types", "pending", "timeline", "notices",
+    }  # fmt: skip
+    for key in ("cost", "capacity", "timeline"):
         assert ">on-demand<" in sections[key] and ">spotwise<" in sections[key]
+    # Pending pods: a panel per strategy, titled with its name and its peak.
+    assert ">on-demand: at most 2 pending<" in sections["pending"]
+    assert ">spotwise: at most 2 pending<" in sections["pending"]
     for instance_type in ("m5.large", "c5.large", "m6i.large"):
         assert f">{instance_type}<" in sections["types"]
     for kind in ("rebalance recommendation", "interruption warning", "instance reclaimed"):
@@ -272,11 +303,12 @@ def _near(pixel: tuple[int, int, int], colour: str, tolerance: int = 12) -> bool
     return all(abs(a - b) <= tolerance for a, b in zip(pixel, target, strict=True))
 
 
-def test_chromium_draws_the_report(page: Path, tmp_path: Path) -> None:
+@pytest.mark.parametrize("width", [800, 1400])
+def test_chromium_draws_the_report(page: Path, tmp_path: Path, width: int) -> None:
     png = tmp_path / "report.png"
-    browser.screenshot(page, png, tmp_path / "profile", width=1280, height=2000)
+    browser.screenshot(page, png, tmp_path / "profile", width=width, height=6000)
     with Image.open(png) as image:
-        assert image.size == (1280, 2000)
+        assert image.size == (width, 6000)
         found = image.convert("RGB").getcolors(maxcolors=1 << 24)
     assert found is not None
     counts = [(n, cast(tuple[int, int, int], rgb)) for n, rgb in found]
@@ -296,3 +328,71 @@ def test_chromium_dom_holds_every_figure(page: Path, tmp_path: Path) -> None:
     for heading in HEADINGS:
         assert f"<h2>{heading}</h2>" in dom
     assert "<td>$12.00</td>" in dom
+
+
+@pytest.mark.parametrize("width", [800, 1400])
+def test_nothing_overflows_sideways(page: Path, tmp_path: Path, width: int) -> None:
+    overflow, elements = browser.sideways_overflow(page, tmp_path / "profile", width=width)
+    assert overflow <= 0, f"{overflow} px too wide at {width} px: {elements}"
+
+
+def test_a_wide_summary_scrolls_in_its_box_not_the_page(tmp_path: Path) -> None:
+    # Ten strategies, as `make demo` runs: the summary is wider than 800 px.
+    runs = tuple(_run(f"spotwise-variant-{i}", 4, 1, {"m5.large": 4}, 12.0) for i in range(10))
+    path = tmp_path / "wide.html"
+    write_report(Comparison("wide", 1, 6.0, runs), path)
+    overflow, elements = browser.sideways_overflow(path, tmp_path / "profile", width=800)
+    assert overflow <= 0, f"{overflow} px too wide: {elements}"
+
+
+def test_headline_compares_spotwise_with_the_baselines_from_the_runs(page: Path) -> None:
+    text = page.read_text(encoding="utf-8")
+    rows = _rows(text, "headline")
+    # billed, savings vs all on-demand, pods lost, moved with replacement Ready, acted on.
+    assert rows["spotwise"] == ["$12.00", "60.0%", "1", "75.0%", "1 of 1"]
+    assert rows["on-demand"] == ["$30.00", "0.0%", "0", "n/a", "0 of 0"]
+    lead = re.search(r'<section id="headline">\n<h2>Headline</h2>\n<p>([^<]+)</p>', text)
+    assert lead is not None
+    assert lead.group(1) == (
+        "spotwise was billed $12.00, 60.0% below the all-on-demand bill of $30.00; 1 pod "
+        "lost; 75.0% of the pods moved off interrupted nodes left with their replacement "
+        "Ready; interrupted nodes acted on: 1 of 1."
+    )
+
+
+def test_each_strategy_says_what_it_is_and_the_header_describes_the_scenario(
+    page: Path,
+) -> None:
+    text = page.read_text(encoding="utf-8")
+    assert "<dt>on-demand</dt><dd>on-demand: words</dd>" in text
+    assert "<dt>spotwise</dt><dd>spotwise: words</dd>" in text
+    assert (
+        "<p>Load: a &lt;web&gt; shop. Pods at peak (running or pending, sampled): 12.</p>" in text
+    )
+
+
+def test_decisions_list_types_with_prices_shares_and_launch_reasons(page: Path) -> None:
+    text = page.read_text(encoding="utf-8")
+    rows = _rows(text, "decisions")
+    # 18 spot node-hours for $9 and 6 on-demand for $3: shares of 24 hours and $12.
+    assert rows["m5.large"] == ["spot", "18.0", "75.0%", "0.5000", "$9.00", "75.0%"]
+    assert rows["m5.xlarge"] == ["on-demand", "6.0", "25.0%", "0.5000", "$3.00", "25.0%"]
+    assert (
+        "4 launches in the measured run, named by where most of each node's pods came from: "
+        "3 for pending pods, 1 for pods moved off interrupted nodes." in html.unescape(text)
+    )
+
+
+def test_each_notice_shows_its_steps_and_pods(page: Path) -> None:
+    text = page.read_text(encoding="utf-8")
+    section = text[text.index('<section id="notices">') :]
+    assert ">spotwise · m5.large · 5 pods: 4 moved, 1 lost<" in section
+    for step in ("cordoned and tainted", "drained", "instance reclaimed by EC2"):
+        assert f">{step}<" in section
+
+
+def test_strategies_differ_by_dash_and_marker_not_only_colour() -> None:
+    runs = [_run(f"s{i}", 1, 0, {}, 1.0) for i in range(4)]
+    plot = report_plots.cumulative_cost(runs, 6.0)
+    lines = plot.figure.axes[0].get_lines()
+    assert len({(line.get_linestyle(), line.get_marker()) for line in lines}) == 4

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import dataclasses
+
+from spotwise.simulator.interruption_log import InterruptionStory
 from spotwise.simulator.results import RunResult, Totals
 from spotwise.simulator.runner import Comparison
 
@@ -26,6 +29,7 @@ def totals(**changes: object) -> Totals:
         below_pdb_seconds={"web": 45.04, "api": 90.06},
         below_pdb_interrupted_seconds={"web": 30.04},
         below_pdb_consolidated_seconds={"web": 15.04},
+        launch_reasons={"pending": 4, "moved-by-interruption": 1},
         spot_seconds_by_pool={
             ("m7g.large", "us-east-1a"): 3600.0,
             ("m7g.large", "us-east-1b"): 1800.0,
@@ -40,9 +44,15 @@ def totals(**changes: object) -> Totals:
 
 
 def test_every_figure_of_a_run() -> None:
-    run = RunResult("spotwise", totals(), [], [], {"running": 26, "gone": 4}, 2.0)
+    story = InterruptionStory("node-a", "m7g.large", "interruption-warning", 1.0, 3)
+    acted = dataclasses.replace(story, node="node-b", marked=1.01, action="drain")
+    run = RunResult(
+        "spotwise", totals(), [], [], {"running": 26, "gone": 4}, 2.0,
+        interruptions=(story, acted), description="spotwise, its defaults",
+    )  # fmt: skip
     assert run.summary() == {
         "name": "spotwise",
+        "description": "spotwise, its defaults",
         "interruption_handler": True,
         "cost": 12.3457,
         "billed_cost": 12.3457,  # no commitments: the bill is the cost
@@ -63,6 +73,8 @@ def test_every_figure_of_a_run() -> None:
             "interruption-warning": 2,
             "termination": 2,
         },
+        "nodes_interrupted": 2,
+        "nodes_interrupted_acted_on": 1,
         "pods_created": 30,
         "pods_evicted": 0,
         "pods_deleted_at_deadline": 0,
@@ -74,6 +86,7 @@ def test_every_figure_of_a_run() -> None:
         "longest_below_pdb_after_interruption_seconds": 30.0,
         "longest_below_pdb_after_consolidation_seconds": 15.0,
         "launches": 5,
+        "launches_by_reason": {"moved-by-interruption": 1, "pending": 4},
         "on_demand_fallbacks": 1,
         "launch_failures": 2,
         "nodes_removed_empty": 6,

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import copy
+import dataclasses
 import textwrap
 from pathlib import Path
 from typing import Any
@@ -18,6 +19,7 @@ from spotwise.simulator.scenario import (
     default_scenario,
     load_scenario,
 )
+from spotwise.simulator.scenario_words import scenario_words
 from spotwise.simulator.workloads import Constant, Diurnal, Spike, Steps
 
 FULL = """\
@@ -560,3 +562,13 @@ def test_docs_example_loads(tmp_path: Path) -> None:
     _write(tmp_path, MANIFESTS, "k8s/addons.yaml")
     scenario = load_scenario(_write(tmp_path, textwrap.dedent(example)))
     assert scenario.deployments and scenario.jobs
+
+
+def test_the_scenario_in_words_comes_from_its_settings() -> None:
+    small = load_scenario(Path(__file__).parent / "small.yaml")
+    words = scenario_words(small)
+    assert "4 Deployments (at most 77 replicas together), 1 Job stream and 0 pods" in words
+    assert "one default pool of every type, in us-east-1 from hour 8" in words
+    assert "interruption hazard 10000x the Spot Advisor's rates" in words
+    calm = dataclasses.replace(small, market=dataclasses.replace(small.market, correlation=0.2))
+    assert "a reclaim taking 20% of its pool's nodes" in scenario_words(calm)

@@ -33,6 +33,7 @@ from spotwise.decisions.interruption.node_state import voluntary_kind
 from spotwise.decisions.scheduling.bins import minus
 from spotwise.decisions.scheduling.commitments import Commitments
 from spotwise.decisions.scheduling.overhead import allocatable
+from spotwise.decisions.scheduling.plan import NewNode
 from spotwise.disruption.consolidator import Consolidator, disruption_of, templates_of
 from spotwise.interruption.drainer import Drainer
 from spotwise.interruption.handler import Handler, pool_policies
@@ -59,6 +60,7 @@ from spotwise.simulated.market import MarketParameters, NoticeKind, SpotMarket
 from spotwise.simulated.queue import SimulatedQueue, rebalance_recommendation, spot_warning
 from spotwise.simulated.scheduler import SimScheduler
 from spotwise.simulator.billing import Billing
+from spotwise.simulator.interruption_log import InterruptionLog
 from spotwise.simulator.results import RunResult, Sample, TimelineEvent, Totals
 from spotwise.simulator.scenario import Scenario
 from spotwise.simulator.strategies import Strategy
@@ -98,6 +100,7 @@ class Simulation:
         self.totals = Totals()
         self.samples: list[Sample] = []
         self.timeline: list[TimelineEvent] = []
+        self.interruption_log = InterruptionLog()
         self.notices: list[tuple[float, int, str, str]] = []
         self.shortages: list[tuple[float, float, str, str]] = []
         self._shortage_pools: set[tuple[str, str]] = set()
@@ -220,6 +223,10 @@ class Simulation:
             if progress is not None:
                 progress(TICK_SECONDS / 3600.0)
             self.clock.advance(TICK_SECONDS)
+        for story in self.interruption_log.open():
+            self._trace(horizon, "interruption", **story.document())
+        for node in self.cluster.nodes.values():
+            self._count_usage(node, horizon)
         self._trace(horizon, "run-end")  # the run's length, for readers of the trace
         if self.billing is not None:
             self.totals.bill = self.billing.bill
@@ -235,6 +242,8 @@ class Simulation:
             {k: v for k, v in ends.items() if v},
             self.scenario.hours,
             self.handler is not None,
+            self.interruption_log.stories(),
+            self.strategy.description,
         )
 
     def _warm_up(self) -> None:
@@ -257,6 +266,7 @@ class Simulation:
             self.clock.advance(TICK_SECONDS)
         self.cluster.forget_finished()
         self.totals = Totals(pods_created=len(self.cluster.pods))
+        self.interruption_log = InterruptionLog()
         self._below_pdb_since.clear()
         self._interrupted_at.clear()
         self._consolidated_at.clear()
@@ -360,6 +370,7 @@ class Simulation:
         if self.handler is None or not len(self.queue):
             return
         for interruption_id, action, node in self.handler.run().actions:
+            self.interruption_log.marked(now / 3600, node, action)
             self._trace(now, "interruption-handled", id=interruption_id, action=action, node=node)
 
     def _drain(self, now: float) -> None:
@@ -382,16 +393,24 @@ class Simulation:
             self._consolidated_at[self.cluster.pods[key].owner] = now
         moved = (*evicted[False], *deleted[False])
         t.replaced_ready = (t.replaced_ready or 0) + sum(1 for _, ready in moved if ready)
-        for key, _ in moved:
-            self._interrupted_at[self.cluster.pods[key].owner] = now
+        for key, ready in moved:
+            pod = self.cluster.pods[key]
+            self._interrupted_at[pod.owner] = now
+            if pod.node is not None:
+                self.interruption_log.moved(now / 3600, pod.node, ready)
         if report.evicted or report.deleted:
             self._trace(now, "pods-moved", evicted=len(report.evicted), deleted=len(report.deleted))
         for name in report.finished:
+            self.interruption_log.drained(now / 3600, name)
             kind, instance_type = chosen.get(name, ("", ""))
             if kind == MoveKind.EMPTY.value:
                 self._trace(now, "node-removed-empty", node=name, instance_type=instance_type)
             else:
                 self._trace(now, "node-drained", node=name)
+        for name in report.retired:
+            story = self.interruption_log.gone(now / 3600, name, reclaimed=False)
+            if story is not None:
+                self._trace(now, "interruption", **story.document())
 
     def _voluntary(
         self, pods: list[tuple[str, bool]], chosen: Mapping[str, object]
@@ -414,6 +433,9 @@ class Simulation:
                 self.totals.interruptions[kind.value] += 1
             return
         self.totals.interruptions[kind.value] += 1
+        self.interruption_log.notice(
+            at / 3600, kind.value, name, node.instance_type, len(node.pods)
+        )
         if self.handler is not None and kind is not NoticeKind.TERMINATION:
             message = rebalance_recommendation if kind is NoticeKind.REBALANCE else spot_warning
             # Sent when EC2 issued it: the deadline counts from then, not from this tick.
@@ -425,11 +447,17 @@ class Simulation:
 
     def _lose_node(self, node: SimNode, now: float) -> None:
         """The instance is gone: its pods die with it and their controllers replace them."""
+        running = 0
         for key in node.pods:
-            self._interrupted_at[self.cluster.pods[key].owner] = now
+            pod = self.cluster.pods[key]
+            self._interrupted_at[pod.owner] = now
+            running += pod.phase in (Phase.RUNNING, Phase.TERMINATING)
         self.cloud.terminate([node.instance_id])
         self._drop_node(node, now)
         self._trace(now, "node-lost", node=node.name, instance_type=node.instance_type)
+        story = self.interruption_log.gone(now / 3600, node.name, reclaimed=True, lost=running)
+        if story is not None:
+            self._trace(now, "interruption", **story.document())
 
     def _drop_node(self, node: SimNode, now: float) -> None:
         """The Node is gone: its pods are force-deleted and their owners replace them."""
@@ -448,7 +476,17 @@ class Simulation:
                     f"{pod.pod.name}-r{self._serial[pod.owner]}", pod.pod.spec, owner=pod.owner
                 )
                 self._create(again, pod.owner, now, work=pod.work_seconds)
+        self._count_usage(node, now)
         self.cluster.remove_node(node.name)
+
+    def _count_usage(self, node: SimNode, now: float) -> None:
+        """Add the node's measured time and cost to its type's and capacity type's line."""
+        seconds = now - max(node.launched_at, 0.0)
+        if seconds > 0:
+            key = (node.instance_type, node.capacity_type.value)
+            used = self.totals.usage_by_type.setdefault(key, [0.0, 0.0])
+            used[0] += seconds
+            used[1] += seconds * node.price / 3600
 
     # -- binding and provisioning -----------------------------------------------------------
 
@@ -463,9 +501,26 @@ class Simulation:
             pod.pending_reason = reasons.get(pod.pod.key, "")
         for record in round_.launches:
             assert record.outcome is not None  # the simulator never runs dry
-            self._launched(now, record.node.pool, record.outcome)
+            self._launched(now, record.node, record.outcome)
 
-    def _launched(self, now: float, pool: str, outcome: LaunchOutcome) -> None:
+    def _launch_reasons(self, planned: NewNode) -> Counter[str]:
+        """Why a node was planned: its pods by where they come from, and its headroom."""
+        reasons: Counter[str] = Counter()
+        for key in planned.pods:
+            pod = self.cluster.pods.get(key)
+            node = None if pod is None or pod.node is None else self.cluster.nodes.get(pod.node)
+            if node is None:
+                reasons["pending"] += 1
+            elif voluntary_kind(node.taints) is not None:
+                reasons["moved-by-consolidation"] += 1
+            else:
+                reasons["moved-by-interruption"] += 1
+        if planned.headroom:
+            reasons["headroom"] += planned.headroom
+        return reasons
+
+    def _launched(self, now: float, planned: NewNode, outcome: LaunchOutcome) -> None:
+        pool = planned.pool
         if isinstance(outcome, Launched | FellBack):
             instance = outcome.instance
             self.totals.launches += 1
@@ -479,16 +534,31 @@ class Simulation:
                 instance.zone,
                 instance.capacity_type,
             )
-            self._trace(
-                now,
-                "launch",
-                pool=pool,
-                node=_node_name(instance.instance_id),
-                instance_type=instance.instance_type,
-                zone=instance.zone,
-                capacity_type=instance.capacity_type.value,
-                fell_back=isinstance(outcome, FellBack),
-            )
+            reasons = self._launch_reasons(planned)
+            # The node's first reason (by pods) names it in the decisions' counts.
+            first = max(reasons, key=lambda r: (reasons[r], r)) if reasons else "pending"
+            self.totals.launch_reasons[first] = self.totals.launch_reasons.get(first, 0) + 1
+            if self.trace is not None:
+                self._trace(
+                    now,
+                    "launch",
+                    pool=pool,
+                    node=_node_name(instance.instance_id),
+                    instance_type=instance.instance_type,
+                    zone=instance.zone,
+                    capacity_type=instance.capacity_type.value,
+                    fell_back=isinstance(outcome, FellBack),
+                    price_per_hour=self.cloud.price(
+                        instance.instance_type, instance.zone, instance.capacity_type
+                    ),
+                    expected_instance_type=planned.expected_instance_type,
+                    expected_price_per_hour=round(planned.price_per_hour, 6),
+                    on_demand_price_per_hour=round(planned.on_demand_price_per_hour, 6),
+                    launch_list=list(planned.instance_types),
+                    zones=list(planned.zones),
+                    why=dict(reasons),
+                    workloads=dict(self._owners(planned.pods).most_common(5)),
+                )
         elif isinstance(outcome, Retry):
             self._trace(
                 now,
@@ -502,6 +572,9 @@ class Simulation:
             self._trace(
                 now, "launch-failed", pool=pool, cause=outcome.cause.value, detail=outcome.detail
             )
+
+    def _owners(self, keys: Sequence[str]) -> Counter[str]:
+        return Counter(p.owner for k in keys if (p := self.cluster.pods.get(k)) is not None)
 
     def _add_node(
         self,

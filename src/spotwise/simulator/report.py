@@ -20,8 +20,14 @@ from spotwise.simulator.report_plots import (
     pending_pods,
     showcase_run,
 )
+from spotwise.simulator.report_story import (
+    decisions_section,
+    headline_section,
+    peak_pods,
+    strategies_section,
+)
 from spotwise.simulator.report_svg import figure_svg
-from spotwise.simulator.report_timeline import interruption_timeline
+from spotwise.simulator.report_timeline import interruption_timeline, notice_actions
 from spotwise.simulator.runner import Comparison
 
 _STYLE = """
@@ -30,6 +36,9 @@ body { font-family: system-ui, sans-serif; margin: 2rem auto; max-width: 76rem; 
 h1 { font-size: 1.6rem; margin-bottom: 0.2rem; }
 header p { margin-top: 0; color: #555; }
 table { border-collapse: collapse; font-variant-numeric: tabular-nums; }
+.wide { overflow-x: auto; max-width: 100%; }
+dt { font-weight: 600; }
+dd { margin: 0 0 0.4rem 1.2rem; }
 caption { text-align: left; font-weight: 600; padding-bottom: 0.4rem; }
 th, td { padding: 0.25rem 0.8rem; border-bottom: 1px solid #ddd; }
 thead th { text-align: right; border-bottom: 2px solid #999; }
@@ -76,7 +85,12 @@ def render_report(comparison: Comparison) -> str:
         A complete HTML page with the summary table and the figures as inline SVG.
     """
     title = f"spotwise simulation: {comparison.scenario}"
-    sections = [_summary_section(comparison)]
+    sections = [
+        headline_section(comparison),
+        strategies_section(comparison.runs),
+        _summary_section(comparison),
+        decisions_section(showcase_run(comparison.runs)),
+    ]
     sections += [_plot_section(plot) for plot in all_plots(comparison)]
     strategies = ", ".join(run.strategy for run in comparison.runs) or "none"
     return "\n".join(
@@ -95,6 +109,8 @@ def render_report(comparison: Comparison) -> str:
             f"<p>Scenario <strong>{html.escape(comparison.scenario)}</strong>, "
             f"seed {comparison.seed}, {comparison.simulated_hours:g} simulated hours; "
             f"strategies: {html.escape(strategies)}.</p>",
+            f"<p>{html.escape(comparison.description)} Pods at peak (running or pending, "
+            f"sampled): {peak_pods(comparison.runs):,}.</p>",
             "</header>",
             "<main>",
             *sections,
@@ -122,6 +138,7 @@ def all_plots(comparison: Comparison) -> list[Plot]:
         instance_types(showcase_run(runs), hours),
         pending_pods(runs, hours),
         interruption_timeline(runs, hours),
+        notice_actions(runs),
     ]
 
 
@@ -135,10 +152,10 @@ def _summary_section(comparison: Comparison) -> str:
         for label, show in rows_for(figures)
     )
     return (
-        '<section id="summary">\n<h2>Summary</h2>\n<table>\n'
+        '<section id="summary">\n<h2>Summary</h2>\n<div class="wide"><table>\n'
         "<caption>What each strategy cost and how its pods fared</caption>\n"
         f'<thead><tr><th scope="col">figure</th>{head}</tr></thead>\n'
-        f"<tbody>\n{body}\n</tbody>\n</table>\n</section>"
+        f"<tbody>\n{body}\n</tbody>\n</table></div>\n</section>"
     )
 
 

@@ -30,10 +30,28 @@ class Plot:
     figure: Figure
 
 
-def strategy_colours(runs: Sequence[RunResult]) -> dict[str, str]:
-    """One colour per strategy, the same in every figure."""
+# Lines are told apart by dash and marker too, not only by colour (colour-blind readers,
+# print): strategy i draws with DASHES[i % 4] and MARKERS[i % 8].
+DASHES = ("-", "--", "-.", ":")
+MARKERS = ("o", "s", "^", "D", "v", "P", "X", "*")
+
+
+@dataclass(frozen=True, slots=True)
+class LineStyle:
+    """How one strategy's lines look in every figure."""
+
+    colour: str
+    dash: str
+    marker: str
+
+
+def strategy_styles(runs: Sequence[RunResult]) -> dict[str, LineStyle]:
+    """One colour, dash and marker per strategy, the same in every figure."""
     palette = colormaps["tab10"]
-    return {run.strategy: _hex(palette(i % 10)) for i, run in enumerate(runs)}
+    return {
+        run.strategy: LineStyle(_hex(palette(i % 10)), DASHES[i % 4], MARKERS[i % 8])
+        for i, run in enumerate(runs)
+    }
 
 
 def showcase_run(runs: Sequence[RunResult]) -> RunResult | None:
@@ -50,11 +68,22 @@ def showcase_run(runs: Sequence[RunResult]) -> RunResult | None:
 def cumulative_cost(runs: Sequence[RunResult], hours: float) -> Plot:
     """Money spent so far, per strategy: the hourly cost integrated between samples."""
     figure, ax = new_figure(4.0)
-    colours = strategy_colours(runs)
+    styles = strategy_styles(runs)
     for run in runs:
         xs = [s.hours for s in run.samples]
         ys = _integrate(run.samples)
-        ax.plot(xs, ys, label=run.strategy, color=colours[run.strategy], linewidth=1.8)
+        style = styles[run.strategy]
+        ax.plot(
+            xs,
+            ys,
+            label=run.strategy,
+            color=style.colour,
+            linestyle=style.dash,
+            marker=style.marker,
+            markevery=max(len(xs) // 8, 1),
+            markersize=5,
+            linewidth=1.6,
+        )
     _finish(ax, hours, "cost so far (USD)", any(r.samples for r in runs), whole=False)
     return Plot(
         "cost",
@@ -131,21 +160,37 @@ def instance_types(run: RunResult | None, hours: float) -> Plot:
 
 
 def pending_pods(runs: Sequence[RunResult], hours: float) -> Plot:
-    """Pods waiting for a node, per strategy."""
-    figure, ax = new_figure(3.5)
-    colours = strategy_colours(runs)
-    for run in runs:
+    """Pods waiting for a node: one small panel per strategy, on one scale."""
+    rows = max(len(runs), 1)
+    figure = Figure(figsize=(WIDTH, 0.6 + 1.0 * rows), layout="constrained")
+    axes = figure.subplots(rows, 1, sharex=True, sharey=True, squeeze=False)[:, 0]
+    styles = strategy_styles(runs)
+    top = max((s.pending_pods for r in runs for s in r.samples), default=0)
+    for ax, run in zip(axes, runs, strict=False):
         xs = [s.hours for s in run.samples]
         ys = [s.pending_pods for s in run.samples]
-        ax.step(
-            xs, ys, where="post", label=run.strategy, color=colours[run.strategy], linewidth=1.4
+        colour = styles[run.strategy].colour
+        ax.fill_between(xs, ys, step="post", color=colour, alpha=0.35, linewidth=0)
+        ax.step(xs, ys, where="post", color=colour, linewidth=1.2)
+        waited = sum(s.pending_pods for s in run.samples)
+        ax.set_title(
+            f"{run.strategy}: at most {max(ys, default=0)} pending", loc="left", fontsize=9
         )
-    _finish(ax, hours, "pending pods", any(r.samples for r in runs))
+        _finish(ax, hours, "pods", bool(run.samples), legend=False)
+        ax.set_ylabel("")
+        if ax is not axes[-1]:
+            ax.set_xlabel("")
+        if not waited:
+            ax.text(0.99, 0.5, "none pending", transform=ax.transAxes, ha="right", fontsize=8)
+    axes[0].set_ylim(0, max(top * 1.1, 1))
+    if not runs:
+        _finish(axes[0], hours, "pods", False)
     return Plot(
         "pending",
         "Pending pods",
-        "Step chart of the number of pending pods over time for each strategy.",
-        "Pods that wait for capacity: after a launch, a reclaimed node, or a spike.",
+        "Step charts, one per strategy on a shared scale, of the pods waiting for a node.",
+        "Pods that wait for capacity: after a launch, a reclaimed node, or a spike; one "
+        "panel per strategy, sampled every five minutes.",
         figure,
     )
 

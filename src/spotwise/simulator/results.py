@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from spotwise.simulator.billing import Bill
+from spotwise.simulator.interruption_log import InterruptionStory
 
 
 @dataclass(slots=True)
@@ -71,6 +72,11 @@ class Totals:
     spot_seconds_by_pool: dict[tuple[str, str], float] = field(default_factory=dict)
     # The bill with the scenario's commitments; None when it has none.
     bill: Bill | None = None
+    # Node-seconds and cost (list prices) per (instance type, capacity type), measured run.
+    usage_by_type: dict[tuple[str, str], list[float]] = field(default_factory=dict)
+    # Launches by why they were planned (pending pods, pods displaced by an interruption or
+    # by consolidation, headroom).
+    launch_reasons: dict[str, int] = field(default_factory=dict)
     # USD at list prices by namespace and by workload (``__idle__`` apart), sampled.
     cost_by_namespace: dict[str, float] = field(default_factory=dict)
     cost_by_workload: dict[str, float] = field(default_factory=dict)
@@ -106,6 +112,8 @@ class RunResult:
     end_states: dict[str, int]
     simulated_hours: float
     handler: bool = True
+    interruptions: tuple[InterruptionStory, ...] = ()
+    description: str = ""
 
     def summary(self) -> dict[str, Any]:
         """The figures of ``--json`` for this strategy."""
@@ -118,8 +126,10 @@ class RunResult:
         ready = None
         if t.replaced_ready is not None and disrupted:
             ready = round(100 * t.replaced_ready / disrupted, 1)
+        acted = sum(1 for s in self.interruptions if s.marked is not None)
         return {
             "name": self.strategy,
+            "description": self.description,
             "interruption_handler": self.handler,
             "cost": round(t.cost, 4),
             "billed_cost": round(t.billed, 4),
@@ -149,6 +159,8 @@ class RunResult:
             "largest_pool_share": None if largest_pool is None else round(largest_pool, 1),
             "largest_type_share": None if largest_type is None else round(largest_type, 1),
             "interruptions": dict(t.interruptions),
+            "nodes_interrupted": len(self.interruptions),
+            "nodes_interrupted_acted_on": acted if self.handler else None,
             "pods_created": t.pods_created,
             "pods_evicted": t.pods_evicted,
             "pods_deleted_at_deadline": t.pods_deleted_at_deadline,
@@ -164,6 +176,7 @@ class RunResult:
                 max(t.below_pdb_consolidated_seconds.values(), default=0.0), 1
             ),
             "launches": t.launches,
+            "launches_by_reason": dict(sorted(t.launch_reasons.items())),
             "on_demand_fallbacks": t.fallbacks,
             "launch_failures": t.launch_failures,
             "nodes_removed_empty": t.nodes_removed_empty,

@@ -20,6 +20,7 @@ from spotwise.catalog.catalog import Catalog
 from spotwise.simulator.engine import Simulation, Trace
 from spotwise.simulator.results import RunResult
 from spotwise.simulator.scenario import Scenario
+from spotwise.simulator.scenario_words import scenario_words
 from spotwise.simulator.strategies import ON_DEMAND, Strategy
 
 ProgressCallback = Callable[[str, float], None]
@@ -35,6 +36,7 @@ class Comparison:
     seed: int
     simulated_hours: float
     runs: tuple[RunResult, ...]
+    description: str = ""
 
     def document(self) -> dict[str, Any]:
         """The ``--json`` document: per strategy figures, compared with the on-demand run.
@@ -84,13 +86,15 @@ def compare(
     """
     count = workers if workers is not None else min(len(strategies), os.cpu_count() or 1)
     if trace is not None or count <= 1 or len(strategies) <= 1:
-        runs = []
+        results = []
         for strategy in strategies:
             step = None if progress is None else _named(progress, strategy.name)
-            runs.append(Simulation(scenario, strategy, catalog, trace).run(step))
-        return Comparison(scenario.name, scenario.seed, scenario.hours, tuple(runs))
-    results = _in_processes(scenario, strategies, catalog.region, count, progress)
-    return Comparison(scenario.name, scenario.seed, scenario.hours, tuple(results))
+            results.append(Simulation(scenario, strategy, catalog, trace).run(step))
+    else:
+        results = _in_processes(scenario, strategies, catalog.region, count, progress)
+    return Comparison(
+        scenario.name, scenario.seed, scenario.hours, tuple(results), scenario_words(scenario)
+    )
 
 
 def _named(progress: ProgressCallback, name: str) -> Callable[[float], None]:
