@@ -1,4 +1,4 @@
-"""Rewrite the command outputs quoted in the docs by running the commands.
+r"""Rewrite the command outputs quoted in the docs by running the commands.
 
     .venv/bin/python scripts/doc_figures.py [--check]
 
@@ -12,7 +12,9 @@ A quoted output is a fenced block right after a marker line naming its command:
 
 Each such block in README.md and docs/*.md is replaced by ``$ COMMAND`` and what the
 command prints now (stdout, then stderr), so that figures in the docs are the code's,
-never typed by hand. ``--check`` changes nothing and exits 1 when a block is stale.
+never typed by hand. A long command may go on over lines ending in `` \``, in the marker
+and the block alike. ``--check`` rewrites no doc and exits 1 when a block is stale (the
+commands still write what they write, such as ``make demo``'s ``out/report.html``).
 """
 
 from __future__ import annotations
@@ -33,7 +35,7 @@ BLOCK = re.compile(
 
 def run(command: str) -> str:
     """What ``command`` (a spotwise command line) prints, run from the project's root."""
-    argv = shlex.split(command)
+    argv = shlex.split(command.replace("\\\n", " "))
     binary = Path(sys.executable).parent / argv[0]
     done = subprocess.run(
         [str(binary), *argv[1:]],

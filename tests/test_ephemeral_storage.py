@@ -1,8 +1,8 @@
 """Ephemeral-storage requests count against the node's root filesystem, as kube-scheduler's.
 
-A node offers pods its root volume less kube-reserved (1 GiB) and the eviction threshold
-(10%); the volume is the pool's `/dev/xvda` (or the one marked `rootVolume`), 20 GiB when
-the pool does not size it.
+A node offers pods its root filesystem (99.5% of the volume) less the eviction threshold
+(10%) and kube-reserved (1 GiB); the volume is the pool's `/dev/xvda` (or the one marked
+`rootVolume`), 20 GiB when the pool does not size it.
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ from spotwise.config.nodepool import load_nodepools, parse_nodepool
 from spotwise.decisions.scheduling.overhead import allocatable, ephemeral_allocatable
 from spotwise.errors import UserError
 from spotwise.kubernetes.manifests import load_workload
+from spotwise.model.resources import Resources
 from spotwise.provisioning.pools import build_pool
 
 GI = 2**30
@@ -77,12 +78,16 @@ def pods_per_node(doc: dict) -> list[int]:
     return sorted((len(n["pods"]) for n in doc["nodes"]), reverse=True)
 
 
+def offered(volume_gib: float) -> int:
+    return int(volume_gib * GI * 0.995 * 0.9) - GI
+
+
 def test_a_node_offers_its_root_volume_less_reserve_and_eviction_threshold():
-    assert ephemeral_allocatable() == 17 * GI  # 20 GiB * 0.9 - 1 GiB
-    assert ephemeral_allocatable(100 * GI) == 89 * GI
+    assert ephemeral_allocatable() == offered(20)  # 16.91 GiB
+    assert ephemeral_allocatable(100 * GI) == offered(100)  # 88.55 GiB
     m7g = load_bundled().instance_type("m7g.xlarge")
-    assert allocatable(m7g).ephemeral_bytes == 17 * GI
-    assert allocatable(m7g, 50 * GI).ephemeral_bytes == 44 * GI
+    assert allocatable(m7g).ephemeral_bytes == offered(20)
+    assert allocatable(m7g, 50 * GI).ephemeral_bytes == offered(50)
 
 
 def test_a_limit_alone_is_the_request_and_an_init_container_can_set_the_peak(tmp_path):
@@ -96,7 +101,7 @@ def test_a_limit_alone_is_the_request_and_an_init_container_can_set_the_peak(tmp
 
 
 def test_storage_limits_how_many_pods_a_default_node_takes(capsys, tmp_path):
-    # CPU and memory would put all six on one m7g.xlarge; 17 GiB of disk takes two of 8 GiB.
+    # CPU and memory would put all six on one m7g.xlarge; 16.9 GiB of disk takes two of 8.
     doc = plan(capsys, tmp_path, deployment(6, "8Gi"), pool())
     assert pods_per_node(doc) == [2, 2, 2]
     doc = plan(capsys, tmp_path, deployment(6, "1Gi"), pool())
@@ -110,13 +115,13 @@ def test_a_pod_asking_more_than_the_root_volume_offers_is_unschedulable_with_the
     assert not doc["nodes"]
     (reason,) = {u["reason"] for u in doc["unschedulable"]}
     assert "needs 30 GiB of ephemeral storage" in reason
-    assert "offer 17 GiB" in reason and "blockDeviceMappings" in reason
+    assert "offer 16.9 GiB" in reason and "blockDeviceMappings" in reason
 
 
 def test_a_larger_root_volume_takes_larger_requests(capsys, tmp_path):
     xvda = "      - deviceName: /dev/xvda\n        ebs: {volumeSize: 100Gi}\n"
     doc = plan(capsys, tmp_path, deployment(3, "30Gi"), pool(xvda))
-    assert pods_per_node(doc) == [2, 1]  # 89 GiB: two of 30 GiB each
+    assert pods_per_node(doc) == [2, 1]  # 88.5 GiB: two of 30 GiB each
 
 
 def test_the_volume_marked_root_is_the_one_counted(capsys, tmp_path):
@@ -126,7 +131,7 @@ def test_the_volume_marked_root_is_the_one_counted(capsys, tmp_path):
         "      - deviceName: /dev/xvdb\n        ebs: {volumeSize: 50Gi}\n        rootVolume: true\n"
     )
     doc = plan(capsys, tmp_path, deployment(2, "40Gi"), pool(bottlerocket))
-    assert pods_per_node(doc) == [1, 1]  # 44 GiB each
+    assert pods_per_node(doc) == [1, 1]  # 43.8 GiB each
 
 
 def test_two_root_volumes_are_refused(tmp_path):
@@ -143,7 +148,7 @@ def test_two_root_volumes_are_refused(tmp_path):
 def test_the_pool_built_for_planning_carries_the_root_volume():
     text = pool("      - deviceName: /dev/xvda\n        ebs: {volumeSize: 60Gi}\n")
     built = build_pool(parse_nodepool(yaml.safe_load(text)), load_bundled())
-    assert {s.allocatable.ephemeral_bytes for s in built.shapes} == {53 * GI}
+    assert {s.allocatable.ephemeral_bytes for s in built.shapes} == {offered(60)}
 
 
 def test_an_existing_node_offers_what_its_allocatable_says_less_its_pods(capsys, tmp_path):
@@ -184,3 +189,11 @@ items:
     # 8 GiB left on the node: one pod of 6 GiB there, the other on a new node.
     assert [e["node"] for e in doc["existing"]] == ["ip-10-0-1-10"]
     assert pods_per_node(doc) == [1]
+
+
+def test_a_resource_a_pod_does_not_ask_for_is_never_compared():
+    # A hand-written node without allocatable storage, holding a pod that asks for some,
+    # has negative storage free: a pod asking none still fits, as kube-scheduler sees it.
+    overcommitted = Resources(4000, 8 * GI, 10, ephemeral_bytes=-GI)
+    assert Resources(500, GI, 1).fits_in(overcommitted)
+    assert not Resources(500, GI, 1, ephemeral_bytes=1).fits_in(overcommitted)

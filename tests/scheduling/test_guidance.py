@@ -78,3 +78,18 @@ def test_solving_prints_nothing_in_another_process():
     )
     assert done.stdout == ""
     assert done.stderr == ""
+
+
+def test_ephemeral_storage_is_a_row_when_pods_ask_for_it():
+    # Two types with the same 17 GiB of disk: the big one holds eight times the CPU for
+    # four times the price. On CPU and memory alone 0.8 big nodes ($3.20) carry all the
+    # pods; but 64 GiB of scratch needs 64/17 nodes' disk, whatever their type.
+    small = Resources(2000, 8 * GIB, 110, ephemeral_bytes=17 * GIB)
+    big = Resources(16000, 64 * GIB, 110, ephemeral_bytes=17 * GIB)
+    cpu_bound = Resources(1500, 3 * GIB, 1)
+    scratch = Resources(100, GIB // 8, 1, ephemeral_bytes=8 * GIB)
+    prices = [{0: 1.0, 1: 4.0}, {0: 1.0, 1: 4.0}]
+    found = guidance.solve([cpu_bound, scratch], [8, 8], prices, [small, big])
+    assert found is not None
+    # Cheapest with the disk row: 0.376 big nodes and 3.39 small ones, $4.89.
+    assert found.bound == pytest.approx(3.765 + 3 * 0.3765, abs=0.01)

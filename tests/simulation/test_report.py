@@ -67,7 +67,8 @@ def _run(name: str, spot: int, on_demand: int, types: dict[str, int], cost: floa
         }
         totals.pods_evicted, totals.replaced_ready, totals.pods_lost = 4, 3, 1
         totals.below_pdb_seconds = {"default/web": 42.0}
-        # node-a: warned at 2.5 h, cordoned a minute later, drained in 3, gone with 1 pod.
+        # node-a: a recommendation at 2 h, cordoned a minute later, drained by 2.5 h, then
+        # reclaimed with 1 pod still on it.
         stories = (
             InterruptionStory(
                 "node-a", "m5.large", "rebalance-recommendation", 2.0, 5, marked=2.0 + 1 / 60,
@@ -356,7 +357,7 @@ def test_headline_compares_spotwise_with_the_baselines_from_the_runs(page: Path)
     assert lead.group(1) == (
         "spotwise was billed $12.00, 60.0% below the all-on-demand bill of $30.00; 1 pod "
         "lost; 75.0% of the pods moved off interrupted nodes left with their replacement "
-        "Ready; interrupted nodes acted on: 1 of 1."
+        "Ready; nodes with a notice the handler acted on: 1 of 1."
     )
 
 
@@ -387,12 +388,13 @@ def test_each_notice_shows_its_steps_and_pods(page: Path) -> None:
     text = page.read_text(encoding="utf-8")
     section = text[text.index('<section id="notices">') :]
     assert ">spotwise · m5.large · 5 pods: 4 moved, 1 lost<" in section
-    for step in ("cordoned and tainted", "drained", "instance reclaimed by EC2"):
+    for step in ("cordoned and tainted to drain", "drained", "instance reclaimed by EC2"):
         assert f">{step}<" in section
 
 
 def test_strategies_differ_by_dash_and_marker_not_only_colour() -> None:
-    runs = [_run(f"s{i}", 1, 0, {}, 1.0) for i in range(4)]
+    # Eleven: every strategy of --compare with commitments.
+    runs = [_run(f"s{i}", 1, 0, {}, 1.0) for i in range(11)]
     plot = report_plots.cumulative_cost(runs, 6.0)
     lines = plot.figure.axes[0].get_lines()
-    assert len({(line.get_linestyle(), line.get_marker()) for line in lines}) == 4
+    assert len({(line.get_linestyle(), line.get_marker()) for line in lines}) == 11

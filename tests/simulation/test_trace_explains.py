@@ -81,7 +81,8 @@ def test_each_interrupted_node_tells_every_step_in_order(handled) -> None:
             if story[k] is not None
         ]
         assert steps == sorted(steps), story
-        assert story["action"] in ("drain", "cordon", "nothing")
+        assert story["action"] in ("drain", "cordon", None)
+        assert (story["action"] is None) == (story["marked_at"] is None)
         assert story["pods_moved"] + story["pods_lost"] <= story["pods"] + story["pods_moved"]
     # With the handler, a drained node is retired by spotwise, its pods moved first.
     drained = [s for s in stories if s["drained_at"] is not None and not s["reclaimed"]]
@@ -96,4 +97,4 @@ def test_without_a_handler_nothing_is_done_and_pods_go_with_the_node(unhandled) 
     assert all(s["marked_at"] is None and s["pods_moved"] == 0 for s in stories)
     assert all(s["reclaimed"] for s in gone)
     assert sum(s["pods_lost"] for s in stories) == result.totals.pods_lost
-    assert result.summary()["nodes_interrupted_acted_on"] is None
+    assert result.summary()["nodes_noticed_acted_on"] is None

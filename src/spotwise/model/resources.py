@@ -84,9 +84,17 @@ class Resources:
         )
 
     def fits_in(self, capacity: Resources) -> bool:
-        """Whether every component of this vector is at most the one of ``capacity``."""
-        if self.cpu_milli > capacity.cpu_milli or self.memory_bytes > capacity.memory_bytes:
+        """Whether every component asked for is at most the one of ``capacity``.
+
+        As kube-scheduler's fit: a resource this vector does not ask for is not compared,
+        so a node overcommitted on one resource still takes pods that do not use it.
+        """
+        if self.cpu_milli and self.cpu_milli > capacity.cpu_milli:
             return False
-        if self.pods > capacity.pods or self.ephemeral_bytes > capacity.ephemeral_bytes:
+        if self.memory_bytes and self.memory_bytes > capacity.memory_bytes:
+            return False
+        if self.ephemeral_bytes and self.ephemeral_bytes > capacity.ephemeral_bytes:
+            return False
+        if self.pods > capacity.pods:
             return False
         return all(count <= capacity.get(name) for name, count in self.extended)

@@ -401,7 +401,8 @@ class Simulation:
         if report.evicted or report.deleted:
             self._trace(now, "pods-moved", evicted=len(report.evicted), deleted=len(report.deleted))
         for name in report.finished:
-            self.interruption_log.drained(now / 3600, name)
+            if name not in chosen:  # a noticed node consolidation took is not its drain
+                self.interruption_log.drained(now / 3600, name)
             kind, instance_type = chosen.get(name, ("", ""))
             if kind == MoveKind.EMPTY.value:
                 self._trace(now, "node-removed-empty", node=name, instance_type=instance_type)
@@ -535,8 +536,10 @@ class Simulation:
                 instance.capacity_type,
             )
             reasons = self._launch_reasons(planned)
-            # The node's first reason (by pods) names it in the decisions' counts.
-            first = max(reasons, key=lambda r: (reasons[r], r)) if reasons else "pending"
+            # Named by where most of its pods came from (moved pods first on a tie);
+            # a node planned for headroom alone is named so.
+            pods = {r: n for r, n in reasons.items() if r != "headroom"}
+            first = max(pods, key=lambda r: (pods[r], r != "pending")) if pods else "headroom"
             self.totals.launch_reasons[first] = self.totals.launch_reasons.get(first, 0) + 1
             if self.trace is not None:
                 self._trace(

@@ -10,6 +10,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+# The handler's actions that mark a node, weakest first (`Action` of the decisions).
+MARKS = ("cordon", "drain")
+
 
 @dataclass(slots=True)
 class InterruptionStory:
@@ -26,9 +29,13 @@ class InterruptionStory:
             termination (the instance went with no warning seen).
         notice: When that notice was issued.
         pods: Pods on the node at the notice.
-        marked: When the interruption handler tainted and cordoned it.
-        action: What the handler did (drain, cordon), None without a handler.
+        marked: When the interruption handler first marked it (cordoned, and tainted to
+            drain).
+        action: The most the handler did: drain (a cordon followed by a drain counts as
+            drain), or cordon; None when it did nothing (no handler, or a policy that
+            ignores the notice).
         drain_started: When its first pod was evicted.
+        first_ready: Whether that first pod left with its replacement capacity Ready.
         replacement_ready: Whether every pod left with its replacement capacity Ready.
         drained: When its last pod was gone.
         gone: When the node went: reclaimed by EC2, or retired by spotwise.
@@ -45,6 +52,7 @@ class InterruptionStory:
     marked: float | None = None
     action: str | None = None
     drain_started: float | None = None
+    first_ready: bool | None = None
     replacement_ready: bool | None = None
     drained: float | None = None
     gone: float | None = None
@@ -67,6 +75,7 @@ class InterruptionStory:
             "marked_at": seconds(self.marked),
             "action": self.action,
             "drain_started_at": seconds(self.drain_started),
+            "first_replacement_ready": self.first_ready,
             "replacement_ready": self.replacement_ready,
             "drained_at": seconds(self.drained),
             "gone_at": seconds(self.gone),
@@ -88,10 +97,14 @@ class InterruptionLog:
             self._stories[node] = InterruptionStory(node, instance_type, kind, hours, pods)
 
     def marked(self, hours: float, node: str, action: str) -> None:
-        """The handler acted on the node (the first action counts)."""
+        """The handler acted on the node: its first mark's time, and its strongest action."""
         story = self._stories.get(node)
-        if story is not None and story.marked is None:
-            story.marked, story.action = hours, action
+        if story is None or action not in MARKS:
+            return
+        if story.marked is None:
+            story.marked = hours
+        if story.action is None or MARKS.index(action) > MARKS.index(story.action):
+            story.action = action
 
     def moved(self, hours: float, node: str, ready: bool) -> None:
         """A pod left ``node``, with or without its replacement capacity Ready."""
@@ -99,7 +112,7 @@ class InterruptionLog:
         if story is None:
             return
         if story.drain_started is None:
-            story.drain_started = hours
+            story.drain_started, story.first_ready = hours, ready
         story.pods_moved += 1
         story.replacement_ready = ready and story.replacement_ready is not False
 

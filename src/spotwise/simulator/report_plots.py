@@ -31,7 +31,7 @@ class Plot:
 
 
 # Lines are told apart by dash and marker too, not only by colour (colour-blind readers,
-# print): strategy i draws with DASHES[i % 4] and MARKERS[i % 8].
+# print): strategy i draws with DASHES[i % 4] and MARKERS[i // 4 % 8], 32 pairs.
 DASHES = ("-", "--", "-.", ":")
 MARKERS = ("o", "s", "^", "D", "v", "P", "X", "*")
 
@@ -49,7 +49,7 @@ def strategy_styles(runs: Sequence[RunResult]) -> dict[str, LineStyle]:
     """One colour, dash and marker per strategy, the same in every figure."""
     palette = colormaps["tab10"]
     return {
-        run.strategy: LineStyle(_hex(palette(i % 10)), DASHES[i % 4], MARKERS[i % 8])
+        run.strategy: LineStyle(_hex(palette(i % 10)), DASHES[i % 4], MARKERS[i // 4 % 8])
         for i, run in enumerate(runs)
     }
 

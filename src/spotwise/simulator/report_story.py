@@ -47,7 +47,7 @@ def headline_section(comparison: Comparison) -> str:
         '<thead><tr><th scope="col">strategy</th><th scope="col">billed</th>'
         '<th scope="col">savings vs all on-demand</th><th scope="col">pods lost</th>'
         '<th scope="col">pods moved with their replacement Ready</th>'
-        '<th scope="col">interrupted nodes acted on</th></tr></thead>\n'
+        '<th scope="col">nodes with a notice the handler acted on</th></tr></thead>\n'
         f"<tbody>\n{rows}\n</tbody>\n</table></div>\n</section>"
     )
 
@@ -77,7 +77,9 @@ def decisions_section(run: RunResult | None) -> str:
     if rest:
         rest_hours = sum(v[0] for _, v in rest) / 3600
         rest_cost = sum(v[1] for _, v in rest)
-        rows.append(_usage_row(f"{len(rest)} other types", "", rest_hours, rest_cost, hours, cost))
+        rest_types = len({t for (t, _), _ in rest})
+        label = f"{counted(rest_types, 'other type')} ({counted(len(rest), 'line')})"
+        rows.append(_usage_row(label, "", rest_hours, rest_cost, hours, cost))
     name = html.escape(run.strategy)
     return (
         f'<section id="decisions">\n<h2>Decisions ({name})</h2>\n'
@@ -113,10 +115,10 @@ def _headline_row(f: dict[str, Any], run: RunResult) -> str:
 
 
 def _acted_on(f: dict[str, Any]) -> str:
-    acted, interrupted = f["nodes_interrupted_acted_on"], f["nodes_interrupted"]
+    acted, noticed = f["nodes_noticed_acted_on"], f["nodes_noticed"]
     if acted is None:
-        return f"no handler ({interrupted} interrupted)"
-    return f"{acted} of {interrupted}"
+        return f"no handler ({noticed} with a notice)"
+    return f"{acted} of {noticed}"
 
 
 def _lead(f: dict[str, Any], run: RunResult, on_demand: dict[str, Any] | None) -> str:
@@ -138,7 +140,7 @@ def _lead(f: dict[str, Any], run: RunResult, on_demand: dict[str, Any] | None) -
     return (
         f"{name} was billed ${f['billed_cost']:,.2f}, {versus}; "
         f"{counted(f['pods_lost'], 'pod')} lost; "
-        f"{moved}; interrupted nodes acted on: {_acted_on(f)}."
+        f"{moved}; nodes with a notice the handler acted on: {_acted_on(f)}."
     )
 
 

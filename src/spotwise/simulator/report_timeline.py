@@ -62,7 +62,8 @@ def _by_kind(events: Sequence[TimelineEvent]) -> dict[str, list[TimelineEvent]]:
 # What the handler did after each notice, as marks on a line from the notice to the node's
 # end: step name, marker, colour.
 STEPS: tuple[tuple[str, str, str], ...] = (
-    ("cordoned and tainted", "|", "#1d3557"),
+    ("cordoned and tainted to drain", "|", "#1d3557"),
+    ("cordoned only", "|", "#8d99ae"),
     ("first pod evicted (replacement Ready)", "^", "#2a9d8f"),
     ("first pod evicted (replacement not Ready)", "v", "#e9c46a"),
     ("drained", "s", "#457b9d"),
@@ -123,10 +124,11 @@ def _steps(story: InterruptionStory) -> list[tuple[str, float]]:
     def after(hours: float | None) -> float | None:
         return None if hours is None else (hours - story.notice) * 60
 
-    ready = "Ready" if story.replacement_ready else "not Ready"
+    ready = "Ready" if story.first_ready else "not Ready"
     end = "instance reclaimed by EC2" if story.reclaimed else "node retired by spotwise"
+    mark = "cordoned and tainted to drain" if story.action == "drain" else "cordoned only"
     found = [
-        ("cordoned and tainted", after(story.marked)),
+        (mark, after(story.marked)),
         (f"first pod evicted (replacement {ready})", after(story.drain_started)),
         ("drained", after(story.drained)),
         (end, after(story.gone)),

@@ -126,7 +126,7 @@ class RunResult:
         ready = None
         if t.replaced_ready is not None and disrupted:
             ready = round(100 * t.replaced_ready / disrupted, 1)
-        acted = sum(1 for s in self.interruptions if s.marked is not None)
+        acted = sum(1 for s in self.interruptions if s.action is not None)
         return {
             "name": self.strategy,
             "description": self.description,
@@ -159,8 +159,8 @@ class RunResult:
             "largest_pool_share": None if largest_pool is None else round(largest_pool, 1),
             "largest_type_share": None if largest_type is None else round(largest_type, 1),
             "interruptions": dict(t.interruptions),
-            "nodes_interrupted": len(self.interruptions),
-            "nodes_interrupted_acted_on": acted if self.handler else None,
+            "nodes_noticed": len(self.interruptions),
+            "nodes_noticed_acted_on": acted if self.handler else None,
             "pods_created": t.pods_created,
             "pods_evicted": t.pods_evicted,
             "pods_deleted_at_deadline": t.pods_deleted_at_deadline,

@@ -225,7 +225,7 @@ def _refusals(cons: Constraints, node: Node) -> list[str]:
             ("memory", wanted.memory_bytes, free.memory_bytes),
             ("ephemeral-storage", wanted.ephemeral_bytes, free.ephemeral_bytes),
         )
-        if need > left
+        if need and need > left
     ]
     if wanted.pods > free.pods:
         short.insert(0, "Too many pods")

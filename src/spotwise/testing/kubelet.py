@@ -54,6 +54,7 @@ from spotwise.catalog.bundled import load_catalog
 from spotwise.catalog.catalog import Catalog, UnknownInstanceType
 from spotwise.decisions.scheduling.overhead import (
     DEFAULT_ROOT_VOLUME_BYTES,
+    FILESYSTEM_SHARE,
     VM_MEMORY_OVERHEAD,
     allocatable,
 )
@@ -442,7 +443,8 @@ def _capacity(instance_type: InstanceType) -> Resources:
     """
     raw = instance_type.capacity
     memory = int(raw.memory_bytes * (1 - VM_MEMORY_OVERHEAD))
-    return Resources(raw.cpu_milli, memory, raw.pods, raw.extended, DEFAULT_ROOT_VOLUME_BYTES)
+    disk = int(DEFAULT_ROOT_VOLUME_BYTES * FILESYSTEM_SHARE)
+    return Resources(raw.cpu_milli, memory, raw.pods, raw.extended, disk)
 
 
 def _resource_list(resources: Resources) -> dict[str, str]:

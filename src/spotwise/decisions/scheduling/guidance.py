@@ -79,33 +79,37 @@ def solve(
     ]
     n_x = len(candidates)
     base = len(counts)
+    # Ephemeral storage is a row only when some pod asks for it: most plans have none.
+    storage = any(r.ephemeral_bytes for r in requests)
+    per = 4 if storage else 3
     # Columns x_i (nodes of candidate i), then y_j (pods of pair j's group on its column);
-    # rows: one per group (every pod assigned: sum_s y_gs >= n_g), then three per
-    # candidate (its CPU, memory and pod slots cover what it hosts: sum r y - a x <= 0).
+    # rows: one per group (every pod assigned: sum_s y_gs >= n_g), then `per` per
+    # candidate (its CPU, memory, pod slots and storage cover what it hosts:
+    # sum r y - a x <= 0).
     starts, index, value = [0], [], []
     for i, (s, _) in enumerate(candidates):
-        for offset, amount in enumerate(_amounts(allocatable[s])):
+        for offset, amount in enumerate(_amounts(allocatable[s], storage)):
             if amount:
-                index.append(base + 3 * i + offset)
+                index.append(base + per * i + offset)
                 value.append(-amount)
         starts.append(len(index))
     for g, column in pairs:
         index.append(g)
         value.append(1.0)
-        row = base + 3 * index_of[column]
-        for offset, amount in enumerate(_amounts(requests[g])):
+        row = base + per * index_of[column]
+        for offset, amount in enumerate(_amounts(requests[g], storage)):
             if amount:
                 index.append(row + offset)
                 value.append(amount)
         starts.append(len(index))
     lp = highspy.HighsLp()
     lp.num_col_ = lp.a_matrix_.num_col_ = n_x + len(pairs)
-    lp.num_row_ = lp.a_matrix_.num_row_ = base + 3 * n_x
+    lp.num_row_ = lp.a_matrix_.num_row_ = base + per * n_x
     lp.col_cost_ = prices + [0.0] * len(pairs)
     lp.col_lower_ = [0.0] * lp.num_col_
     lp.col_upper_ = [highspy.kHighsInf] * lp.num_col_
-    lp.row_lower_ = [float(c) for c in counts] + [-highspy.kHighsInf] * (3 * n_x)
-    lp.row_upper_ = [highspy.kHighsInf] * base + [0.0] * (3 * n_x)
+    lp.row_lower_ = [float(c) for c in counts] + [-highspy.kHighsInf] * (per * n_x)
+    lp.row_upper_ = [highspy.kHighsInf] * base + [0.0] * (per * n_x)
     lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
     lp.a_matrix_.start_ = starts
     lp.a_matrix_.index_ = index
@@ -137,8 +141,10 @@ def solve(
     )
 
 
-def _amounts(r: Resources) -> tuple[float, float, float]:
-    """CPU (millicores), memory (MiB) and pod slots: one LP row each."""
+def _amounts(r: Resources, storage: bool) -> tuple[float, ...]:
+    """CPU (millicores), memory (MiB), pod slots and, when asked, storage (MiB): a row each."""
+    if storage:
+        return float(r.cpu_milli), r.memory_bytes / MIB, float(r.pods), r.ephemeral_bytes / MIB
     return float(r.cpu_milli), r.memory_bytes / MIB, float(r.pods)
 
 

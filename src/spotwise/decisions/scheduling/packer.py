@@ -171,6 +171,7 @@ def _size(spec: PodSpec, scale: Resources) -> float:
     """A pod's size as its largest share of the cluster's total demand (for FFD order)."""
     r = spec.requests
     shares = [r.cpu_milli / max(scale.cpu_milli, 1), r.memory_bytes / max(scale.memory_bytes, 1)]
+    shares.append(r.ephemeral_bytes / max(scale.ephemeral_bytes, 1))
     shares += [count for _, count in r.extended]
     return max(shares)
 

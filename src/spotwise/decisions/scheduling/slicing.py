@@ -66,10 +66,12 @@ def nodes_needed(
     cpu = sum(requests[g].cpu_milli * n for g, n in wanted.items())
     memory = sum(requests[g].memory_bytes * n for g, n in wanted.items())
     pods = sum(requests[g].pods * n for g, n in wanted.items())
+    storage = sum(requests[g].ephemeral_bytes * n for g, n in wanted.items())
     return max(
         cpu / max(capacity.cpu_milli, 1),
         memory / max(capacity.memory_bytes, 1),
         pods / max(capacity.pods, 1),
+        storage / max(capacity.ephemeral_bytes, 1),
     )
 
 
