@@ -142,7 +142,12 @@ def test_a_chart_folder_skips_what_is_not_kubernetes_objects_with_a_note(capsys,
     (chart / "kustomization.yaml").write_text(
         "apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nresources: []\n"
     )
-    # A Helm hook's Job, named by generateName only.
+    # A template with Helm's actions is the chart's; it is not YAML one could plan.
+    (chart / "templates" / "deployment.yaml").write_text(
+        "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: {{ .Release.Name }}\n"
+        "spec:\n  replicas: {{ .Values.replicas }}\n"
+    )
+    # A Helm hook's Job, named by generateName only, in plain YAML: planned.
     (chart / "templates" / "job.yaml").write_text(
         "apiVersion: batch/v1\nkind: Job\nmetadata: {generateName: migrate-}\nspec:\n"
         "  template:\n    spec:\n      restartPolicy: Never\n"
@@ -153,10 +158,14 @@ def test_a_chart_folder_skips_what_is_not_kubernetes_objects_with_a_note(capsys,
     # The Job is named by its prefix and a counter; its pod after the Job.
     assert [n["pods"] for n in json.loads(out)["nodes"]] == [["default/migrate-0-0"]]
     notes = err.splitlines()
-    assert len(notes) == 4 and all(n.startswith("note: ") for n in notes)
+    assert len(notes) == 3 and all(n.startswith("note: ") for n in notes)
     assert any("ci.yaml" in n and "no document has apiVersion or kind" in n for n in notes)
-    assert any("Chart.yaml" in n and "helm template" in n for n in notes)
-    assert any("kustomization.yaml" in n and "kubectl kustomize" in n for n in notes)
+    assert f"note: {chart}: a Helm chart: 3 files (Chart.yaml, values, templates) skipped" in err
+    assert f"helm template RELEASE {chart} | spotwise plan -f -" in err
+    assert any(
+        "kustomization.yaml: a kustomization" in n and f"kubectl kustomize {chart} |" in n
+        for n in notes
+    )
 
 
 def test_a_nodes_file_without_a_node_is_refused_in_one_line(capsys):
@@ -165,3 +174,64 @@ def test_a_nodes_file_without_a_node_is_refused_in_one_line(capsys):
     assert (code, out) == (2, "")
     assert err.startswith(f"error: {shop}: holds no Node object; pass the cluster's nodes")
     assert len(err.splitlines()) == 1
+
+
+def test_objects_it_does_not_read_as_pods_are_named_with_what_to_do(capsys, tmp_path):
+    rollout = tmp_path / "rollout.yaml"
+    rollout.write_text(
+        "apiVersion: argoproj.io/v1alpha1\nkind: Rollout\nmetadata: {name: web}\n"
+        "spec:\n  replicas: 3\n  template:\n    spec:\n"
+        "      containers: [{name: c, image: x, resources: {requests: {cpu: 500m}}}]\n"
+        "---\napiVersion: v1\nkind: Service\nmetadata: {name: web}\nspec: {ports: [{port: 80}]}\n"
+    )
+    karpenter = MANIFESTS / "karpenter" / "default.yaml"
+    code, out, err = run(capsys, "plan", "-f", str(rollout), "-f", str(karpenter))
+    assert code == 0 and out == "no new nodes needed\n"
+    notes = err.splitlines()
+    assert f"note: {rollout}, document 1: Rollout web has a pod template" in notes[0]
+    assert "its pods are not planned" in notes[0]
+    assert notes[1:3] == [
+        f"note: {karpenter}, document 1: NodePool default describes nodes, not pods: pass it "
+        "with --pool",
+        f"note: {karpenter}, document 2: EC2NodeClass default describes nodes, not pods: pass "
+        "it with --pool",
+    ]
+    assert not any("Service" in n for n in notes)  # objects without pods are not noise
+
+
+def test_when_no_pod_can_be_placed_the_plan_says_so_once_per_reason(capsys, tmp_path):
+    many = tmp_path / "big.yaml"
+    many.write_text(
+        "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: big}\nspec:\n  replicas: 6\n"
+        "  selector: {matchLabels: {app: big}}\n  template:\n    metadata: {labels: {app: big}}\n"
+        "    spec:\n      containers: [{name: c, image: x, resources: {requests: {cpu: 5000}}}]\n"
+    )
+    code, out, _ = run(capsys, "plan", "-f", str(many))
+    lines = out.splitlines()
+    assert code == 0 and lines[0] == "no new node planned"
+    assert lines[1] == "6 pods cannot be placed:"
+    assert lines[2].startswith(
+        "  default/big-0, default/big-1 and 4 more: pool default: needs 5000 CPU"
+    )
+    assert len(lines) == 3
+
+
+def test_a_pod_asking_for_a_capacity_type_the_pool_does_not_buy_is_told_so(capsys, tmp_path):
+    sts = tmp_path / "pg.yaml"
+    sts.write_text(
+        "apiVersion: apps/v1\nkind: StatefulSet\nmetadata: {name: pg}\nspec:\n  replicas: 1\n"
+        "  selector: {matchLabels: {app: pg}}\n  template:\n    metadata: {labels: {app: pg}}\n"
+        "    spec:\n      nodeSelector: {eks.amazonaws.com/capacityType: ON_DEMAND}\n"
+        "      containers: [{name: c, image: x, resources: {requests: {cpu: 500m}}}]\n"
+    )
+    pool = tmp_path / "pool.yaml"
+    pool.write_text(
+        "apiVersion: spotwise.io/v1alpha1\nkind: NodePool\nmetadata: {name: spot}\n"
+        "spec: {capacityTypes: [spot]}\n"
+    )
+    code, out, _ = run(capsys, "plan", "-f", str(sts), "--pool", str(pool), "-o", "json")
+    assert code == 0
+    (stuck,) = json.loads(out)["unschedulable"]
+    assert stuck["reason"] == (
+        "pool spot: asks for on-demand capacity; the pool buys only spot (spec.capacityTypes)"
+    )

@@ -122,3 +122,26 @@ def test_one_architecture_becomes_the_pools_architecture(tmp_path, arch, expecte
     path.write_text(text)
     (pool,) = load_nodepools(path)
     assert pool.spec.architecture is not None and pool.spec.architecture.value == expected
+
+
+@pytest.mark.parametrize("version", ["latest", "1.31.2", "131", "1.x"])
+def test_a_version_that_names_no_eks_image_is_refused(capsys, version):
+    code, out, err = run(
+        capsys, "config", "convert", str(KARPENTER), "--kubernetes-version", version
+    )
+    assert (code, out) == (2, "")
+    assert err == (
+        f"error: --kubernetes-version: {version!r} is not a Kubernetes minor version; give "
+        "major.minor, such as 1.31 (EKS publishes images per minor version)\n"
+    )
+
+
+def test_a_leading_v_is_taken_as_the_version(capsys):
+    code, out, _ = run(capsys, "config", "convert", str(KARPENTER), "--kubernetes-version", "v1.31")
+    assert code == 0 and "/optimized-ami/1.31/amazon-linux-2023/" in out
+
+
+def test_reading_an_alias_without_a_version_says_how_to_convert(capsys):
+    code, _, err = run(capsys, "plan", "-f", "tests/manifests/shop", "--pool", str(KARPENTER))
+    assert code == 0
+    assert "spotwise config convert FILE --kubernetes-version 1.31" in err

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 import re
 import socket
@@ -221,3 +222,16 @@ def test_a_failing_aws_connection_exits_2(
     assert (code, out) == (2, "")
     assert err.startswith("error: online checks: ec2:DescribeImages in us-east-1 failed: no AWS")
     assert err.rstrip().endswith("or pass --offline")
+
+
+def test_pools_piped_on_standard_input_are_validated_as_a_file(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], no_aws: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    pools = write_pools(tmp_path, {"instanceTypes": TYPES, "launch": launch()})
+    monkeypatch.setattr("sys.stdin", io.StringIO(pools.read_text()))
+    code, out, err = run(capsys, "-f", "-", "--offline", "--endpoint-url", no_aws)
+    assert (code, err) == (0, "")
+    assert out.strip() == "1 pool checked: no problems found"
+    monkeypatch.setattr("sys.stdin", io.StringIO("spec: [unclosed\n"))
+    code, out, err = run(capsys, "-f", "-", "--offline", "--endpoint-url", no_aws)
+    assert code == 2 and err.startswith("error: standard input: is not valid YAML")

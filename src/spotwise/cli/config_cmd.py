@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Annotated
 
@@ -12,6 +13,7 @@ from spotwise.cli.console import stderr
 from spotwise.cli.help_format import App
 from spotwise.config import documents
 from spotwise.config.nodepool import from_karpenter
+from spotwise.errors import UserError
 
 app = App(
     help="Translate configuration you already have into spotwise NodePools.",
@@ -23,6 +25,10 @@ CONVERT_HELP = (
     " karpenter.k8s.aws/v1 EC2NodeClass it names). Fields with no equivalent yet are named"
     " on stderr, one line each."
 )
+
+
+# `1.31` or `v1.31`; a patch version or `latest` names no EKS image parameter.
+MINOR_VERSION = re.compile(r"v?(\d+\.\d+)")
 
 
 @app.command("convert", help=CONVERT_HELP)
@@ -38,6 +44,8 @@ def convert(
     ] = None,
 ) -> None:
     """Print the translation as YAML documents; warnings go to stderr."""
+    if kubernetes_version is not None:
+        kubernetes_version = _minor_version(kubernetes_version)
     parsed = [d for f in files for d in documents.read_documents(f)]
     where = ", ".join(str(f) for f in files)
     _, result = from_karpenter(parsed, where, kubernetes_version)
@@ -45,3 +53,15 @@ def convert(
     for warning in result.warnings:
         err.print(f"warning: {warning}", markup=False, soft_wrap=True)
     print(yaml.safe_dump_all(result.nodepools, sort_keys=False), end="")
+
+
+def _minor_version(text: str) -> str:
+    """``1.31`` from ``1.31`` or ``v1.31``: EKS's image parameters name a minor version."""
+    found = MINOR_VERSION.fullmatch(text.strip())
+    if found is None:
+        raise UserError(
+            "--kubernetes-version",
+            f"{text!r} is not a Kubernetes minor version",
+            "give major.minor, such as 1.31 (EKS publishes images per minor version)",
+        )
+    return found.group(1)

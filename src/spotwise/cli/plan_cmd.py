@@ -62,7 +62,10 @@ def plan(
         typer.Option(metavar="FILE", help="NodePool documents (default: one pool of every type)."),
     ] = None,
     region: Annotated[
-        str | None, typer.Option(metavar="REGION", help="Catalog region (default us-east-1).")
+        str | None,
+        typer.Option(
+            "--region", "-r", metavar="REGION", help="Catalog region (default us-east-1)."
+        ),
     ] = None,
     catalog_file: Annotated[
         Path | None, typer.Option("--catalog", metavar="FILE", help="A catalog snapshot.")

@@ -8,6 +8,7 @@ the first validation error turned into one line (field path, problem, fix).
 from __future__ import annotations
 
 import re
+import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any, ClassVar, TypeGuard, get_args
@@ -93,24 +94,23 @@ class UniqueKeyLoader(yaml.SafeLoader):
 
 
 def read_documents(path: Path, loader: type[yaml.SafeLoader] = UniqueKeyLoader) -> list[object]:
-    """Every YAML document of a file (``None`` for an empty one).
+    """Every YAML document of a file, or of standard input for ``-`` (``None``: an empty one).
 
     Raises:
         UserError: Naming the file, if it is unreadable or not YAML.
     """
+    name = "standard input" if str(path) == "-" else str(path)
     try:
-        text = path.read_text(encoding="utf-8")
+        text = sys.stdin.read() if str(path) == "-" else path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as error:
-        raise UserError(
-            str(path), f"cannot be read ({error})", "pass a readable YAML file"
-        ) from None
+        raise UserError(name, f"cannot be read ({error})", "pass a readable YAML file") from None
     try:
         return list(yaml.load_all(text, Loader=loader))
     except yaml.YAMLError as error:
         mark = getattr(error, "problem_mark", None)
         where = f" at line {mark.line + 1}" if mark is not None else ""
         problem = getattr(error, "problem", None) or str(error).splitlines()[0]
-        raise UserError(str(path), f"is not valid YAML{where}: {problem}", "fix the YAML") from None
+        raise UserError(name, f"is not valid YAML{where}: {problem}", "fix the YAML") from None
 
 
 def first_error(

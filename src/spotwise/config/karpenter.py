@@ -319,7 +319,8 @@ def _alias(
         raise UserError(
             f"{where}: spec.amiSelectorTerms[0].alias",
             f"{alias!r} names EKS's image for the cluster's Kubernetes version",
-            "pass --kubernetes-version (such as 1.31)",
+            "convert the file with the version: spotwise config convert FILE"
+            " --kubernetes-version 1.31",
         )
     if version not in ("", "latest"):
         warnings.append(

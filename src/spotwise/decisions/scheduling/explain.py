@@ -12,6 +12,8 @@ from collections.abc import Mapping, Sequence
 from spotwise.decisions.scheduling.bins import fit_count
 from spotwise.decisions.scheduling.constraints import Constraints
 from spotwise.decisions.scheduling.pool import Pool
+from spotwise.model.instance_type import CapacityType
+from spotwise.model.labels import KARPENTER_CAPACITY_TYPE, capacity_type_labels
 from spotwise.model.pod import Pod
 from spotwise.model.quantity import format_bytes
 from spotwise.model.resources import Resources
@@ -58,7 +60,9 @@ def _pool_reason(
         i for i, s in enumerate(pool.shapes) if any(cons.matches_node(o.labels) for o in s.offers)
     ]
     if not matching:
-        return "its node selector or affinity matches no instance type the pool allows"
+        return _capacity_type_reason(cons, pool) or (
+            "its node selector or affinity matches no instance type the pool allows"
+        )
     if spec.zones is not None:
         zones = {o.zone for i in matching for o in pool.shapes[i].offers}
         if not zones & spec.zones:
@@ -74,6 +78,22 @@ def _pool_reason(
         "its topology constraints (pod anti-affinity, affinity or spread) or host ports leave "
         "no node that can take it, or the pool's limits stop new nodes"
     )
+
+
+def _capacity_type_reason(cons: Constraints, pool: Pool) -> str | None:
+    """Why a pod matches none of the pool's offers, when the capacity type alone is why."""
+    offered = {o.labels.get(KARPENTER_CAPACITY_TYPE) for s in pool.shapes for o in s.offers}
+    for wanted in CapacityType:
+        if wanted.value in offered:
+            continue
+        labels = capacity_type_labels(wanted)
+        if any(cons.matches_node(o.labels.merged(labels)) for s in pool.shapes for o in s.offers):
+            allowed = " and ".join(sorted(str(c) for c in offered if c))
+            return (
+                f"asks for {wanted.value} capacity; the pool buys only {allowed} "
+                "(spec.capacityTypes)"
+            )
+    return None
 
 
 def _too_big(

@@ -108,6 +108,8 @@ def render_tables(plan: Plan, console: Console) -> None:
                 _range_text(n),
             )
         console.print(table)
+    elif plan.unschedulable:
+        console.print("no new node planned")
     else:
         console.print("no new nodes needed")
     if plan.existing:
@@ -125,10 +127,21 @@ def render_tables(plan: Plan, console: Console) -> None:
     if plan.unschedulable:
         stuck = counted(len(plan.unschedulable), "pod")
         console.print(f"[bold]{stuck} cannot be placed:[/]")
+        # One line per reason: a workload's replicas share theirs.
+        by_reason: dict[str, list[str]] = {}
         for u in plan.unschedulable:
-            console.print(f"  {u.pod}: {u.reason}", markup=False)
+            by_reason.setdefault(u.reason, []).append(u.pod)
+        for reason, stuck_pods in by_reason.items():
+            console.print(f"  {_some(stuck_pods)}: {reason}", markup=False)
     for note in plan.notes:
         console.print(f"note: {note}", markup=False)
+
+
+def _some(pods: list[str]) -> str:
+    """``a``, ``a, b``, ``a, b, c``, or ``a, b and 4 more``."""
+    if len(pods) <= 3:
+        return ", ".join(pods)
+    return f"{pods[0]}, {pods[1]} and {len(pods) - 2} more"
 
 
 def counted(count: int, noun: str) -> str:

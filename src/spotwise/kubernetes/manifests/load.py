@@ -18,7 +18,7 @@ from spotwise.kubernetes.manifests.namespaces import Namespaces
 from spotwise.kubernetes.manifests.nodes import bind, parse_node
 from spotwise.kubernetes.manifests.pdbs import PodDisruptionBudget, parse_pdb
 from spotwise.kubernetes.manifests.volumes import VolumeIndex, VolumePin
-from spotwise.kubernetes.manifests.workloads import expand
+from spotwise.kubernetes.manifests.workloads import WORKLOAD_KINDS, expand
 from spotwise.model.node import Node
 from spotwise.model.pod import Pod, PodSpec
 
@@ -94,8 +94,33 @@ def load_workload(paths: Sequence[Path], nodes_file: Path | None = None) -> Work
             )
         manifests.extend(found)
     skipped: list[str] = []
-    manifests.extend(read_manifests(_unique(expand_paths(paths)), INPUTS, skipped))
-    return dataclasses.replace(workload_from_manifests(manifests), notes=tuple(skipped))
+    inputs = read_manifests(_unique(expand_paths(paths)), INPUTS, skipped)
+    manifests.extend(inputs)
+    notes = (*skipped, *_unread(inputs))
+    return dataclasses.replace(workload_from_manifests(manifests), notes=notes)
+
+
+def _unread(manifests: Sequence[Manifest]) -> list[str]:
+    """A note for each object that looks like it makes pods or nodes but is not read here."""
+    notes = []
+    for m in manifests:
+        if m.kind in _POOL_KINDS:
+            notes.append(
+                f"{m.where}: {m.kind} {m.name} describes nodes, not pods: pass it with --pool"
+            )
+        elif m.kind not in (*WORKLOAD_KINDS, "Pod") and _has_pod_template(m):
+            notes.append(
+                f"{m.where}: {m.kind} {m.name} has a pod template, but spotwise reads the pods"
+                " of Pods, Deployments, ReplicaSets, StatefulSets, Jobs, CronJobs and DaemonSets"
+                " only: its pods are not planned (plan the Deployment it stands for)"
+            )
+    return notes
+
+
+def _has_pod_template(m: Manifest) -> bool:
+    template = m.spec.mapping("template")
+    spec = template.mapping("spec") if template is not None else None
+    return spec is not None and spec.has("containers")
 
 
 def workload_from_manifests(manifests: Sequence[Manifest]) -> Workload:
@@ -133,6 +158,9 @@ def workload_from_manifests(manifests: Sequence[Manifest]) -> Workload:
         volumes=tuple(pins.values()),
     )
 
+
+# NodePools (spotwise's, Karpenter's) and Karpenter's EC2NodeClass: what --pool reads.
+_POOL_KINDS = ("NodePool", "EC2NodeClass")
 
 _CLUSTER_SCOPED = (
     "Node",

@@ -105,7 +105,12 @@ def read_manifests(
             document is not an object with a ``kind``.
     """
     manifests: list[Manifest] = []
+    templates: dict[Path, int] = {}
     for path in files:
+        chart = _chart_of(path)
+        if chart is not None and skipped is not None and _chart_file(chart, path):
+            templates[chart] = templates.get(chart, 0) + 1
+            continue
         documents = _documents(path)
         note = _not_objects(path, documents)
         if note is not None and skipped is not None:
@@ -122,7 +127,36 @@ def read_manifests(
                     "write an object with apiVersion, kind, metadata and spec",
                 )
             manifests.extend(_objects(Fields(document, where), source))
+    for chart, count in templates.items():
+        assert skipped is not None  # templates are only counted when notes are kept
+        skipped.append(
+            f"{chart}: a Helm chart: {count} file{'s' if count > 1 else ''} (Chart.yaml, values,"
+            f" templates) skipped; render it: helm template RELEASE {chart} | spotwise plan -f -"
+        )
     return manifests
+
+
+def _chart_of(path: Path) -> Path | None:
+    """The Helm chart (the nearest folder with a ``Chart.yaml``) that holds ``path``."""
+    if path == STDIN:
+        return None
+    return next((p for p in path.parents if (p / "Chart.yaml").is_file()), None)
+
+
+def _chart_file(chart: Path, path: Path) -> bool:
+    """Whether ``path`` is the chart's own: Chart.yaml, values, or a template with actions.
+
+    A file of plain YAML among the templates is a manifest like any other.
+    """
+    inside = path.relative_to(chart).parts
+    if len(inside) == 1:
+        return path.name == "Chart.yaml" or path.name.startswith("values")
+    if inside[0] not in ("templates", "charts"):
+        return False
+    try:
+        return "{{" in path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        return False  # reading it again reports the error
 
 
 def _not_objects(path: Path, documents: Sequence[object]) -> str | None:
@@ -130,7 +164,12 @@ def _not_objects(path: Path, documents: Sequence[object]) -> str | None:
     present = [d for d in documents if d is not None]
     kinds = [d.get("kind") for d in present if isinstance(d, Mapping)]
     if "Kustomization" in kinds or path.name in ("kustomization.yaml", "kustomization.yml"):
-        hint = "render it: kubectl kustomize DIR | spotwise plan -f -"
+        folder = "DIR" if path == STDIN else str(path.parent)
+        return (
+            f"{_name(path)}: a kustomization, skipped: its namespace, patches and replicas are "
+            "not applied, the files beside it are planned as written; to plan what "
+            f"kustomize renders: kubectl kustomize {folder} | spotwise plan -f -"
+        )
     elif path.name in ("Chart.yaml", "values.yaml") or path.name.startswith("values"):
         hint = "render the chart: helm template RELEASE CHART | spotwise plan -f -"
     elif not present or any(
