@@ -308,6 +308,12 @@ def test_instance_selectors_short_flags_and_outputs(capsys):
     zone = run(capsys, "select", "-c", "4", "-z", "us-east-1a", "-o", "json", "--max-results", "1")
     assert json.loads(zone[1])[0]["zones"] == ["us-east-1a"]
     assert run(capsys, "select", "-g", "1", "-o", "names", "--max-results", "1")[1]
+    spot = run(capsys, "select", "-c", "4", "-u", "spot", "-o", "names", "--max-results", "99")
+    on_demand = run(capsys, "select", "-c", "4", "--usage-class", "on-demand", "-o", "names")
+    assert spot[1] and spot[1] != on_demand[1]
+    wide = run(capsys, "select", "-c", "4", "-o", "wide", "--max-results", "2")
+    assert run(capsys, "select", "-c", "4", "-o", "table-wide", "--max-results", "2") == wide
+    assert "Spot by zone" in wide[1]
 
 
 def test_output_with_emit_is_refused_in_one_line(capsys):
@@ -317,3 +323,29 @@ def test_output_with_emit_is_refused_in_one_line(capsys):
         err == "error: -o: does not apply with --emit: the emitter writes its own format; drop -o\n"
     )
     assert run(capsys, "select", "-c", "4", "-a", "arm64", "--emit", "pool")[0] == 0
+
+
+@pytest.mark.parametrize(
+    ("args", "said"),
+    [
+        (("--vcpus", "x"), "error: Invalid value for '--vcpus' / '-c': not a whole number\n"),
+        (("--price-per-hour", "x"), "error: Invalid value for '--price-per-hour': not a number\n"),
+        (
+            ("--usage-class", "ondemand"),
+            "error: Invalid value for '--usage-class' / '-u': 'ondemand' is not one of 'spot', "
+            "'on-demand'.\n",
+        ),
+    ],
+)
+def test_a_value_of_the_wrong_type_is_said_plainly(capsys, args, said):
+    code, out, err = run(capsys, "select", *args)
+    assert (code, out, err) == (2, "", said)
+
+
+def test_reversed_memory_bounds_are_said_as_written(capsys):
+    code, out, err = run(capsys, "select", "--memory-min", "64", "--memory-max", "2Gi")
+    assert (code, out) == (2, "")
+    assert err == (
+        "error: --memory-min: 64 is more than --memory-max 2Gi; swap the bounds or widen the "
+        "range\n"
+    )

@@ -190,6 +190,25 @@ def test_a_gap_in_ratios_limits_the_supported_groups() -> None:
         emit_kops(rows, groups=3, cluster="k", usage_class=SPOT)
 
 
+def test_groups_start_at_the_smallest_ratio_the_selection_has() -> None:
+    # 1:4 and 1:8 types only (as `-c 4 -m 16` selects): the first group is 1:4, not 1:2.
+    rows = [c for c in CANDIDATES if c.gib_per_vcpu in (4, 8)]
+    first, second = instance_groups(rows, groups=2, cluster="k", usage_class=SPOT)
+    ratios = [
+        {c.gib_per_vcpu for c in rows if c.name in g["spec"]["mixedInstancesPolicy"]["instances"]}
+        for g in (first, second)
+    ]
+    assert ratios == [{4.0}, {8.0}]
+    with pytest.raises(UserError, match="supports 2 groups"):
+        emit_kops(rows, groups=3, cluster="k", usage_class=SPOT)
+
+
+def test_a_selection_of_no_group_ratio_is_refused_naming_the_ratios() -> None:
+    odd = [cand("x1.odd", 2, 6, 0.1)]  # 3 GiB per vCPU
+    with pytest.raises(UserError, match="no selected type has 2, 4, 8, 16, 32 or 64 GiB"):
+        emit_kops(odd, groups=1, cluster="k", usage_class=SPOT)
+
+
 @pytest.mark.parametrize(
     ("kwargs", "flag"),
     [

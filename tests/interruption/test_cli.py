@@ -176,3 +176,22 @@ def test_no_interruptions_is_said_plainly(capsys, tmp_path):
 def test_events_without_a_command_shows_help(capsys):
     assert main(["events"]) == 0
     assert "parse" in capsys.readouterr().out
+
+
+def test_the_output_of_aws_sqs_receive_message_is_read_message_by_message(capsys, tmp_path):
+    received = tmp_path / "received.json"
+    bodies = [
+        (MESSAGES / n).read_text() for n in ("spot_warning.json", "asg_terminate_wrapped.json")
+    ]
+    received.write_text(
+        json.dumps({"Messages": [{"MessageId": str(i), "Body": b} for i, b in enumerate(bodies)]})
+    )
+    code, out, err = run(capsys, "-o", "json", str(received))
+    assert (code, err) == (0, "")
+    assert [r["id"] for r in json.loads(out)] == [
+        "spot-interruption/i-1234567890abcdef0/terminate",
+        "asg-termination/i-0598c7d356eba48d7",
+    ]
+    received.write_text(json.dumps({"Messages": [{"MessageId": "1"}]}))
+    code, out, err = run(capsys, str(received))
+    assert code == 2 and err == f"{received}: holds SQS Messages without a Body string\n"

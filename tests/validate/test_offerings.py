@@ -76,3 +76,14 @@ def test_enough_types_on_demand_pools_and_any_type_pools_pass(catalog: Catalog) 
     on_demand = make_pool(instanceTypes=["m6i.large"], capacityTypes=["on-demand"])
     assert check_spot_diversity(on_demand, catalog) == []
     assert check_spot_diversity(make_pool(), catalog) == []
+
+
+def test_types_max_interruption_keeps_off_spot_do_not_count(catalog: Catalog) -> None:
+    assert check_spot_diversity(make_pool(instanceTypes=FIVE_X86), catalog) == []
+    calm = make_pool(instanceTypes=FIVE_X86, maxInterruption=5)
+    (finding,) = check_spot_diversity(calm, catalog)
+    assert " can be bought as spot here at or under maxInterruption 5% (" in finding.message
+    # None of them calm enough: the pool can never buy spot, which is said as well.
+    none = make_pool(instanceTypes=["m6i.large"], maxInterruption=0)
+    (finding,) = check_spot_diversity(none, catalog)
+    assert finding.message.startswith("only 0 instance types can be bought as spot here")

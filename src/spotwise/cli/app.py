@@ -69,6 +69,21 @@ def _root(
     """Run Kubernetes on EC2 Spot capacity safely and cheaply."""
 
 
+# Typer checks option values with pydantic and passes on its wording; say it plainly.
+_PLAIN = (
+    ("Value error, ", ""),
+    ("Input should be a valid integer, unable to parse string as an integer", "not a whole number"),
+    ("Input should be a valid number, unable to parse string as a number", "not a number"),
+    ("Input should be ", "must be "),
+)
+
+
+def _plain(message: str) -> str:
+    for said, meant in _PLAIN:
+        message = message.replace(said, meant)
+    return message
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the CLI; user errors print one line on stderr and exit with code 2.
 
@@ -86,7 +101,7 @@ def main(argv: list[str] | None = None) -> int:
         print(error.format_message())
         return 0
     except ClickException as error:
-        err.print(f"error: {error.format_message()}", markup=False)
+        err.print(f"error: {_plain(error.format_message())}", markup=False)
         return 2
     except typer.Exit as done:
         return done.exit_code

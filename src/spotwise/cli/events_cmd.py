@@ -22,7 +22,8 @@ PARSE_HELP = """Print the normalized form of raw interruption notices.
 
 Each FILE holds one notice, recognised by its shape: an SQS message body or a metadata answer.
 
-Message bodies: EventBridge events, Auto Scaling notifications (bare or wrapped by SNS).
+Message bodies: EventBridge events, Auto Scaling notifications (bare or wrapped by SNS),
+or the output of 'aws sqs receive-message' (each message's Body).
 
 Metadata answers need --instance-id; '-' reads standard input.
 
@@ -48,6 +49,22 @@ def _read(name: str) -> str:
         raise MessageError("is not UTF-8 text") from None
     except OSError as error:
         raise MessageError(f"cannot be read ({error.strerror or error})") from None
+
+
+def _bodies(text: str) -> list[str]:
+    """The notices in a file: the text, or each Body of `aws sqs receive-message` output."""
+    try:
+        data = json.loads(text)
+    except ValueError:
+        return [text]  # a metadata answer, or a body the parser will name the fault of
+    messages = data.get("Messages") if isinstance(data, dict) else None
+    if not isinstance(messages, list):
+        return [text]
+    bodies = [m.get("Body") for m in messages if isinstance(m, dict)]
+    strings = [b for b in bodies if isinstance(b, str)]
+    if not strings or len(strings) != len(messages):
+        raise MessageError("holds SQS Messages without a Body string")
+    return strings
 
 
 def _table(rows: list[tuple[str, Interruption]]) -> Table:
@@ -87,7 +104,11 @@ def parse(
     failed = False
     for name in files:
         try:
-            found = parse_notice(_read(name), instance_id, source="file")
+            found = [
+                i
+                for body in _bodies(_read(name))
+                for i in parse_notice(body, instance_id, source="file")
+            ]
         except MessageError as error:
             sys.stderr.write(f"{name}: {error}\n")
             failed = True

@@ -97,7 +97,15 @@ def _memory_range(flag: str, exact: str | None, low: str | None, high: str | Non
     def mib(suffix: str, text: str | None) -> float | None:
         return None if text is None else flags.memory_mib(f"--{flag}{suffix}", text)
 
-    return flags.number_range(flag, mib("", exact), mib("-min", low), mib("-max", high))
+    lowest, highest = mib("-min", low), mib("-max", high)
+    if lowest is not None and highest is not None and lowest > highest:
+        # Said as the user wrote them, not in the MiB they are compared in.
+        raise UserError(
+            f"--{flag}-min",
+            f"{low} is more than --{flag}-max {high}",
+            "swap the bounds or widen the range",
+        )
+    return flags.number_range(flag, mib("", exact), lowest, highest)
 
 
 def _choice(
@@ -166,7 +174,10 @@ def select(
             metavar="ARCH",
         ),
     ] = None,
-    usage_class: Annotated[CapacityType | None, _option(case_sensitive=False)] = None,
+    usage_class: Annotated[
+        CapacityType | None,
+        _option("spot or on-demand.", FILTERS, "--usage-class", "-u", case_sensitive=False),
+    ] = None,
     gpu_manufacturer: Annotated[str | None, _option("e.g. nvidia.", metavar="NAME")] = None,
     gpu_model: Annotated[str | None, _option("e.g. T4, A10G.", metavar="MODEL")] = None,
     burst_support: Annotated[

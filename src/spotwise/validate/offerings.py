@@ -7,6 +7,7 @@ from typing import Final
 from spotwise.catalog.catalog import Catalog
 from spotwise.config.nodepool import NodePool
 from spotwise.model.instance_type import CapacityType
+from spotwise.model.offering import bucket_at_most
 from spotwise.validate.finding import Finding, error, names, warning
 
 # Spot capacity is reclaimed pool by pool (type x zone); AWS's guidance is to be flexible
@@ -100,33 +101,40 @@ def check_offerings(pool: NodePool, catalog: Catalog) -> list[Finding]:
 
 
 def check_spot_diversity(pool: NodePool, catalog: Catalog) -> list[Finding]:
-    """A spot pool should be able to pick from at least `MIN_SPOT_TYPES` types.
+    """A spot pool should be able to pick from `MIN_SPOT_TYPES` types (fewer if it asks fewer).
 
     Each type x zone is a separate spot capacity pool: when it is short or reclaimed,
     the launch falls back to the others. With few, interruptions and failed launches
-    come together.
+    come together. Types that ``maxInterruption`` keeps out of spot do not count.
     """
     if CapacityType.SPOT not in pool.spec.capacity_types or not pool.spec.instance_types:
         return []  # on-demand only, or any type: nothing to diversify
     zones = pool_zones(pool, catalog)
+    limit = pool.spec.max_interruption
+    calm = bucket_at_most(limit) if limit is not None else None
     spot_pools = {
         (o.instance_type, o.zone)
         for name in pool.spec.instance_types
         if name in catalog.instance_types
         for o in catalog.offerings_of(name, CapacityType.SPOT, zones)
+        if calm is None or o.interruption in calm
     }
     spot_types = {name for name, _ in spot_pools}
-    if not spot_types or len(spot_types) >= MIN_SPOT_TYPES:
+    wanted = min(MIN_SPOT_TYPES, pool.spec.min_instance_types)
+    if len(spot_types) >= wanted:
+        return []
+    if not spot_types and calm is None:
         return []  # none at all is reported per type by check_offerings
-    plural = "s" if len(spot_types) > 1 else ""
+    plural = "" if len(spot_types) == 1 else "s"
+    calmer = f" at or under maxInterruption {limit:g}%" if limit is not None else ""
     return [
         warning(
             pool.name,
             "spec.instanceTypes",
-            f"only {len(spot_types)} instance type{plural} can be bought as spot here"
+            f"only {len(spot_types)} instance type{plural} can be bought as spot here{calmer}"
             f" ({len(spot_pools)} spot pools of type x zone); when one is short of capacity"
             " or reclaimed, the pool has few others to fall back on",
-            f"list at least {MIN_SPOT_TYPES} types of similar size from several families and"
+            f"list at least {wanted} types of similar size from several families and"
             " generations ('spotwise select ... --emit pool' writes them)",
         )
     ]

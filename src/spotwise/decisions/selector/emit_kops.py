@@ -1,7 +1,9 @@
 """`spotwise select --emit kops`: kops InstanceGroups diversified by vCPU:memory ratio.
 
-Like ``kops toolbox instance-selector``, group i holds types with 2**(i+1) GiB per vCPU
-(1:2, 1:4, 1:8...). Inside a group every type has the same vCPUs, memory and GPUs,
+Like ``kops toolbox instance-selector``, each group holds types of one ratio of GiB per vCPU
+(1:2, 1:4, 1:8...), doubling from group to group; unlike it, the first group takes the
+selection's smallest such ratio, so a selection of 1:4 types alone writes a 1:4 group.
+Inside a group every type has the same vCPUs, memory and GPUs,
 because cluster-autoscaler models a group as copies of one node shape and would
 otherwise scale it up for pods that do not fit the node it actually gets; and the same
 architecture, because the group's launch template boots one image.
@@ -85,10 +87,20 @@ def group_types(
     return cheapest_first(by_shape[shape], usage_class)[:MAX_OVERRIDES]
 
 
-def _groups_supported(candidates: Sequence[Candidate]) -> int:
+# The ratios groups may have: 1:2 up to 1:64 (the largest any EC2 type offers is 1:32).
+_RATIOS = 6
+
+
+def _first_group(candidates: Sequence[Candidate]) -> int | None:
+    """The index of the smallest ratio the selection has (0 for 1:2), None for none."""
+    ratios = {c.gib_per_vcpu for c in candidates}
+    return next((i for i in range(_RATIOS) if ratio_of_group(i) in ratios), None)
+
+
+def _groups_supported(candidates: Sequence[Candidate], first: int) -> int:
     ratios = {c.gib_per_vcpu for c in candidates}
     count = 0
-    while ratio_of_group(count) in ratios:
+    while ratio_of_group(first + count) in ratios:
         count += 1
     return count
 
@@ -198,8 +210,9 @@ def instance_groups(
     """Build ``groups`` kops InstanceGroup objects, one vCPU:memory ratio each.
 
     Group i is named ``<name_prefix>-<i+1>`` (just ``<name_prefix>`` when there is one
-    group) and holds the most common shape with 2**(i+1) GiB per vCPU, cheapest type
-    first (it is also the ``machineType``). Nodes get ``lifecycle`` and
+    group) and holds the most common shape of the i-th ratio from the selection's smallest
+    (2, 4, 8... GiB per vCPU), cheapest type first (it is also the ``machineType``).
+    Nodes get ``lifecycle`` and
     ``node.kubernetes.io/lifecycle`` labels when the split makes them all spot or all
     on-demand, and the ``spotInstance=true:PreferNoSchedule`` taint when all spot and
     ``taint_spot`` is set. cloudLabels enable cluster-autoscaler auto-discovery and
@@ -237,17 +250,24 @@ def instance_groups(
         OnDemandAllocationStrategy.LOWEST_PRICE,
     )
     rows = list(candidates)
+    first = _first_group(rows)
+    if first is None:
+        raise UserError(
+            "--emit kops",
+            "no selected type has 2, 4, 8, 16, 32 or 64 GiB per vCPU, the ratios of groups",
+            "widen the filters (--vcpus-to-memory-ratio 1:4 picks one ratio)",
+        )
     documents = []
     for index in range(groups):
-        ratio = ratio_of_group(index)
+        ratio = ratio_of_group(first + index)
         types = group_types(rows, ratio, usage_class)
         if not types:
-            supported = _groups_supported(rows)
+            supported = _groups_supported(rows, first)
             raise UserError(
                 "--groups",
                 f"group {index + 1} needs types with {ratio:g} GiB per vCPU and the selection "
                 f"has none, so it supports {supported} group{'' if supported == 1 else 's'}",
-                f"pass --groups {supported}" if supported else "widen the filters",
+                f"pass --groups {supported}",
             )
         name = name_prefix if groups == 1 else f"{name_prefix}-{index + 1}"
         documents.append(

@@ -26,11 +26,13 @@ class OutputFormat(enum.StrEnum):
     # names list of its default output.
     ONE_LINE = "one-line"
     SIMPLE = "simple"
+    # instance-selector's name for the wide table.
+    TABLE_WIDE = "table-wide"
 
     @property
     def machine(self) -> bool:
         """Whether scripts read it: printed as is, an empty list when nothing matches."""
-        return self not in (OutputFormat.TABLE, OutputFormat.WIDE)
+        return self not in (OutputFormat.TABLE, OutputFormat.WIDE, OutputFormat.TABLE_WIDE)
 
 
 def record(c: Candidate) -> dict[str, Any]:
@@ -119,5 +121,5 @@ def render(rows: Sequence[Candidate], fmt: OutputFormat, console: Console) -> No
     elif fmt is OutputFormat.YAML:
         console.file.write(yaml.safe_dump([record(c) for c in rows], sort_keys=False))
     else:
-        wide = fmt is OutputFormat.WIDE
+        wide = fmt in (OutputFormat.WIDE, OutputFormat.TABLE_WIDE)
         console.print(_table(rows, wide=wide))
