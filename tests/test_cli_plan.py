@@ -160,7 +160,10 @@ def test_a_chart_folder_skips_what_is_not_kubernetes_objects_with_a_note(capsys,
     notes = err.splitlines()
     assert len(notes) == 3 and all(n.startswith("note: ") for n in notes)
     assert any("ci.yaml" in n and "no document has apiVersion or kind" in n for n in notes)
-    assert f"note: {chart}: a Helm chart: 3 files (Chart.yaml, values, templates) skipped" in err
+    assert (
+        f"note: {chart}: a Helm chart: its 3 files of chart metadata, values and templates "
+        "skipped" in err
+    )
     assert f"helm template RELEASE {chart} | spotwise plan -f -" in err
     assert any(
         "kustomization.yaml: a kustomization" in n and f"kubectl kustomize {chart} |" in n
@@ -216,22 +219,74 @@ def test_when_no_pod_can_be_placed_the_plan_says_so_once_per_reason(capsys, tmp_
     assert len(lines) == 3
 
 
-def test_a_pod_asking_for_a_capacity_type_the_pool_does_not_buy_is_told_so(capsys, tmp_path):
-    sts = tmp_path / "pg.yaml"
-    sts.write_text(
-        "apiVersion: apps/v1\nkind: StatefulSet\nmetadata: {name: pg}\nspec:\n  replicas: 1\n"
-        "  selector: {matchLabels: {app: pg}}\n  template:\n    metadata: {labels: {app: pg}}\n"
-        "    spec:\n      nodeSelector: {eks.amazonaws.com/capacityType: ON_DEMAND}\n"
-        "      containers: [{name: c, image: x, resources: {requests: {cpu: 500m}}}]\n"
+def _stuck_reason(capsys, tmp_path, selector: str, pool_spec: str) -> str:
+    """Why one pod selecting ``selector`` cannot go to the one pool of ``pool_spec``."""
+    pod = tmp_path / "pod.yaml"
+    pod.write_text(
+        f"apiVersion: v1\nkind: Pod\nmetadata: {{name: p}}\nspec:\n  nodeSelector: {selector}\n"
+        "  containers: [{name: c, image: x, resources: {requests: {cpu: 500m}}}]\n"
     )
     pool = tmp_path / "pool.yaml"
     pool.write_text(
-        "apiVersion: spotwise.io/v1alpha1\nkind: NodePool\nmetadata: {name: spot}\n"
-        "spec: {capacityTypes: [spot]}\n"
+        "apiVersion: spotwise.io/v1alpha1\nkind: NodePool\nmetadata: {name: only}\n"
+        f"spec: {pool_spec}\n"
     )
-    code, out, _ = run(capsys, "plan", "-f", str(sts), "--pool", str(pool), "-o", "json")
+    code, out, _ = run(capsys, "plan", "-f", str(pod), "--pool", str(pool), "-o", "json")
     assert code == 0
     (stuck,) = json.loads(out)["unschedulable"]
-    assert stuck["reason"] == (
-        "pool spot: asks for on-demand capacity; the pool buys only spot (spec.capacityTypes)"
+    return stuck["reason"]
+
+
+def test_a_pod_asking_for_a_capacity_type_the_pool_does_not_buy_is_told_so(capsys, tmp_path):
+    reason = _stuck_reason(
+        capsys, tmp_path, "{eks.amazonaws.com/capacityType: ON_DEMAND}", "{capacityTypes: [spot]}"
+    )
+    assert reason == (
+        "pool only: asks for on-demand capacity; the pool buys only spot (spec.capacityTypes)"
+    )
+
+
+def test_a_capacity_type_the_pool_buys_but_cannot_offer_is_not_blamed_on_the_field(
+    capsys, tmp_path
+):
+    calm = "{capacityTypes: [spot, on-demand], maxInterruption: 0}"
+    reason = _stuck_reason(capsys, tmp_path, "{karpenter.sh/capacity-type: spot}", calm)
+    assert reason == (
+        "pool only: asks for spot capacity; none of the pool's types offers it in its zones "
+        "within its requirements and maxInterruption"
+    )
+
+
+def test_custom_resources_of_any_shape_are_still_ignored(capsys, tmp_path):
+    odd = tmp_path / "odd.yaml"
+    odd.write_text(
+        "apiVersion: example.com/v1\nkind: Thing\nmetadata: {name: a}\nspec: [1, 2]\n---\n"
+        "apiVersion: example.com/v1\nkind: Alert\nmetadata: {name: b}\n"
+        "spec: {template: 'Alert {{ .Name }}'}\n"
+    )
+    code, out, err = run(capsys, "plan", "-f", str(odd))
+    assert (code, out) == (0, "no new nodes needed\n")
+    assert err == "note: the input has no pending pods: nothing to plan\n"
+
+
+def test_a_chart_is_found_from_inside_its_templates(capsys, tmp_path, monkeypatch):
+    chart = tmp_path / "chart"
+    (chart / "templates").mkdir(parents=True)
+    (chart / "Chart.yaml").write_text("apiVersion: v2\nname: shop\nversion: 1.0.0\n")
+    (chart / "templates" / "deployment.yaml").write_text(
+        "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: {{ .Release.Name }}\n"
+    )
+    monkeypatch.chdir(chart / "templates")
+    code, _, err = run(capsys, "plan", "-f", ".")
+    assert code == 0
+    assert f"note: {chart}: a Helm chart: its 1 file of chart metadata" in err
+
+
+def test_standard_input_goes_to_one_argument_only(capsys, monkeypatch):
+    monkeypatch.setattr("sys.stdin", io.StringIO((MANIFESTS / "jobs.yaml").read_text()))
+    code, out, err = run(capsys, "plan", "-f", "-", "--pool", "-")
+    assert (code, out) == (2, "")
+    assert err == (
+        "error: -: standard input was read already, for another argument; give '-' to one "
+        "argument only and files to the others\n"
     )

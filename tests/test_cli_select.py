@@ -308,9 +308,12 @@ def test_instance_selectors_short_flags_and_outputs(capsys):
     zone = run(capsys, "select", "-c", "4", "-z", "us-east-1a", "-o", "json", "--max-results", "1")
     assert json.loads(zone[1])[0]["zones"] == ["us-east-1a"]
     assert run(capsys, "select", "-g", "1", "-o", "names", "--max-results", "1")[1]
-    spot = run(capsys, "select", "-c", "4", "-u", "spot", "-o", "names", "--max-results", "99")
-    on_demand = run(capsys, "select", "-c", "4", "--usage-class", "on-demand", "-o", "names")
-    assert spot[1] and spot[1] != on_demand[1]
+    # A price cap reads the usage class's price: spot keeps types on-demand prices out.
+    cheap = ("-c", "2", "--price-per-hour-max", "0.04", "-o", "names", "--max-results", "99")
+    spot = run(capsys, "select", *cheap, "-u", "spot")
+    assert spot == run(capsys, "select", *cheap, "--usage-class", "spot")
+    on_demand = run(capsys, "select", *cheap, "-u", "on-demand")
+    assert len(spot[1].split()) > len(on_demand[1].split()) > 0
     wide = run(capsys, "select", "-c", "4", "-o", "wide", "--max-results", "2")
     assert run(capsys, "select", "-c", "4", "-o", "table-wide", "--max-results", "2") == wide
     assert "Spot by zone" in wide[1]

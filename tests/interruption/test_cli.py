@@ -192,6 +192,15 @@ def test_the_output_of_aws_sqs_receive_message_is_read_message_by_message(capsys
         "spot-interruption/i-1234567890abcdef0/terminate",
         "asg-termination/i-0598c7d356eba48d7",
     ]
+    # One bad body fails alone, named by its MessageId; the others still print.
+    messages = [{"MessageId": "a", "Body": bodies[0]}, {"MessageId": "b", "Body": "not json"}]
+    received.write_text(json.dumps({"Messages": messages}))
+    code, out, err = run(capsys, "-o", "json", str(received))
+    assert code == 2 and err.startswith(f"{received} [MessageId b]: ")
+    assert [r["id"] for r in json.loads(out)] == ["spot-interruption/i-1234567890abcdef0/terminate"]
     received.write_text(json.dumps({"Messages": [{"MessageId": "1"}]}))
     code, out, err = run(capsys, str(received))
-    assert code == 2 and err == f"{received}: holds SQS Messages without a Body string\n"
+    assert code == 2 and err == f"{received}: holds an SQS message without a Body string (1)\n"
+    # An empty queue: the AWS CLI prints nothing, and nothing is what there is.
+    received.write_text("")
+    assert run(capsys, str(received)) == (0, "No interruptions.\n", "")

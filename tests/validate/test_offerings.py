@@ -1,5 +1,6 @@
 """Checks of where a pool's types are offered: zones, type x zone, spot diversity."""
 
+from spotwise.catalog.bundled import load_bundled
 from spotwise.catalog.catalog import Catalog
 from spotwise.validate import Severity
 from spotwise.validate.offerings import (
@@ -79,11 +80,23 @@ def test_enough_types_on_demand_pools_and_any_type_pools_pass(catalog: Catalog) 
 
 
 def test_types_max_interruption_keeps_off_spot_do_not_count(catalog: Catalog) -> None:
-    assert check_spot_diversity(make_pool(instanceTypes=FIVE_X86), catalog) == []
-    calm = make_pool(instanceTypes=FIVE_X86, maxInterruption=5)
-    (finding,) = check_spot_diversity(calm, catalog)
-    assert " can be bought as spot here at or under maxInterruption 5% (" in finding.message
-    # None of them calm enough: the pool can never buy spot, which is said as well.
-    none = make_pool(instanceTypes=["m6i.large"], maxInterruption=0)
-    (finding,) = check_spot_diversity(none, catalog)
-    assert finding.message.startswith("only 0 instance types can be bought as spot here")
+    bundled = load_bundled()  # interruption buckets, which the test catalog leaves out
+    assert check_spot_diversity(make_pool(instanceTypes=FIVE_X86), bundled) == []
+    calm = make_pool(instanceTypes=FIVE_X86, maxInterruption=10)
+    (finding,) = check_spot_diversity(calm, bundled)
+    assert finding.message.startswith(
+        "only 2 instance types can be bought as spot here at or under maxInterruption 10% ("
+    )
+    # None of them calm enough: the pool buys no spot, an error when it buys only spot.
+    none = make_pool(instanceTypes=FIVE_X86, maxInterruption=5)
+    (finding,) = check_spot_diversity(none, bundled)
+    assert (finding.severity, finding.field) == (WARNING, "spec.maxInterruption")
+    assert finding.message == (
+        "5% keeps every spot offering of the pool's types out: the pool buys no spot"
+    )
+    spot_only = make_pool(instanceTypes=FIVE_X86, maxInterruption=5, capacityTypes=["spot"])
+    (finding,) = check_spot_diversity(spot_only, bundled)
+    assert finding.severity == ERROR and finding.message.endswith("and so launches nothing")
+    # Types with no spot offering at all are check_offerings' to report, not this check's.
+    no_spot = make_pool(instanceTypes=["p5.48xlarge"], maxInterruption=10)
+    assert check_spot_diversity(no_spot, catalog) == []

@@ -47,7 +47,7 @@ def convert(
     if kubernetes_version is not None:
         kubernetes_version = _minor_version(kubernetes_version)
     parsed = [d for f in files for d in documents.read_documents(f)]
-    where = ", ".join(str(f) for f in files)
+    where = ", ".join(documents.display_name(f) for f in files)
     _, result = from_karpenter(parsed, where, kubernetes_version)
     err = stderr()
     for warning in result.warnings:

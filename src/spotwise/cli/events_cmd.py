@@ -51,20 +51,30 @@ def _read(name: str) -> str:
         raise MessageError(f"cannot be read ({error.strerror or error})") from None
 
 
-def _bodies(text: str) -> list[str]:
-    """The notices in a file: the text, or each Body of `aws sqs receive-message` output."""
+def _bodies(text: str) -> list[tuple[str, str]]:
+    """The notices in a file, each with how errors name it (after the file's name).
+
+    The text is one notice, or `aws sqs receive-message` output: each message's Body,
+    named by its MessageId. An empty output (the AWS CLI prints nothing for an empty
+    queue) holds none.
+    """
+    if not text.strip():
+        return []
     try:
         data = json.loads(text)
     except ValueError:
-        return [text]  # a metadata answer, or a body the parser will name the fault of
+        return [("", text)]  # a metadata answer, or a body the parser will name the fault of
     messages = data.get("Messages") if isinstance(data, dict) else None
     if not isinstance(messages, list):
-        return [text]
-    bodies = [m.get("Body") for m in messages if isinstance(m, dict)]
-    strings = [b for b in bodies if isinstance(b, str)]
-    if not strings or len(strings) != len(messages):
-        raise MessageError("holds SQS Messages without a Body string")
-    return strings
+        return [("", text)]
+    found = []
+    for index, message in enumerate(messages):
+        ident = message.get("MessageId", index) if isinstance(message, dict) else index
+        body = message.get("Body") if isinstance(message, dict) else None
+        if not isinstance(body, str):
+            raise MessageError(f"holds an SQS message without a Body string ({ident})")
+        found.append((f" [MessageId {ident}]", body))
+    return found
 
 
 def _table(rows: list[tuple[str, Interruption]]) -> Table:
@@ -104,16 +114,20 @@ def parse(
     failed = False
     for name in files:
         try:
-            found = [
-                i
-                for body in _bodies(_read(name))
-                for i in parse_notice(body, instance_id, source="file")
-            ]
+            notices = _bodies(_read(name))
         except MessageError as error:
             sys.stderr.write(f"{name}: {error}\n")
             failed = True
             continue
-        rows.extend((name, i) for i in found)
+        # Each message of a receive-message output stands or fails alone.
+        for label, body in notices:
+            try:
+                found = parse_notice(body, instance_id, source="file")
+            except MessageError as error:
+                sys.stderr.write(f"{name}{label}: {error}\n")
+                failed = True
+                continue
+            rows.extend((name, i) for i in found)
     console = stdout()
     if output is EventsFormat.JSON:
         console.file.write(json.dumps([to_json(i) for _, i in rows], indent=2) + "\n")

@@ -8,7 +8,6 @@ the first validation error turned into one line (field path, problem, fix).
 from __future__ import annotations
 
 import re
-import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any, ClassVar, TypeGuard, get_args
@@ -20,6 +19,7 @@ from pydantic.fields import FieldInfo
 
 from spotwise.errors import UserError
 from spotwise.model.quantity import parse_bytes, parse_cpu_millicores
+from spotwise.standard_input import read_standard_input
 
 
 class DocumentModel(BaseModel):
@@ -93,15 +93,20 @@ class UniqueKeyLoader(yaml.SafeLoader):
         return super().construct_mapping(node, deep=deep)
 
 
+def display_name(path: Path) -> str:
+    """How errors name an input: its path, or "standard input" for ``-``."""
+    return "standard input" if str(path) == "-" else str(path)
+
+
 def read_documents(path: Path, loader: type[yaml.SafeLoader] = UniqueKeyLoader) -> list[object]:
     """Every YAML document of a file, or of standard input for ``-`` (``None``: an empty one).
 
     Raises:
         UserError: Naming the file, if it is unreadable or not YAML.
     """
-    name = "standard input" if str(path) == "-" else str(path)
+    name = display_name(path)
     try:
-        text = sys.stdin.read() if str(path) == "-" else path.read_text(encoding="utf-8")
+        text = read_standard_input() if str(path) == "-" else path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as error:
         raise UserError(name, f"cannot be read ({error})", "pass a readable YAML file") from None
     try:

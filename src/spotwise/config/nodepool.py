@@ -333,12 +333,13 @@ def load_nodepools(path: Path | str) -> list[NodePool]:
     pools: list[NodePool] = []
     first_with_name: dict[str, int] = {}
     parsed = documents.read_documents(path)
+    name = documents.display_name(path)
     if any(karpenter.is_karpenter(d) for d in parsed):
-        return _from_karpenter(path, parsed)
+        return _from_karpenter(name, parsed)
     for number, document in enumerate(parsed, start=1):
         if document is None:
             continue  # an empty document, such as after a trailing `---`
-        where = f"{path}: document {number}"
+        where = f"{name}: document {number}"
         if not isinstance(document, dict):
             raise UserError(
                 where,
@@ -359,7 +360,7 @@ def load_nodepools(path: Path | str) -> list[NodePool]:
         first_with_name[pool.name] = number
         pools.append(pool)
     if not pools:
-        raise UserError(str(path), "holds no NodePool document", "add one (see docs/nodepool.md)")
+        raise UserError(name, "holds no NodePool document", "add one (see docs/nodepool.md)")
     return pools
 
 
@@ -369,11 +370,11 @@ def dump_nodepool(pool: NodePool) -> str:
     return yaml.safe_dump(data, sort_keys=False)
 
 
-def _from_karpenter(path: Path, parsed: list[object]) -> list[NodePool]:
+def _from_karpenter(name: str, parsed: list[object]) -> list[NodePool]:
     """The spotwise NodePools of a file of Karpenter's manifests (warnings on stderr)."""
-    pools, result = from_karpenter(parsed, str(path), launch_needed=False)
+    pools, result = from_karpenter(parsed, name, launch_needed=False)
     for warning in result.warnings:
-        print(f"warning: {path}: {warning}", file=sys.stderr)
+        print(f"warning: {name}: {warning}", file=sys.stderr)
     return pools
 
 

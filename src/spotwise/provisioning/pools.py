@@ -143,6 +143,7 @@ def build_pool(
         min_families=spec.min_families,
         max_type_share=spec.max_type_share,
         spot_strategy=spec.spot_allocation_strategy,
+        buys=tuple(spec.capacity_types),
     )
 
 

@@ -105,28 +105,45 @@ def check_spot_diversity(pool: NodePool, catalog: Catalog) -> list[Finding]:
 
     Each type x zone is a separate spot capacity pool: when it is short or reclaimed,
     the launch falls back to the others. With few, interruptions and failed launches
-    come together. Types that ``maxInterruption`` keeps out of spot do not count.
+    come together. Types that ``maxInterruption`` keeps out of spot do not count; when it
+    keeps them all out, the pool buys no spot at all, which is said apart.
     """
     if CapacityType.SPOT not in pool.spec.capacity_types or not pool.spec.instance_types:
         return []  # on-demand only, or any type: nothing to diversify
     zones = pool_zones(pool, catalog)
-    limit = pool.spec.max_interruption
-    calm = bucket_at_most(limit) if limit is not None else None
-    spot_pools = {
-        (o.instance_type, o.zone)
+    offered = [
+        o
         for name in pool.spec.instance_types
         if name in catalog.instance_types
         for o in catalog.offerings_of(name, CapacityType.SPOT, zones)
-        if calm is None or o.interruption in calm
+    ]
+    if not offered:
+        return []  # no spot at all is reported per type by check_offerings
+    limit = pool.spec.max_interruption
+    calm = bucket_at_most(limit) if limit is not None else None
+    spot_pools = {
+        (o.instance_type, o.zone) for o in offered if calm is None or o.interruption in calm
     }
     spot_types = {name for name, _ in spot_pools}
+    if not spot_types:
+        only_spot = pool.spec.capacity_types == (CapacityType.SPOT,)
+        finding = error if only_spot else warning
+        return [
+            finding(
+                pool.name,
+                "spec.maxInterruption",
+                f"{limit:g}% keeps every spot offering of the pool's types out: the pool buys"
+                f" no spot{'' if not only_spot else ' and so launches nothing'}",
+                "raise maxInterruption (the types' buckets are in 'spotwise select -o wide'),"
+                " or list calmer types",
+            )
+        ]
     wanted = min(MIN_SPOT_TYPES, pool.spec.min_instance_types)
     if len(spot_types) >= wanted:
         return []
-    if not spot_types and calm is None:
-        return []  # none at all is reported per type by check_offerings
     plural = "" if len(spot_types) == 1 else "s"
-    calmer = f" at or under maxInterruption {limit:g}%" if limit is not None else ""
+    kept = len({o.instance_type for o in offered}) > len(spot_types)
+    calmer = f" at or under maxInterruption {limit:g}%" if kept and limit is not None else ""
     return [
         warning(
             pool.name,

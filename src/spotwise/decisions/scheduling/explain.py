@@ -88,10 +88,15 @@ def _capacity_type_reason(cons: Constraints, pool: Pool) -> str | None:
             continue
         labels = capacity_type_labels(wanted)
         if any(cons.matches_node(o.labels.merged(labels)) for s in pool.shapes for o in s.offers):
-            allowed = " and ".join(sorted(str(c) for c in offered if c))
+            if wanted not in pool.buys:
+                allowed = " and ".join(c.value for c in pool.buys)
+                return (
+                    f"asks for {wanted.value} capacity; the pool buys only {allowed} "
+                    "(spec.capacityTypes)"
+                )
             return (
-                f"asks for {wanted.value} capacity; the pool buys only {allowed} "
-                "(spec.capacityTypes)"
+                f"asks for {wanted.value} capacity; none of the pool's types offers it in its "
+                "zones within its requirements and maxInterruption"
             )
     return None
 

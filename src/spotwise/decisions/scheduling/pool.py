@@ -116,6 +116,8 @@ class Pool:
         units: Instance type -> what one new node takes of ``limits.units``.
         commitment: The commitment whose free part ``limits.units`` is: every view of
             one commitment (one per pool) spends the same free part.
+        buys: The capacity types its NodePool's ``capacityTypes`` allows, as written
+            (offers may have fewer: zones, requirements, ``maxInterruption``).
     """
 
     name: str
@@ -134,6 +136,7 @@ class Pool:
     nodepool: str | None = None
     units: Mapping[str, float] = field(default_factory=dict, compare=False, hash=False)
     commitment: str | None = None
+    buys: tuple[CapacityType, ...] = (CapacityType.SPOT, CapacityType.ON_DEMAND)
 
     @property
     def nodes_of(self) -> str:

@@ -8,7 +8,7 @@ in one of them is an error, as it most often is a stale copy.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -118,9 +118,11 @@ def _unread(manifests: Sequence[Manifest]) -> list[str]:
 
 
 def _has_pod_template(m: Manifest) -> bool:
-    template = m.spec.mapping("template")
-    spec = template.mapping("spec") if template is not None else None
-    return spec is not None and spec.has("containers")
+    # Raw values: an object spotwise does not read may have any shape, and is no error.
+    spec = m.fields.data.get("spec")
+    template = spec.get("template") if isinstance(spec, Mapping) else None
+    pod = template.get("spec") if isinstance(template, Mapping) else None
+    return isinstance(pod, Mapping) and "containers" in pod
 
 
 def workload_from_manifests(manifests: Sequence[Manifest]) -> Workload:

@@ -7,7 +7,6 @@ error names the file, the document (counted from 1) and the field path.
 from __future__ import annotations
 
 import json
-import sys
 from collections.abc import Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,6 +16,7 @@ import yaml
 
 from spotwise.errors import UserError
 from spotwise.kubernetes.manifests.fields import Fields
+from spotwise.standard_input import read_standard_input
 
 SUFFIXES = (".yaml", ".yml", ".json")
 # `-f -`: the manifests come on standard input.
@@ -129,18 +129,29 @@ def read_manifests(
             manifests.extend(_objects(Fields(document, where), source))
     for chart, count in templates.items():
         assert skipped is not None  # templates are only counted when notes are kept
+        shown = _shown(chart)
         skipped.append(
-            f"{chart}: a Helm chart: {count} file{'s' if count > 1 else ''} (Chart.yaml, values,"
-            f" templates) skipped; render it: helm template RELEASE {chart} | spotwise plan -f -"
+            f"{shown}: a Helm chart: its {count} file{'s' if count > 1 else ''} of chart metadata,"
+            f" values and templates skipped; render it: helm template RELEASE {shown} | spotwise"
+            " plan -f -"
         )
     return manifests
+
+
+def _shown(folder: Path) -> str:
+    """A folder as the user would type it: relative to here when below here."""
+    try:
+        return str(folder.relative_to(Path.cwd())) or "."
+    except ValueError:
+        return str(folder)
 
 
 def _chart_of(path: Path) -> Path | None:
     """The Helm chart (the nearest folder with a ``Chart.yaml``) that holds ``path``."""
     if path == STDIN:
         return None
-    return next((p for p in path.parents if (p / "Chart.yaml").is_file()), None)
+    # Absolute: `-f .` from inside a chart's templates must still find the chart above.
+    return next((p for p in path.absolute().parents if (p / "Chart.yaml").is_file()), None)
 
 
 def _chart_file(chart: Path, path: Path) -> bool:
@@ -148,7 +159,7 @@ def _chart_file(chart: Path, path: Path) -> bool:
 
     A file of plain YAML among the templates is a manifest like any other.
     """
-    inside = path.relative_to(chart).parts
+    inside = path.absolute().relative_to(chart).parts
     if len(inside) == 1:
         return path.name == "Chart.yaml" or path.name.startswith("values")
     if inside[0] not in ("templates", "charts"):
@@ -167,8 +178,8 @@ def _not_objects(path: Path, documents: Sequence[object]) -> str | None:
         folder = "DIR" if path == STDIN else str(path.parent)
         return (
             f"{_name(path)}: a kustomization, skipped: its namespace, patches and replicas are "
-            "not applied, the files beside it are planned as written; to plan what "
-            f"kustomize renders: kubectl kustomize {folder} | spotwise plan -f -"
+            "not applied to any file read; to plan what kustomize renders: "
+            f"kubectl kustomize {folder} | spotwise plan -f -"
         )
     elif path.name in ("Chart.yaml", "values.yaml") or path.name.startswith("values"):
         hint = "render the chart: helm template RELEASE CHART | spotwise plan -f -"
@@ -202,7 +213,7 @@ def _name(path: Path) -> str:
 
 def _documents(path: Path) -> list[object]:
     try:
-        text = sys.stdin.read() if path == STDIN else path.read_text(encoding="utf-8")
+        text = read_standard_input() if path == STDIN else path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as error:
         raise UserError(_name(path), f"cannot be read ({error})", "pass a readable file") from None
     if path.suffix.lower() == ".json":
