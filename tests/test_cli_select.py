@@ -352,3 +352,10 @@ def test_reversed_memory_bounds_are_said_as_written(capsys):
         "error: --memory-min: 64 is more than --memory-max 2Gi; swap the bounds or widen the "
         "range\n"
     )
+
+
+def test_memory_that_is_not_whole_gib_reads_to_two_decimals(capsys):
+    code, out, _ = run(capsys, "select", "--allow-list", r"^(c1\.medium|t1\.micro)$")
+    rows = {line.split()[0]: line for line in out.splitlines()[1:]}
+    assert code == 0
+    assert " 1.7 GiB " in rows["c1.medium"] and " 0.61 GiB " in rows["t1.micro"]

@@ -89,7 +89,8 @@ def _table(rows: Sequence[Candidate], wide: bool) -> Table:
         cells = [
             t.name,
             str(t.vcpus),
-            f"{t.memory_gib:g} GiB",
+            # Two decimals at most: c1.medium's 1740 MiB reads 1.7 GiB, not 1.69922.
+            f"{round(t.memory_gib, 2):g} GiB",
             t.architecture.value,
             _money(c.on_demand_price),
             spot,
